@@ -1,0 +1,129 @@
+"""Ordo's canonical order: what every sales channel's order is turned into."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Order ids are derived from the channel reference, so a channel that re-sends an order gets the
+# same id back and a retry can never become a second order.
+ORDER_NAMESPACE = uuid.UUID("6f1c2a52-3a4e-4c1b-9a0f-0a7d5e0c9b11")
+
+
+def order_id_for(channel: str, external_id: str) -> str:
+    return str(uuid.uuid5(ORDER_NAMESPACE, f"{channel}\x1f{external_id}"))
+
+
+class DeliveryMethod(StrEnum):
+    COURIER = "courier"
+    PARCEL_LOCKER = "parcel_locker"
+    STORE_PICKUP = "store_pickup"
+    DIGITAL = "digital"
+
+    @property
+    def needs_address(self) -> bool:
+        return self is DeliveryMethod.COURIER
+
+
+class PaymentMethod(StrEnum):
+    PREPAID = "prepaid"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Address(_Model):
+    name: str | None = None
+    line1: str = Field(min_length=1)
+    line2: str | None = None
+    city: str = Field(min_length=1)
+    postcode: str = Field(min_length=1)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+
+
+class Customer(_Model):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class Delivery(_Model):
+    method: DeliveryMethod
+    address: Address | None = None
+    pickup_point: str | None = None
+
+
+class Payment(_Model):
+    method: PaymentMethod
+
+
+class Invoice(_Model):
+    company: str
+    tax_id: str
+    address: Address | None = None
+
+
+class OrderLine(_Model):
+    sku: str = Field(min_length=1)
+    name: str | None = None
+    quantity: int = Field(gt=0)
+    unit_price: Decimal = Field(ge=0)
+
+
+class CanonicalOrder(_Model):
+    """An order as a channel submits it to Ordo. Structure is checked here; business rules
+    (is the phone there, does the delivery method need an address) are the validation service's."""
+
+    channel: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    external_id: str = Field(min_length=1, max_length=128)
+    placed_at: datetime | None = None
+    market: str = Field(default="PL", min_length=2, max_length=2)
+    currency: str = Field(default="PLN", min_length=3, max_length=3)
+    language: str = Field(default="pl", min_length=2, max_length=8)
+    customer: Customer
+    delivery: Delivery
+    payment: Payment
+    invoice: Invoice | None = None
+    lines: list[OrderLine] = Field(min_length=1)
+
+    @property
+    def order_id(self) -> str:
+        return order_id_for(self.channel, self.external_id)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.unit_price * line.quantity for line in self.lines), Decimal("0"))
+
+
+class Correction(_Model):
+    """Data an operator supplies to fix an order; only the fields given are changed."""
+
+    phone: str | None = None
+    email: str | None = None
+    delivery_address: Address | None = None
+    delivery_method: DeliveryMethod | None = None
+    payment_method: PaymentMethod | None = None
+    retry_stock: bool = False
+    note: str | None = None
+
+    def apply(self, order: CanonicalOrder) -> CanonicalOrder:
+        customer = order.customer.model_copy(
+            update={k: v for k, v in (("phone", self.phone), ("email", self.email)) if v}
+        )
+        delivery = order.delivery
+        if self.delivery_method is not None:
+            delivery = delivery.model_copy(update={"method": self.delivery_method})
+        if self.delivery_address is not None:
+            delivery = delivery.model_copy(update={"address": self.delivery_address})
+        payment = order.payment
+        if self.payment_method is not None:
+            payment = Payment(method=self.payment_method)
+        return order.model_copy(
+            update={"customer": customer, "delivery": delivery, "payment": payment}
+        )

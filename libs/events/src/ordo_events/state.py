@@ -1,0 +1,173 @@
+"""OrderState: an order's state, rebuilt by folding its events. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from functools import singledispatch
+
+from ordo_events import events as ev
+from ordo_events.envelope import Envelope
+from ordo_events.order import CanonicalOrder
+
+
+class Status(StrEnum):
+    UNKNOWN = "unknown"
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    VALIDATED = "validated"
+    NEEDS_ATTENTION = "needs_attention"
+    READY_FOR_FULFILLMENT = "ready_for_fulfillment"
+
+
+# Where an order rests until someone acts: the simulator and `make run` stop waiting here.
+FINAL_STATUSES = frozenset({Status.REJECTED, Status.NEEDS_ATTENTION, Status.READY_FOR_FULFILLMENT})
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    time: datetime
+    type: str
+    source: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class OrderState:
+    order_id: str
+    order: CanonicalOrder | None = None
+    rejected: bool = False
+    validated: bool | None = None
+    reserved: bool | None = None
+    payment: str = "pending"  # pending | authorized | failed | cash_on_delivery
+    released: bool = False
+    open_tickets: frozenset[str] = frozenset()
+    notified: frozenset[str] = frozenset()
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    @property
+    def status(self) -> Status:
+        if self.rejected:
+            return Status.REJECTED
+        if self.released:
+            return Status.READY_FOR_FULFILLMENT
+        if self.open_tickets:
+            return Status.NEEDS_ATTENTION
+        if self.validated:
+            return Status.VALIDATED
+        if self.order is not None:
+            return Status.RECEIVED
+        return Status.UNKNOWN
+
+    @property
+    def paid(self) -> bool:
+        return self.payment in ("authorized", "cash_on_delivery")
+
+    @classmethod
+    def fold(cls, order_id: str, envelopes: Iterable[Envelope]) -> OrderState:
+        state = cls(order_id)
+        for envelope in sorted(envelopes, key=lambda e: e.time):
+            state = state.apply(envelope)
+        return state
+
+    def apply(self, envelope: Envelope) -> OrderState:
+        entry = TimelineEntry(envelope.time, envelope.type, envelope.source, summary(envelope.data))
+        return replace(evolve(envelope.data, self), timeline=(*self.timeline, entry))
+
+
+@singledispatch
+def evolve(event: ev.Event, state: OrderState) -> OrderState:
+    return state
+
+
+@evolve.register
+def _(event: ev.OrderReceived, state: OrderState) -> OrderState:
+    return replace(state, order=event.order)
+
+
+@evolve.register
+def _(event: ev.OrderRejected, state: OrderState) -> OrderState:
+    return replace(state, rejected=True)
+
+
+@evolve.register
+def _(event: ev.OrderValidated, state: OrderState) -> OrderState:
+    return replace(state, validated=True)
+
+
+@evolve.register
+def _(event: ev.OrderValidationFailed, state: OrderState) -> OrderState:
+    return replace(state, validated=False)
+
+
+@evolve.register
+def _(event: ev.StockReserved, state: OrderState) -> OrderState:
+    return replace(state, reserved=True)
+
+
+@evolve.register
+def _(event: ev.StockShortage, state: OrderState) -> OrderState:
+    return replace(state, reserved=False)
+
+
+@evolve.register
+def _(event: ev.PaymentAuthorized, state: OrderState) -> OrderState:
+    return replace(state, payment="authorized")
+
+
+@evolve.register
+def _(event: ev.PaymentFailed, state: OrderState) -> OrderState:
+    return replace(state, payment="failed")
+
+
+@evolve.register
+def _(event: ev.CashOnDeliveryAccepted, state: OrderState) -> OrderState:
+    return replace(state, payment="cash_on_delivery")
+
+
+@evolve.register
+def _(event: ev.OrderReadyForFulfillment, state: OrderState) -> OrderState:
+    return replace(state, released=True)
+
+
+@evolve.register
+def _(event: ev.TicketOpened, state: OrderState) -> OrderState:
+    return replace(state, open_tickets=state.open_tickets | {event.ticket_id})
+
+
+@evolve.register
+def _(event: ev.TicketResolved, state: OrderState) -> OrderState:
+    return replace(state, open_tickets=state.open_tickets - {event.ticket_id})
+
+
+@evolve.register
+def _(event: ev.OrderCorrected, state: OrderState) -> OrderState:
+    return replace(state, order=event.order)
+
+
+@evolve.register
+def _(event: ev.NotificationSent, state: OrderState) -> OrderState:
+    return replace(state, notified=state.notified | {event.status})
+
+
+def summary(event: ev.Event) -> str:
+    match event:
+        case ev.OrderReceived(order=o):
+            return f"received from {o.channel} as {o.external_id}, {len(o.lines)} line(s)"
+        case ev.OrderRejected(issues=issues) | ev.OrderValidationFailed(issues=issues):
+            return "; ".join(i.message for i in issues)
+        case ev.StockShortage(missing=missing):
+            return ", ".join(f"{m.sku}: {m.requested} wanted, {m.available} free" for m in missing)
+        case ev.PaymentFailed(reason=reason):
+            return reason
+        case ev.TicketOpened(reason=reason, ticket_id=tid):
+            return f"ticket {tid[:8]} opened: {reason}"
+        case ev.TicketResolved(resolved_by=who, resolution=what):
+            return f"resolved by {who}: {what}"
+        case ev.OrderCorrected(corrected_by=who):
+            return f"corrected by {who}"
+        case ev.NotificationSent(status=status, recipient=to):
+            return f"customer told '{status}' at {to}"
+    return ""

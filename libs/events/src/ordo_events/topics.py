@@ -1,0 +1,65 @@
+"""The topic registry: each topic, its one writer, the event types on it, and its key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ordo_events import events as ev
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    writer: str
+    event_types: tuple[type[ev.Event], ...]
+    key: str = "order_id"
+    partitions: int = 6
+
+
+CHANNEL_ORDERS = Topic("ordo.channel.orders", writer="sales channels", event_types=())
+ORDERS = Topic("ordo.orders", "ingestion", (ev.OrderReceived, ev.OrderRejected))
+VALIDATION = Topic("ordo.validation", "validation", (ev.OrderValidated, ev.OrderValidationFailed))
+INVENTORY = Topic("ordo.inventory", "inventory", (ev.StockReserved, ev.StockShortage))
+PAYMENT_PROVIDER = Topic("ordo.payment.provider", "payment", (ev.PaymentNotificationReceived,))
+PAYMENT = Topic(
+    "ordo.payment",
+    "payment",
+    (ev.PaymentAuthorized, ev.PaymentFailed, ev.CashOnDeliveryAccepted),
+)
+FULFILLMENT = Topic("ordo.fulfillment", "fulfillment", (ev.OrderReadyForFulfillment,))
+TICKETS = Topic("ordo.tickets", "ticketing", (ev.TicketOpened, ev.TicketResolved, ev.OrderCorrected))
+NOTIFICATIONS = Topic("ordo.notifications", "notification", (ev.NotificationSent,))
+DEAD_LETTER = Topic("ordo.deadletter", writer="every service's runtime", event_types=(), key="source")
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    CHANNEL_ORDERS,
+    ORDERS,
+    VALIDATION,
+    INVENTORY,
+    PAYMENT_PROVIDER,
+    PAYMENT,
+    FULFILLMENT,
+    TICKETS,
+    NOTIFICATIONS,
+    DEAD_LETTER,
+)
+
+# The topics that make up an order's history; folding them gives OrderState.
+ORDER_HISTORY: tuple[Topic, ...] = (
+    ORDERS,
+    VALIDATION,
+    INVENTORY,
+    PAYMENT,
+    FULFILLMENT,
+    TICKETS,
+    NOTIFICATIONS,
+)
+
+_TOPIC_OF: dict[type[ev.Event], Topic] = {t: topic for topic in ALL_TOPICS for t in topic.event_types}
+
+
+def topic_for(event_type: type[ev.Event]) -> Topic:
+    try:
+        return _TOPIC_OF[event_type]
+    except KeyError:
+        raise LookupError(f"{event_type.__name__} is on no topic in the registry") from None

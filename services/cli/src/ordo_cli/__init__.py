@@ -1,0 +1,1 @@
+"""The ordo command: run the stack, simulate channels, inspect orders, benchmark."""

@@ -1,0 +1,1 @@
+"""Ordo fulfillment service: releases an order to the warehouse once."""

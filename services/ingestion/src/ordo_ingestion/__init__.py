@@ -1,0 +1,1 @@
+"""Ordo ingestion service: takes orders from sales channels."""

@@ -1,0 +1,1 @@
+"""Ordo inventory service: stock per SKU and reservations."""

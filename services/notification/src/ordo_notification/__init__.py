@@ -1,0 +1,1 @@
+"""Ordo notification service: tells the customer at each step."""

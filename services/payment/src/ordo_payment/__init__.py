@@ -1,0 +1,1 @@
+"""Ordo payment service: settlement and provider notifications."""

@@ -1,0 +1,1 @@
+"""Ordo ticketing service: tickets for operators and the order read model."""

@@ -1,0 +1,1 @@
+"""Ordo validation service: checks what the customer entered."""
