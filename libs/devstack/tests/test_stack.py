@@ -1,0 +1,134 @@
+"""The embedded stack on real servers: Tansu, PostgreSQL and the SMTP sink."""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import asyncpg
+import psutil
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+
+from ordo_devstack import Stack, ensure_topics, start_stack
+from ordo_events.topics import ALL_TOPICS, Topic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with start_stack(tmp_path_factory.mktemp("stack")) as started:
+        yield started
+
+
+def test_embedded_servers_are_used_by_default(stack: Stack) -> None:
+    assert stack.origins == {"smtp": "embedded", "postgres": "embedded", "kafka": "embedded"}
+    assert stack.env() == {
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "DATABASE_URL": stack.database_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(stack.smtp_port),
+    }
+    assert (stack.workdir / "tansu.log").exists()
+
+
+async def test_topics_are_created_once_with_their_partitions(stack: Stack) -> None:
+    assert sorted(await ensure_topics(stack.kafka_bootstrap)) == sorted(t.name for t in ALL_TOPICS)
+    assert await ensure_topics(stack.kafka_bootstrap) == []
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([t.name for t in ALL_TOPICS])
+    finally:
+        await admin.close()
+    partitions = {d["topic"]: len(d["partitions"]) for d in described}
+    assert partitions == {t.name: t.partitions for t in ALL_TOPICS}
+
+
+async def test_a_message_round_trips_with_its_headers(stack: Stack) -> None:
+    topic = Topic(f"scratch.{uuid.uuid4().hex[:8]}", "test", (), partitions=1)
+    await ensure_topics(stack.kafka_bootstrap, [topic])
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
+    await producer.start()
+    try:
+        headers = [("ce_type", b"OrderReceived"), ("ce_id", b"1")]
+        await producer.send_and_wait(topic.name, b'{"a": 1}', key=b"order-1", headers=headers)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.kafka_bootstrap,
+        group_id=f"g-{topic.name}",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic.name, 0)])
+        await consumer.seek_to_beginning()
+        record = await consumer.getone()
+        await consumer.commit()
+        assert (record.key, record.value) == (b"order-1", b'{"a": 1}')
+        assert list(record.headers) == headers
+    finally:
+        await consumer.stop()
+
+
+async def test_postgres_accepts_connections_and_creates_databases(stack: Stack) -> None:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        assert await conn.fetchval("SHOW max_connections") == "300"
+        await conn.execute("CREATE DATABASE ordo_devstack_test")
+        assert await conn.fetchval(
+            "SELECT count(*) FROM pg_database WHERE datname = 'ordo_devstack_test'"
+        )
+    finally:
+        await conn.close()
+
+
+def test_sent_mail_lands_in_the_mailbox(stack: Stack) -> None:
+    before = len(stack.mailbox)
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "ordo@shop.test", "ala@x.pl", "Zamówienie"
+    message.set_content("Twoje zamówienie jest w drodze.")
+    with smtplib.SMTP(stack.smtp_host, stack.smtp_port) as smtp:
+        smtp.send_message(message)
+    mail = stack.mailbox.wait_for(before + 1, timeout=5)[-1]
+    assert mail.recipients == ("ala@x.pl",)
+    assert mail.message["Subject"] == "Zamówienie"
+    assert "w drodze" in Path(mail.path).read_text()
+
+
+def test_close_stops_what_it_started_and_leaves_given_servers(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", stack.database_url)
+    second = start_stack()
+    assert second.origins["postgres"] == "environment"
+    assert set(second.pids) == {"kafka"}
+    workdir, kafka = second.workdir, psutil.Process(second.pids["kafka"])
+    second.close()
+    second.close()
+    assert not _alive(kafka)
+    assert not workdir.exists()
+    assert _alive(psutil.Process(stack.pids["postgres"]))
+
+
+def test_close_stops_embedded_postgres(tmp_path: Path) -> None:
+    with start_stack(tmp_path) as own:
+        postgres = psutil.Process(own.pids["postgres"])
+        kafka = psutil.Process(own.pids["kafka"])
+    assert not _alive(postgres)
+    assert not _alive(kafka)
+
+
+def _alive(process: psutil.Process) -> bool:
+    # A stopped server whose parent has not reaped it yet is a zombie: gone for our purposes.
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
