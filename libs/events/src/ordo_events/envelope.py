@@ -127,7 +127,11 @@ def decode(value: bytes | None, headers: Headers) -> Envelope:
     except ValueError:
         raise UndecodableMessage(f"ce_time {time_text!r} is not an ISO 8601 time") from None
     return Envelope(
-        data=event, source=source, id=event_id, time=time, traceparent=header(headers, "traceparent")
+        data=event,
+        source=source,
+        id=event_id,
+        time=time,
+        traceparent=header(headers, "traceparent"),
     )
 
 
@@ -138,7 +142,9 @@ def upcast(type_name: str, version: int, target: int, data: dict[str, Any]) -> d
             raise UndecodableMessage(f"no upcaster for {type_name} v{version}")
         data, version = step(data), version + 1
     if version > target:
-        raise UndecodableMessage(f"{type_name} v{version} is newer than this service knows (v{target})")
+        raise UndecodableMessage(
+            f"{type_name} v{version} is newer than this service knows (v{target})"
+        )
     return data
 
 

@@ -45,7 +45,10 @@ class OrderRejected(Event):
 
 # --- validation -> ordo.validation -------------------------------------------------------
 class OrderValidated(Event):
+    """The order passed validation; `order` is the version that passed (after any correction)."""
+
     attempt: int = 1
+    order: CanonicalOrder
 
 
 class OrderValidationFailed(Event):

@@ -27,9 +27,13 @@ PAYMENT = Topic(
     (ev.PaymentAuthorized, ev.PaymentFailed, ev.CashOnDeliveryAccepted),
 )
 FULFILLMENT = Topic("ordo.fulfillment", "fulfillment", (ev.OrderReadyForFulfillment,))
-TICKETS = Topic("ordo.tickets", "ticketing", (ev.TicketOpened, ev.TicketResolved, ev.OrderCorrected))
+TICKETS = Topic(
+    "ordo.tickets", "ticketing", (ev.TicketOpened, ev.TicketResolved, ev.OrderCorrected)
+)
 NOTIFICATIONS = Topic("ordo.notifications", "notification", (ev.NotificationSent,))
-DEAD_LETTER = Topic("ordo.deadletter", writer="every service's runtime", event_types=(), key="source")
+DEAD_LETTER = Topic(
+    "ordo.deadletter", writer="every service's runtime", event_types=(), key="source"
+)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     CHANNEL_ORDERS,
@@ -55,7 +59,9 @@ ORDER_HISTORY: tuple[Topic, ...] = (
     NOTIFICATIONS,
 )
 
-_TOPIC_OF: dict[type[ev.Event], Topic] = {t: topic for topic in ALL_TOPICS for t in topic.event_types}
+_TOPIC_OF: dict[type[ev.Event], Topic] = {
+    t: topic for topic in ALL_TOPICS for t in topic.event_types
+}
 
 
 def topic_for(event_type: type[ev.Event]) -> Topic:

@@ -1,0 +1,220 @@
+"""Applies consumed records to a service's event-sourced state through its handlers.
+
+A partition batch is one unit of work: the handlers' aggregate changes, the events they return
+(stored as outbox records) and the partition's new position are written in one transaction.
+Outgoing event ids derive from the consumed event's id, so processing the same event twice
+(a redelivery, or a duplicate from a relay that crashed before recording its progress) is
+refused by the database; the batch is then replayed one record at a time and the duplicates
+are skipped. A record that cannot be decoded, or whose handler fails, goes to the dead-letter
+topic in the same transaction as the position that passes it: nothing is lost or blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from aiokafka import TopicPartition
+from eventsourcing.persistence import IntegrityError
+from opentelemetry.trace import SpanKind
+
+from ordo_events.envelope import Envelope, UndecodableMessage, decode, event_type_of
+from ordo_events.events import EVENT_TYPES, Event
+from ordo_events.topics import DEAD_LETTER
+from ordo_runtime.consumer import Record
+from ordo_runtime.store import Outgoing, ServiceApplication, UnitOfWork, with_tracking
+from ordo_runtime.tracing import context_from, current_traceparent, tracer
+
+log = logging.getLogger(__name__)
+MAX_CONFLICT_RETRIES = 5
+IDS = uuid.UUID("0b7f3f7e-6d0c-4d36-8d0e-6b2f8f3f1a01")
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """A record from a topic that carries no CloudEvents (a channel's own payload)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+    @property
+    def id(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+Handler = Callable[[Event, UnitOfWork], Sequence[Event]]
+RawHandler = Callable[[RawMessage, UnitOfWork], Sequence[Event]]
+
+
+class HandlerFailedError(Exception):
+    pass
+
+
+class ConflictError(Exception):
+    """A record whose writes kept conflicting with another writer's; the batch is retried."""
+
+
+class Processor:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        group: str,
+        source: str,
+        handlers: Mapping[type[Event], Handler],
+        raw_handlers: Mapping[str, RawHandler] | None = None,
+    ):
+        self.app, self.group, self.source = app, group, source
+        self.handlers = {cls.__name__: fn for cls, fn in handlers.items()}
+        self.raw_handlers = dict(raw_handlers or {})
+        self.dead_lettered = 0
+        self.duplicates = 0
+        self.committed = asyncio.Event()
+        self._positions: dict[str, int] = {}
+
+    def tracking_name(self, tp: TopicPartition) -> str:
+        return f"{self.group}:{tp.topic}:{tp.partition}"
+
+    async def positions(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        def read() -> dict[TopicPartition, int]:
+            found = {tp: self.app.position(self.tracking_name(tp)) for tp in partitions}
+            return {tp: pos for tp, pos in found.items() if pos is not None}
+
+        found = await asyncio.to_thread(read)
+        self._positions.update({self.tracking_name(tp): pos for tp, pos in found.items()})
+        return found
+
+    async def process(self, tp: TopicPartition, records: Sequence[Record]) -> None:
+        await asyncio.to_thread(self.process_sync, tp, records)
+        self.committed.set()
+
+    def process_sync(self, tp: TopicPartition, records: Sequence[Record]) -> None:
+        name = self.tracking_name(tp)
+        applied = self._positions.get(name, -1)
+        records = [r for r in records if r.offset > applied]
+        if not records:
+            return
+        uow = UnitOfWork(self.app)
+        try:
+            for record in records:
+                self._handle(uow, record)
+            self._commit(uow, name, records[-1].offset)
+        except (IntegrityError, HandlerFailedError):
+            uow.discard()
+            for record in records:
+                self._process_one(name, record)
+
+    def _commit(self, uow: UnitOfWork, name: str, offset: int) -> None:
+        uow.commit(with_tracking(name, offset))
+        self._positions[name] = offset
+        self.dead_lettered += sum(
+            1
+            for e in uow.processing.events
+            if isinstance(e, Outgoing) and e.topic == DEAD_LETTER.name
+        )
+
+    def _process_one(self, name: str, record: Record) -> None:
+        for _attempt in range(MAX_CONFLICT_RETRIES):
+            uow = UnitOfWork(self.app)
+            try:
+                self._handle(uow, record)
+                self._commit(uow, name, record.offset)
+                return
+            except IntegrityError:
+                uow.discard()
+                if self._already_applied(name, record, uow):
+                    self.duplicates += 1
+                    self._positions[name] = max(self._positions.get(name, -1), record.offset)
+                    return
+                # A concurrent writer changed an aggregate we read: try again on fresh state.
+            except HandlerFailedError as exc:
+                uow.discard()
+                self._dead_letter_alone(name, record, f"handler failed: {exc.__cause__!r}")
+                return
+        raise ConflictError(f"{record.topic}/{record.partition}@{record.offset} kept conflicting")
+
+    def _already_applied(self, name: str, record: Record, uow: UnitOfWork) -> bool:
+        position = self.app.position(name)
+        if position is not None and position >= record.offset:
+            return True
+        outgoing = [e for e in uow.processing.events if isinstance(e, Outgoing)]
+        return any(self.app.recorder.select_events(e.originator_id, limit=1) for e in outgoing)
+
+    def _dead_letter_alone(self, name: str, record: Record, reason: str) -> None:
+        log.error(
+            "dead-lettered %s/%s@%s: %s", record.topic, record.partition, record.offset, reason
+        )
+        uow = UnitOfWork(self.app)
+        uow.publish(self._dead_letter(record, reason))
+        try:
+            self._commit(uow, name, record.offset)
+        except IntegrityError:
+            pass  # the position was already past this record
+
+    def _handle(self, uow: UnitOfWork, record: Record) -> None:
+        raw_handler = self.raw_handlers.get(record.topic)
+        if raw_handler is not None:
+            message = RawMessage(
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.value,
+                list(record.headers),
+            )
+            self._run(uow, message.id, None, lambda: raw_handler(message, uow))
+            return
+        type_name = event_type_of(record.headers)
+        if type_name in EVENT_TYPES and type_name not in self.handlers:
+            return  # another service's business
+        try:
+            envelope = decode(record.value, record.headers)
+        except UndecodableMessage as exc:
+            uow.publish(self._dead_letter(record, str(exc)))
+            return
+        handler = self.handlers[envelope.type]
+        self._run(uow, envelope.id, envelope.traceparent, lambda: handler(envelope.data, uow))
+
+    def _run(
+        self,
+        uow: UnitOfWork,
+        cause_id: str,
+        traceparent: str | None,
+        call: Callable[[], Sequence[Event]],
+    ) -> None:
+        with tracer.start_as_current_span(
+            f"{self.group} process", context=context_from(traceparent), kind=SpanKind.CONSUMER
+        ):
+            try:
+                results = call()
+            except Exception as exc:
+                raise HandlerFailedError(str(exc)) from exc
+            parent = current_traceparent()
+        for index, event in enumerate(results):
+            event_id = uuid.uuid5(IDS, f"{self.group}/{cause_id}/{index}")
+            envelope = Envelope(
+                data=event, source=self.source, id=str(event_id), traceparent=parent
+            )
+            uow.publish(Outgoing.of(envelope))
+
+    def _dead_letter(self, record: Record, reason: str) -> Outgoing:
+        where = f"{record.topic}/{record.partition}/{record.offset}"
+        headers = [
+            *[(k, v) for k, v in record.headers if v is not None],
+            ("dlq_reason", reason[:2000].encode()),
+            ("dlq_service", self.source.encode()),
+            ("dlq_origin", where.encode()),
+        ]
+        return Outgoing.record(
+            DEAD_LETTER.name,
+            self.source.encode(),
+            record.value or b"",
+            headers,
+            uuid.uuid5(IDS, f"dead-letter/{self.group}/{where}"),
+        )

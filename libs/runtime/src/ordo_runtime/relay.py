@@ -1,0 +1,97 @@
+"""The outbox relay: follows the service's notification log and publishes Outgoing records.
+
+At least once: records are produced and acknowledged before the relay's position is stored,
+so a crash in between republishes them with the same CloudEvent ids, which consumers skip.
+One relay per database publishes at a time (a PostgreSQL advisory lock), which keeps each
+order's events in the order they were stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from eventsourcing.persistence import Notification
+
+from ordo_runtime.store import OUTGOING_TOPIC, Outgoing, ServiceApplication, with_tracking
+
+log = logging.getLogger(__name__)
+RELAY_LOCK_KEY = 7_305_112  # any constant: one advisory lock per service database
+TRACKING_NAME = "outbox-relay"
+
+
+class Relay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        producer: AIOKafkaProducer,
+        database_url: str,
+        batch: int = 1000,
+        idle_s: float = 0.025,
+    ):
+        self.app, self.producer, self.database_url = app, producer, database_url
+        self.batch, self.idle_s = batch, idle_s
+        self.wake = asyncio.Event()
+        self.published = 0
+        self.leader = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        lock = await asyncpg.connect(self.database_url)
+        try:
+            while not stop.is_set():
+                self.leader = bool(
+                    await lock.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY)
+                )
+                if self.leader:
+                    break
+                await _wait(stop, 1.0)  # another replica relays; stand by
+            position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
+            while not stop.is_set():
+                position = await self._pump(position)
+                if not self.wake.is_set():
+                    await _wait(self.wake, self.idle_s)
+                self.wake.clear()
+            await self._pump(position)  # flush what the last batches stored
+        finally:
+            await lock.close()
+
+    async def _pump(self, position: int) -> int:
+        while True:
+            notifications = await asyncio.to_thread(self._select, position)
+            if not notifications:
+                return position
+            await self._publish(notifications)
+            position = notifications[-1].id
+            await asyncio.to_thread(
+                self.app.process_recorder.insert_tracking, with_tracking(TRACKING_NAME, position)
+            )
+            self.published += len(notifications)
+
+    def _select(self, position: int) -> Sequence[Notification]:
+        return self.app.process_recorder.select_notifications(
+            start=position, limit=self.batch, topics=[OUTGOING_TOPIC], inclusive_of_start=False
+        )
+
+    async def _publish(self, notifications: Sequence[Notification]) -> None:
+        futures = []
+        for notification in notifications:
+            record = self.app.mapper.to_domain_event(notification)
+            assert isinstance(record, Outgoing)
+            futures.append(
+                await self.producer.send(
+                    record.topic,
+                    record.kafka_value(),
+                    key=record.key.encode(),
+                    headers=record.kafka_headers(),
+                )
+            )
+        await asyncio.gather(*futures)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)

@@ -1,0 +1,244 @@
+"""A service is its handlers, projections and routes; the runtime runs them.
+
+service = Service("inventory", handlers=EVENT_HANDLERS, http=router_app)
+main(service)   # in the service's __main__
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import uuid
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from ordo_events.envelope import Envelope
+from ordo_events.events import Event
+from ordo_events.topics import ALL_TOPICS, Topic, topic_for
+from ordo_runtime.consumer import BatchConsumer
+from ordo_runtime.http import add_probes, serve
+from ordo_runtime.kafka import ensure_topics, producer
+from ordo_runtime.processor import Handler, Processor, RawHandler
+from ordo_runtime.projection import Projection, ProjectionSink
+from ordo_runtime.relay import Relay
+from ordo_runtime.settings import Settings, with_database
+from ordo_runtime.store import Outgoing, ServiceApplication, UnitOfWork
+from ordo_runtime.tracing import current_traceparent, setup_tracing, tracer
+
+log = logging.getLogger(__name__)
+Task = Callable[["Runtime", asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Service:
+    name: str
+    handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
+    raw_handlers: Mapping[str, RawHandler] = field(default_factory=dict)
+    projections: Sequence[Projection] = ()
+    http: FastAPI = field(default_factory=FastAPI)
+    tasks: Sequence[Task] = ()
+
+    @property
+    def group(self) -> str:
+        return f"ordo-{self.name}"
+
+    @property
+    def source(self) -> str:
+        return f"/ordo/{self.name}"
+
+    def consumed_topics(self) -> list[str]:
+        names = {topic_for(cls).name for cls in self.handlers} | set(self.raw_handlers)
+        return sorted(names)
+
+
+class Runtime:
+    """A running service: its store, database pool, producer, consumers and relay."""
+
+    def __init__(self, service: Service, settings: Settings):
+        self.service, self.settings = service, settings
+        self.database = settings.service_database or f"ordo_{service.name}"
+        self.database_url = with_database(settings.database_url, self.database)
+        self.stop = asyncio.Event()
+        self.app: ServiceApplication
+        self.pool: asyncpg.Pool
+        self.producer: AIOKafkaProducer
+        self.relay: Relay
+        self.processor: Processor
+        self.consumers: list[BatchConsumer] = []
+        self.started = False
+
+    async def start(self) -> None:
+        await create_database(self.settings.database_url, self.database)
+        self.app = await asyncio.to_thread(ServiceApplication, self.service.name, self.settings)
+        self.pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=4)
+        await ensure_topics(self.settings.kafka_bootstrap_servers, ALL_TOPICS)
+        self.producer = producer(self.settings.kafka_bootstrap_servers, self.service.group)
+        await self.producer.start()
+        self.relay = Relay(
+            self.app,
+            self.producer,
+            self.database_url,
+            self.settings.relay_batch,
+            self.settings.relay_idle_ms / 1000,
+        )
+        self.processor = Processor(
+            self.app,
+            self.service.group,
+            self.service.source,
+            self.service.handlers,
+            self.service.raw_handlers,
+        )
+        if self.service.consumed_topics():
+            self.consumers.append(
+                BatchConsumer(
+                    self.service.group,
+                    self.service.consumed_topics(),
+                    _Waking(self.processor, self.relay),
+                    self.settings,
+                )
+            )
+        for projection in self.service.projections:
+            sink = ProjectionSink(self.pool, projection)
+            await sink.setup()
+            topics = [t.name for t in projection_topics(projection)]
+            self.consumers.append(
+                BatchConsumer(
+                    f"{self.service.group}-{projection.name}", topics, sink, self.settings
+                )
+            )
+
+    async def run(self) -> None:
+        await self.start()
+        http = self.service.http
+        http.state.runtime = self
+        add_probes(http)
+        jobs = [
+            asyncio.create_task(self.relay.run(self.stop), name="relay"),
+            *[asyncio.create_task(c.run(self.stop), name=c.group) for c in self.consumers],
+            *[asyncio.create_task(t(self, self.stop)) for t in self.service.tasks],
+        ]
+        server = asyncio.create_task(
+            serve(http, self.settings.http_host, self.settings.http_port, self.stop)
+        )
+        self.started = True
+        log.info("%s ready on :%s", self.service.name, self.settings.http_port)
+        done, _ = await asyncio.wait([*jobs, server], return_when=asyncio.FIRST_EXCEPTION)
+        self.stop.set()
+        await asyncio.gather(*jobs, server, return_exceptions=True)
+        await self.producer.stop()
+        await self.pool.close()
+        self.app.close()
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+
+    async def execute(
+        self, command: Callable[[UnitOfWork], Sequence[Event]], cause_id: str | None = None
+    ) -> list[Event]:
+        """Run a command from outside Kafka (an HTTP call): its aggregate changes and the
+        events it returns are stored in one transaction, and the relay publishes them."""
+
+        def write() -> list[Event]:
+            uow = UnitOfWork(self.app)
+            with tracer.start_as_current_span(f"{self.service.group} command"):
+                events = list(command(uow))
+                parent = current_traceparent()
+            for index, event in enumerate(events):
+                event_id = (
+                    uuid.uuid5(uuid.NAMESPACE_URL, f"{self.service.group}/{cause_id}/{index}")
+                    if cause_id
+                    else uuid.uuid4()
+                )
+                uow.publish(
+                    Outgoing.of(
+                        Envelope(
+                            data=event,
+                            source=self.service.source,
+                            id=str(event_id),
+                            traceparent=parent,
+                        )
+                    )
+                )
+            try:
+                uow.commit()
+            except Exception:
+                uow.discard()
+                raise
+            return events
+
+        events = await asyncio.to_thread(write)
+        self.relay.wake.set()
+        return events
+
+    async def readiness_problems(self) -> list[str]:
+        problems = []
+        if not self.started:
+            problems.append("starting")
+        try:
+            await self.pool.fetchval("SELECT 1")
+        except (OSError, asyncpg.PostgresError) as exc:
+            problems.append(f"database: {exc}")
+        problems += [f"{c.group}: not consuming" for c in self.consumers if c._consumer is None]
+        return problems
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "service": self.service.name,
+            "consumed": {c.group: c.processed for c in self.consumers},
+            "published": self.relay.published,
+            "relay_leader": self.relay.leader,
+            "dead_lettered": self.processor.dead_lettered,
+            "duplicates_skipped": self.processor.duplicates,
+        }
+
+
+class _Waking:
+    """Wakes the relay as soon as a batch is stored, instead of waiting for its next poll."""
+
+    def __init__(self, processor: Processor, relay: Relay):
+        self.processor, self.relay = processor, relay
+        self.positions = processor.positions
+
+    async def process(self, tp: Any, records: Any) -> None:
+        await self.processor.process(tp, records)
+        self.relay.wake.set()
+
+
+def projection_topics(projection: Projection) -> Sequence[Topic]:
+    topics: Sequence[Topic] = getattr(projection, "topics", ())
+    return topics
+
+
+async def create_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass  # a sibling replica created it
+    finally:
+        await conn.close()
+
+
+def main(service: Service) -> None:
+    """Entry point of a service process: runs until SIGTERM or SIGINT, then stops cleanly."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    setup_tracing(service.name)
+
+    async def run() -> None:
+        runtime = Runtime(service, Settings())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, runtime.stop.set)
+        await runtime.run()
+
+    asyncio.run(run())

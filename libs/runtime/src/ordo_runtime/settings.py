@@ -1,0 +1,45 @@
+"""Settings every service reads from its environment."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # A PostgreSQL *server*; each service keeps its own database on it (ordo_<service>).
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    service_database: str | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int = 8000
+    # Batching: consume up to batch_max records per partition fetch, one transaction per batch.
+    batch_max: int = 500
+    fetch_wait_ms: int = 50
+    relay_batch: int = 1000
+    relay_idle_ms: int = 25
+    aggregate_cache_size: int = 20000
+    shutdown_grace_s: float = 10.0
+
+
+def database_params(url: str, dbname: str) -> dict[str, str]:
+    """Turn DATABASE_URL into the eventsourcing library's POSTGRES_* settings for `dbname`."""
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = query.get("host") or parts.hostname or "127.0.0.1"
+    return {
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(query.get("port") or parts.port or 5432),
+        "POSTGRES_USER": parts.username or query.get("user") or "postgres",
+        "POSTGRES_PASSWORD": parts.password or query.get("password") or "",
+        "POSTGRES_DBNAME": dbname,
+    }
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL, pointing at another database."""
+    parts = urlsplit(url)
+    return parts._replace(path=f"/{dbname}").geturl()

@@ -1,0 +1,165 @@
+"""Each service's event-sourced state, kept by the eventsourcing library in its own database.
+
+The application's notification log doubles as the outbox: integration events to publish are
+stored as `Outgoing` records in the same transaction as the aggregates' events and the
+consumer's position, and the relay follows the log to Kafka.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar, cast
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.persistence import ProcessRecorder, Recording, Tracking
+from eventsourcing.utils import get_topic
+
+from ordo_events.envelope import Envelope
+from ordo_events.topics import topic_for
+from ordo_runtime.settings import Settings, database_params
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outgoing(DomainEvent):
+    """A Kafka record waiting in the outbox. Its id is the CloudEvent id, so storing the
+    same outgoing event twice is refused by the database: that is how duplicates are caught."""
+
+    topic: str
+    key: str
+    value: str  # base64, so any bytes survive (dead letters keep the original payload)
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> Outgoing:
+        return cls.record(
+            topic_for(type(envelope.data)).name,
+            envelope.key(),
+            envelope.value(),
+            envelope.headers(),
+            uuid.UUID(envelope.id),
+        )
+
+    @classmethod
+    def record(
+        cls,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Sequence[tuple[str, bytes]],
+        record_id: uuid.UUID,
+    ) -> Outgoing:
+        return cls(
+            originator_id=record_id,
+            originator_version=1,
+            timestamp=DomainEvent.create_timestamp(),
+            topic=topic,
+            key=key.decode(),
+            value=base64.b64encode(value).decode(),
+            headers={k: v.decode("utf-8", "replace") for k, v in headers},
+        )
+
+    def kafka_value(self) -> bytes:
+        return base64.b64decode(self.value)
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v.encode()) for k, v in self.headers.items()]
+
+
+OUTGOING_TOPIC = get_topic(Outgoing)
+
+
+class ServiceApplication(Application[uuid.UUID]):
+    """One service's event store. Records state, outbox and consumer position together."""
+
+    def __init__(self, service: str, settings: Settings, extra_env: dict[str, str] | None = None):
+        self.name = service
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            **database_params(
+                settings.database_url, settings.service_database or f"ordo_{service}"
+            ),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "SINGLE_ROW_TRACKING": "y",
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
+            "CREATE_TABLE": "y",
+            **(extra_env or {}),
+        }
+        super().__init__(env=env)
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        return cast(ProcessRecorder, self.recorder)
+
+    def record(self, processing: ProcessingEvent[uuid.UUID]) -> list[Recording[uuid.UUID]]:
+        """Store a unit of work's events, outbox records and tracking in one transaction."""
+        return self._record(processing)
+
+    def position(self, tracking_name: str) -> int | None:
+        return self.process_recorder.max_tracking_id(tracking_name)
+
+    def get(self, cls: type[A], aggregate_id: uuid.UUID) -> A | None:
+        try:
+            return cast(A, self.repository.get(aggregate_id))
+        except AggregateNotFoundError:
+            return None
+
+    def forget(self, aggregate_ids: Sequence[uuid.UUID]) -> None:
+        """Drop cached aggregates after a failed write: the cache may hold unsaved changes."""
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate_id in aggregate_ids:
+                cache.put(aggregate_id, None)
+
+
+class UnitOfWork:
+    """What a handler sees: the aggregates it loads or creates, collected for one write."""
+
+    def __init__(self, app: ServiceApplication, tracking: Tracking | None = None):
+        self.app = app
+        self.processing: ProcessingEvent[uuid.UUID] = ProcessingEvent(tracking)
+        self._loaded: dict[uuid.UUID, Aggregate] = {}
+
+    def get(self, cls: type[A], aggregate_id: uuid.UUID) -> A | None:
+        if aggregate_id in self._loaded:
+            return cast(A, self._loaded[aggregate_id])
+        aggregate = self.app.get(cls, aggregate_id)
+        if aggregate is not None:
+            if not isinstance(aggregate, cls):
+                raise TypeError(
+                    f"{aggregate_id} is a {type(aggregate).__name__}, not {cls.__name__}"
+                )
+            self._loaded[aggregate_id] = aggregate
+        return aggregate
+
+    def add(self, aggregate: Aggregate) -> None:
+        self._loaded[aggregate.id] = aggregate
+
+    def publish(self, *records: Outgoing) -> None:
+        self.processing.collect_events(*records)
+
+    def aggregates(self) -> Iterator[Aggregate]:
+        return iter(self._loaded.values())
+
+    def commit(self, tracking: Tracking | None = None) -> None:
+        if tracking is not None:
+            self.processing.tracking = tracking
+        self.processing.collect_events(*self._loaded.values())
+        self.app.record(self.processing)
+
+    def discard(self) -> None:
+        self.app.forget(list(self._loaded))
+
+
+def with_tracking(name: str, offset: int) -> Tracking:
+    return Tracking(application_name=name, notification_id=offset)

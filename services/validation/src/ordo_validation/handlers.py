@@ -1,0 +1,44 @@
+"""Validation's handlers: one per message, each returning the events it decides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ordo_events import events as ev
+from ordo_events.order import CanonicalOrder
+from ordo_runtime import UnitOfWork
+from ordo_validation.domain import OrderCheck, check_order
+
+
+def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
+    if uow.get(OrderCheck, OrderCheck.create_id(event.order_id)) is not None:
+        return []  # already checked: a redelivery
+    issues = check_order(event.order)
+    uow.add(OrderCheck(event.order_id, [i.code for i in issues]))
+    return [verdict(event.order_id, event.order, issues, attempt=1)]
+
+
+def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev.Event]:
+    check = uow.get(OrderCheck, OrderCheck.create_id(event.order_id))
+    if check is None:
+        issues = check_order(event.order)
+        uow.add(OrderCheck(event.order_id, [i.code for i in issues]))
+        return [verdict(event.order_id, event.order, issues, attempt=1)]
+    if event.ticket_id in check.corrections:
+        return []
+    issues = check_order(event.order)
+    check.recheck(event.ticket_id, [i.code for i in issues])
+    return [verdict(event.order_id, event.order, issues, attempt=check.attempts)]
+
+
+def verdict(order_id: str, order: CanonicalOrder, issues: list[ev.Issue], attempt: int) -> ev.Event:
+    if issues:
+        return ev.OrderValidationFailed(order_id=order_id, issues=issues, attempt=attempt)
+    return ev.OrderValidated(order_id=order_id, order=order, attempt=attempt)
+
+
+EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
+    ev.OrderReceived: on_order_received,
+    ev.OrderCorrected: on_order_corrected,
+}
