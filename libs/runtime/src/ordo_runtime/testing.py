@@ -1,0 +1,109 @@
+"""Given events -> when an event -> then events: a service's handlers run through the real
+processor on in-memory storage, no servers needed.
+
+    scenario = Scenario(service)
+    scenario.given(OrderReceived(...))
+    assert scenario.when(OrderCorrected(...)) == [OrderValidated(...)]
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from ordo_events.envelope import Envelope, decode
+from ordo_events.events import Event
+from ordo_events.topics import DEAD_LETTER, topic_for
+from ordo_runtime.processor import Processor
+from ordo_runtime.relay import TRACKING_NAME
+from ordo_runtime.service import Service
+from ordo_runtime.settings import Settings
+from ordo_runtime.store import OUTGOING_TOPIC, Outgoing, ServiceApplication, UnitOfWork
+
+IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+class Scenario:
+    def __init__(self, service: Service):
+        self.service = service
+        self.app = ServiceApplication(service.name, Settings(), extra_env=IN_MEMORY)
+        self.processor = Processor(
+            self.app, service.group, service.source, service.handlers, service.raw_handlers
+        )
+        self._offsets: dict[str, int] = {}
+        self._read = 0
+
+    def given(self, *events: Event) -> Scenario:
+        for event in events:
+            self.when(event)
+        return self
+
+    def when(self, event: Event | Envelope) -> list[Event]:
+        envelope = event if isinstance(event, Envelope) else Envelope(data=event, source="/test")
+        topic = topic_for(type(envelope.data)).name
+        return self.deliver(topic, envelope.value(), envelope.headers(), envelope.key())
+
+    def when_raw(self, topic: str, value: bytes, key: bytes | None = None) -> list[Event]:
+        return self.deliver(topic, value, [], key)
+
+    def deliver(
+        self,
+        topic: str,
+        value: bytes,
+        headers: Sequence[tuple[str, bytes]],
+        key: bytes | None = None,
+        offset: int | None = None,
+    ) -> list[Event]:
+        """Deliver one record (again, when `offset` repeats one) and return what was published."""
+        if offset is None:
+            offset = self._offsets.get(topic, -1) + 1
+            self._offsets[topic] = offset
+        record = ConsumerRecord(
+            topic, 0, offset, 0, 0, key, value, None, len(value), -1, tuple(headers)
+        )
+        self.processor.process_sync(TopicPartition(topic, 0), [record])
+        return [e.data for e in self.published_envelopes() if e is not None]
+
+    def execute(self, command: Callable[[UnitOfWork], Sequence[Event]]) -> list[Event]:
+        """Run a command the way an HTTP route would (Runtime.execute), in memory."""
+        uow = UnitOfWork(self.app)
+        events = list(command(uow))
+        for event in events:
+            uow.publish(Outgoing.of(Envelope(data=event, source=self.service.source)))
+        uow.commit()
+        self.published_envelopes()
+        return events
+
+    def published_envelopes(self) -> list[Envelope | None]:
+        """Records published since the last call; None for a dead letter."""
+        notes = self.app.process_recorder.select_notifications(
+            start=self._read, limit=10_000, topics=[OUTGOING_TOPIC], inclusive_of_start=False
+        )
+        if notes:
+            self._read = notes[-1].id
+        out: list[Envelope | None] = []
+        for note in notes:
+            record = self.app.mapper.to_domain_event(note)
+            assert isinstance(record, Outgoing)
+            if record.topic == DEAD_LETTER.name:
+                self.dead_letters.append(record)
+                out.append(None)
+            else:
+                out.append(decode(record.kafka_value(), record.kafka_headers()))
+        return out
+
+    @property
+    def dead_letters(self) -> list[Outgoing]:
+        if not hasattr(self, "_dead"):
+            self._dead: list[Outgoing] = []
+        return self._dead
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+__all__ = ["TRACKING_NAME", "Scenario", "new_id"]
