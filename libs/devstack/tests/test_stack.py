@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with start_stack(tmp_path_factory.mktemp("stack")) as started:
+    # environ={}: embedded servers even where the environment names other ones.
+    with start_stack(tmp_path_factory.mktemp("stack"), environ={}) as started:
         yield started
 
 
@@ -107,6 +108,7 @@ def test_close_stops_what_it_started_and_leaves_given_servers(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", stack.database_url)
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     second = start_stack()
     assert second.origins["postgres"] == "environment"
     assert set(second.pids) == {"kafka"}
@@ -119,7 +121,7 @@ def test_close_stops_what_it_started_and_leaves_given_servers(
 
 
 def test_close_stops_embedded_postgres(tmp_path: Path) -> None:
-    with start_stack(tmp_path) as own:
+    with start_stack(tmp_path, environ={}) as own:
         postgres = psutil.Process(own.pids["postgres"])
         kafka = psutil.Process(own.pids["kafka"])
     assert not _alive(postgres)

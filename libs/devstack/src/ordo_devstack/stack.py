@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +54,16 @@ class Stack:
         self.close()
 
 
-def start_stack(workdir: Path | str | None = None) -> Stack:
+def start_stack(
+    workdir: Path | str | None = None, *, environ: Mapping[str, str] | None = None
+) -> Stack:
     """Start (or find) the servers. KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL, when set, are
     used as they are; otherwise ORDO_TESTCONTAINERS=1 starts Docker containers, and by default
     the embedded servers run as local processes. SMTP is always the embedded sink, so that
     received mail can be read back. Logs and the mailbox go under `workdir` (a temporary
-    directory, removed on close, when not given)."""
+    directory, removed on close, when not given). `environ` replaces os.environ for these
+    choices; `environ={}` always starts fresh embedded servers."""
+    env = os.environ if environ is None else environ
     exits = ExitStack()
     try:
         if workdir is None:
@@ -67,14 +72,16 @@ def start_stack(workdir: Path | str | None = None) -> Stack:
         else:
             path = Path(workdir).resolve()
             path.mkdir(parents=True, exist_ok=True)
-        docker = os.environ.get("ORDO_TESTCONTAINERS") == "1"
+        docker = env.get("ORDO_TESTCONTAINERS") == "1"
         origins: dict[str, str] = {}
         pids: dict[str, int] = {}
         smtp = EmbeddedSmtp(path)
         exits.callback(smtp.close)
         origins["smtp"] = "embedded"
-        database_url, origins["postgres"] = _postgres(exits, docker, pids)
-        kafka_bootstrap, origins["kafka"] = _kafka(exits, docker, path, pids)
+        database_url, origins["postgres"] = _postgres(exits, docker, env.get("DATABASE_URL"), pids)
+        kafka_bootstrap, origins["kafka"] = _kafka(
+            exits, docker, env.get("KAFKA_BOOTSTRAP_SERVERS"), path, pids
+        )
     except BaseException:
         exits.close()
         raise
@@ -91,8 +98,10 @@ def start_stack(workdir: Path | str | None = None) -> Stack:
     )
 
 
-def _kafka(exits: ExitStack, docker: bool, workdir: Path, pids: dict[str, int]) -> tuple[str, str]:
-    if given := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+def _kafka(
+    exits: ExitStack, docker: bool, given: str | None, workdir: Path, pids: dict[str, int]
+) -> tuple[str, str]:
+    if given:
         return given, "environment"
     if docker:
         return containers.start_kafka_container(exits), "container"
@@ -102,8 +111,10 @@ def _kafka(exits: ExitStack, docker: bool, workdir: Path, pids: dict[str, int]) 
     return kafka.bootstrap, "embedded"
 
 
-def _postgres(exits: ExitStack, docker: bool, pids: dict[str, int]) -> tuple[str, str]:
-    if given := os.environ.get("DATABASE_URL"):
+def _postgres(
+    exits: ExitStack, docker: bool, given: str | None, pids: dict[str, int]
+) -> tuple[str, str]:
+    if given:
         return given, "environment"
     if docker:
         return containers.start_postgres_container(exits, MAX_CONNECTIONS), "container"
