@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
 from ordo_events.order import CanonicalOrder, Correction
-from ordo_runtime.testing import Scenario
+from ordo_runtime.testing import Scenario, sample_order
 from ordo_validation.app import service
 
-
-def make_order(**changes: object) -> CanonicalOrder:
-    data: dict[str, object] = {
-        "channel": "webshop",
-        "external_id": "W-1",
-        "market": "PL",
-        "customer": {
-            "name": "Jan Kowalski",
-            "email": "jan@example.com",
-            "phone": "+48 601 234 567",
-        },
-        "delivery": {
-            "method": "courier",
-            "address": {
-                "line1": "ul. Długa 1",
-                "city": "Warszawa",
-                "postcode": "00-001",
-                "country": "PL",
-            },
-        },
-        "payment": {"method": "cash_on_delivery"},
-        "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": Decimal("10.00")}],
-    }
-    data.update(changes)
-    return CanonicalOrder.model_validate(data)
+make_order = sample_order
 
 
 def received(order: CanonicalOrder) -> ev.OrderReceived:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from ordo_events.envelope import Envelope, decode
 from ordo_events.events import Event
+from ordo_events.order import CanonicalOrder
 from ordo_events.topics import DEAD_LETTER, topic_for
 from ordo_runtime.processor import Processor
 from ordo_runtime.relay import TRACKING_NAME
@@ -106,4 +108,33 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["TRACKING_NAME", "Scenario", "new_id"]
+def sample_order(**changes: Any) -> CanonicalOrder:
+    """A complete, valid Polish web-shop order; `changes` replace top-level fields."""
+    data: dict[str, Any] = {
+        "channel": "webshop",
+        "external_id": "W-1",
+        "market": "PL",
+        "currency": "PLN",
+        "language": "pl",
+        "customer": {
+            "name": "Jan Kowalski",
+            "email": "jan@example.com",
+            "phone": "+48 601 234 567",
+        },
+        "delivery": {
+            "method": "courier",
+            "address": {
+                "line1": "ul. Długa 1",
+                "city": "Warszawa",
+                "postcode": "00-001",
+                "country": "PL",
+            },
+        },
+        "payment": {"method": "cash_on_delivery"},
+        "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": "10.00"}],
+    }
+    data.update(changes)
+    return CanonicalOrder.model_validate(data)
+
+
+__all__ = ["TRACKING_NAME", "Scenario", "new_id", "sample_order"]

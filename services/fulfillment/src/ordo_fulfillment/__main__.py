@@ -1,0 +1,4 @@
+from ordo_fulfillment.app import service
+from ordo_runtime import main
+
+main(service)
