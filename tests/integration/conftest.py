@@ -1,0 +1,110 @@
+"""The real stack for the integration suite: embedded (or configured) Kafka-protocol broker,
+PostgreSQL and SMTP, and every service as its own process, as `ordo up` runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from ordo_cli.supervisor import ServiceSpec, Supervisor
+from ordo_devstack import Stack, ensure_topics, start_stack
+
+SERVICES = (
+    "ingestion",
+    "validation",
+    "inventory",
+    "payment",
+    "fulfillment",
+    "ticketing",
+    "notification",
+)
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Ordo:
+    stack: Stack
+    supervisor: Supervisor
+    urls: dict[str, str]
+    specs: dict[str, ServiceSpec]
+
+    def http(self, service: str) -> httpx.Client:
+        return httpx.Client(base_url=self.urls[service], timeout=10)
+
+    def restart(self, service: str) -> None:
+        child = self.supervisor.children.pop(service)
+        child.process.wait(10)
+        self.supervisor.start(self.specs[service])
+        self.supervisor.wait_ready(deadline_s=60)
+
+
+def eventually(probe: Callable[[], T | None], deadline_s: float = 60, what: str = "") -> T:
+    """Poll until `probe` returns something truthy, or fail with what we waited for."""
+    end = time.monotonic() + deadline_s
+    last: T | None = None
+    while time.monotonic() < end:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"gave up after {deadline_s}s waiting for {what or probe}; last: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def ordo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ordo]:
+    workdir: Path = tmp_path_factory.mktemp("ordo")
+    with start_stack(workdir / "stack") as stack:
+        asyncio.run(ensure_topics(stack.kafka_bootstrap))
+        supervisor = Supervisor(workdir / "logs")
+        specs = {
+            name: ServiceSpec(
+                name=name,
+                argv=[sys.executable, "-m", f"ordo_{name}"],
+                port=(port := free_port()),
+                env={**stack.env(), "HTTP_PORT": str(port), "OTEL_SERVICE_NAME": name},
+            )
+            for name in SERVICES
+        }
+        try:
+            for spec in specs.values():
+                supervisor.start(spec)
+            supervisor.wait_ready(deadline_s=120)
+            yield Ordo(stack, supervisor, {n: s.url for n, s in specs.items()}, specs)
+        finally:
+            supervisor.stop()
+
+
+def order_state(ordo: Ordo, order_id: str) -> dict[str, Any] | None:
+    with ordo.http("ticketing") as api:
+        response = api.get(f"/orders/{order_id}")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    state: dict[str, Any] = response.json()
+    return state
+
+
+def wait_for_status(
+    ordo: Ordo, order_id: str, status: str, deadline_s: float = 60
+) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        state = order_state(ordo, order_id)
+        return state if state and state["status"] == status else None
+
+    return eventually(probe, deadline_s, f"order {order_id} to reach {status}")

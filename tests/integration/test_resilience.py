@@ -1,0 +1,92 @@
+"""A service killed mid-stream loses no order and releases none twice, and every order's
+state rebuilt from the log (OrderState) matches what the services decided."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections import Counter, defaultdict
+
+import pytest
+
+from ordo_events import OrderState
+from ordo_events.envelope import Envelope
+from ordo_events.topics import CHANNEL_ORDERS, FULFILLMENT, ORDER_HISTORY, TICKETS
+from ordo_runtime.testing import sample_order
+from tests.integration.conftest import Ordo, eventually, order_state
+from tests.integration.kafka_tools import read_events, send
+
+pytestmark = pytest.mark.integration
+ORDERS = 300
+
+
+def test_sigkill_mid_stream_loses_nothing_and_releases_once(ordo: Ordo) -> None:
+    with ordo.http("inventory") as api:
+        api.put("/stock/KILL-1", json={"on_hand": 100_000}).raise_for_status()
+    orders = [
+        sample_order(
+            external_id=f"kill-{i}",
+            customer={"name": "Ewa", "email": f"ewa{i}@example.com", "phone": "+48 601 234 567"}
+            if i % 10
+            else {"name": "Ewa", "email": f"ewa{i}@example.com"},  # every tenth lacks a phone
+            lines=[{"sku": "KILL-1", "quantity": 1, "unit_price": "5.00"}],
+        )
+        for i in range(ORDERS)
+    ]
+    records = [(o.order_id.encode(), o.model_dump_json().encode(), []) for o in orders]
+    send(ordo.stack.kafka_bootstrap, CHANNEL_ORDERS.name, records[: ORDERS // 2])
+    time.sleep(0.3)  # let the pipeline get going, then kill two services without warning
+    for name in ("inventory", "fulfillment"):
+        os.kill(ordo.supervisor.children[name].process.pid, signal.SIGKILL)
+    send(ordo.stack.kafka_bootstrap, CHANNEL_ORDERS.name, records[ORDERS // 2 :])
+    for name in ("inventory", "fulfillment"):
+        ordo.restart(name)
+
+    ids = {o.order_id for o in orders}
+    complete = {o.order_id for i, o in enumerate(orders) if i % 10}
+
+    def all_released() -> set[str] | None:
+        released = {e.subject for e in read_events(ordo.stack.kafka_bootstrap, FULFILLMENT.name)}
+        return released if complete <= released else None
+
+    released = eventually(all_released, 120, "every complete order to be released")
+    assert released & ids == complete  # the ones without a phone wait for an operator
+
+    releases = [
+        e for e in read_events(ordo.stack.kafka_bootstrap, FULFILLMENT.name) if e.subject in ids
+    ]
+    per_order = Counter(e.subject for e in {e.id: e for e in releases}.values())
+    assert set(per_order.values()) == {1}, "an order was released twice"
+
+    tickets = {
+        e.subject
+        for e in read_events(ordo.stack.kafka_bootstrap, TICKETS.name)
+        if e.type == "TicketOpened"
+    }
+    assert ids - complete <= tickets
+    with ordo.http("inventory") as api:
+        assert api.get("/stock/KILL-1").json()["reserved"] == len(complete)
+
+
+def test_state_rebuilt_from_the_log_matches_what_services_decided(ordo: Ordo) -> None:
+    history: dict[str, list[Envelope]] = defaultdict(list)
+    for topic in ORDER_HISTORY:
+        for envelope in read_events(ordo.stack.kafka_bootstrap, topic.name):
+            history[envelope.subject].append(envelope)
+    released = {e.subject for e in read_events(ordo.stack.kafka_bootstrap, FULFILLMENT.name)}
+    assert len(history) >= ORDERS
+    for order_id, envelopes in history.items():
+        folded = OrderState.fold(order_id, envelopes)
+        assert folded.released == (order_id in released)
+        if folded.released:
+            assert folded.validated is True
+            assert folded.reserved is True
+            assert folded.paid
+        want = folded.status.value
+
+        def served_matches(oid: str = order_id, want: str = want) -> bool:
+            served = order_state(ordo, oid)
+            return served is not None and served["status"] == want
+
+        eventually(served_matches, 30, f"the read model of {order_id} to say {want}")
