@@ -1,0 +1,134 @@
+"""Bringing Ordo up: the stack, the topics, every service as its own process, all ready."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from ordo_cli import state
+from ordo_cli.signals import shielded
+from ordo_cli.supervisor import ServiceSpec, Supervisor
+from ordo_devstack import Stack, ensure_topics, start_stack
+
+SERVICES = (
+    "ingestion",
+    "validation",
+    "inventory",
+    "payment",
+    "fulfillment",
+    "ticketing",
+    "notification",
+)
+FIRST_PORT = 8001
+RUN_DIR = state.STATE_DIR / "run"
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@dataclass
+class Running:
+    stack: Stack
+    supervisor: Supervisor
+    urls: dict[str, str]
+    run_dir: Path
+
+    def info(self, pid: int) -> state.StackInfo:
+        return state.StackInfo(
+            pid=pid,
+            kafka_bootstrap=self.stack.kafka_bootstrap,
+            database_url=self.stack.database_url,
+            smtp=f"{self.stack.smtp_host}:{self.stack.smtp_port}",
+            run_dir=str(self.run_dir),
+            services=self.urls,
+        )
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            # All interfaces, as the services bind them: 127.0.0.1 alone can look free.
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_ports(names: Sequence[str], first: int = FIRST_PORT) -> dict[str, int]:
+    """The usual ports (8001, 8002, ... in service order) where free, any free port otherwise."""
+    ports: dict[str, int] = {}
+    for i, name in enumerate(names):
+        port = first + i
+        if not port_free(port):
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+        ports[name] = port
+    return ports
+
+
+def service_specs(stack: Stack, ports: Mapping[str, int]) -> list[ServiceSpec]:
+    env = stack.env()
+    specs = []
+    for name, port in ports.items():
+        service_env = {
+            "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
+            "DATABASE_URL": env["DATABASE_URL"],
+            "HTTP_PORT": str(port),
+            "OTEL_SERVICE_NAME": name,
+        }
+        if name == "notification":
+            service_env |= {"SMTP_HOST": env["SMTP_HOST"], "SMTP_PORT": env["SMTP_PORT"]}
+        argv = [sys.executable, "-m", f"ordo_{name}"]
+        specs.append(ServiceSpec(name, argv, port, service_env))
+    return specs
+
+
+@contextmanager
+def running(
+    console: Console,
+    run_dir: Path = RUN_DIR,
+    *,
+    environ: Mapping[str, str] | None = None,
+    services: Sequence[str] = SERVICES,
+    ready_timeout: float = 90.0,
+    grace: float = 15.0,
+    publish: bool = True,
+) -> Iterator[Running]:
+    """Ordo up, for the duration of the block; everything is stopped on the way out.
+    `publish` writes .ordo/stack.json so other `ordo` commands find this run."""
+    if publish and (other := state.load()) is not None:
+        raise AlreadyRunning(f"ordo is already up (pid {other.pid}); stop it first")
+    # Last run's mailbox and broker log would only confuse: this run starts empty.
+    shutil.rmtree(run_dir / "stack", ignore_errors=True)
+    with console.status("starting Kafka (Tansu), PostgreSQL and SMTP"):
+        stack = start_stack(run_dir / "stack", environ=environ)
+    supervisor = Supervisor(run_dir)
+    try:
+        asyncio.run(ensure_topics(stack.kafka_bootstrap))
+        specs = service_specs(stack, pick_ports(services))
+        for spec in specs:
+            supervisor.start(spec)
+        console.print(f"service logs: {run_dir}/<service>.log")
+        with console.status(f"waiting for {len(specs)} services to answer /ready"):
+            supervisor.wait_ready(ready_timeout)
+        ordo = Running(stack, supervisor, {s.name: s.url for s in specs}, run_dir)
+        if publish:
+            state.write(ordo.info(pid=os.getpid()))
+        yield ordo
+    finally:
+        with shielded(), console.status("stopping services, then the stack"):
+            if publish:
+                state.remove()
+            supervisor.stop(grace)
+            stack.close()

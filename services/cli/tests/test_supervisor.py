@@ -1,0 +1,116 @@
+"""The process supervisor, with tiny `python -c` HTTP servers standing in for services."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from ordo_cli.supervisor import NotReady, ServiceDied, ServiceSpec, Supervisor, tail
+from ordo_cli.up import pick_ports, port_free
+
+FAKE_SERVICE = textwrap.dedent(
+    """
+    import http.server, os, signal, time
+    if os.environ.get("IGNORE_SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if os.environ.get("DIE"):
+        raise SystemExit("fake service: cannot reach the database")
+    started, after = time.monotonic(), float(os.environ.get("READY_AFTER", "0"))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            ready = self.path == "/ready" and time.monotonic() - started >= after
+            self.send_response(200 if ready else 503)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    print("fake service", os.environ["OTEL_SERVICE_NAME"], "listening", flush=True)
+    http.server.HTTPServer(("127.0.0.1", int(os.environ["HTTP_PORT"])), Handler).serve_forever()
+    """
+)
+
+
+def fake(name: str, port: int, **env: str) -> ServiceSpec:
+    env = {"HTTP_PORT": str(port), "OTEL_SERVICE_NAME": name, **env}
+    return ServiceSpec(name, [sys.executable, "-c", FAKE_SERVICE], port, env)
+
+
+@pytest.fixture
+def supervisor(tmp_path: Path) -> Supervisor:
+    return Supervisor(tmp_path / "run")
+
+
+def ports(n: int) -> list[int]:
+    """Free ports, from the OS."""
+    sockets = [socket.socket() for _ in range(n)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    found = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return found
+
+
+def test_services_become_ready_and_stop_on_sigterm(supervisor: Supervisor) -> None:
+    a, b = ports(2)
+    supervisor.start(fake("alpha", a))
+    supervisor.start(fake("beta", b, READY_AFTER="0.5"))
+    started = time.monotonic()
+    supervisor.wait_ready(deadline_s=20)
+    assert time.monotonic() - started >= 0.5
+    supervisor.check()
+    codes = supervisor.stop(grace_s=5)
+    assert codes == {"alpha": -signal.SIGTERM, "beta": -signal.SIGTERM}
+    assert "fake service alpha listening" in (supervisor.log_dir / "alpha.log").read_text()
+
+
+def test_a_dying_service_is_reported_with_its_log(supervisor: Supervisor) -> None:
+    a, b = ports(2)
+    supervisor.start(fake("alpha", a, READY_AFTER="60"))
+    supervisor.start(fake("beta", b, DIE="1"))
+    with pytest.raises(ServiceDied) as died:
+        supervisor.wait_ready(deadline_s=20)
+    assert died.value.name == "beta"
+    assert died.value.code == 1
+    assert "cannot reach the database" in tail(died.value.log)
+    assert supervisor.stop(grace_s=5)["alpha"] == -signal.SIGTERM
+
+
+def test_a_service_that_never_gets_ready_times_out(supervisor: Supervisor) -> None:
+    (a,) = ports(1)
+    supervisor.start(fake("alpha", a, READY_AFTER="60"))
+    with pytest.raises(NotReady) as late:
+        supervisor.wait_ready(deadline_s=1)
+    assert list(late.value.logs) == ["alpha"]
+    supervisor.stop(grace_s=5)
+
+
+def test_a_service_ignoring_sigterm_is_killed_after_the_grace_period(
+    supervisor: Supervisor,
+) -> None:
+    (a,) = ports(1)
+    supervisor.start(fake("stubborn", a, IGNORE_SIGTERM="1"))
+    supervisor.wait_ready(deadline_s=20)
+    started = time.monotonic()
+    assert supervisor.stop(grace_s=0.5) == {"stubborn": -signal.SIGKILL}
+    assert time.monotonic() - started < 5
+
+
+def test_usual_ports_are_used_in_order_and_a_taken_one_is_replaced() -> None:
+    first = next(p for p in ports(20) if port_free(p + 1) and port_free(p + 2))
+    assert pick_ports(["x", "y", "z"], first=first) == {"x": first, "y": first + 1, "z": first + 2}
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", first + 1))
+        taken.listen()
+        chosen = pick_ports(["x", "y", "z"], first=first)
+    assert chosen["x"] == first
+    assert chosen["z"] == first + 2
+    assert chosen["y"] not in (0, first + 1)
