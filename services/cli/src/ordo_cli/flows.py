@@ -1,0 +1,141 @@
+"""What `simulate`, `demo` and `bench` do once they have a stack to talk to."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ordo_cli import bench, render, simulate
+from ordo_cli.catalogue import stock_levels
+from ordo_cli.mix import DEFAULT_SHARES, NO_FAILURES, Shares, SimOrder, plan_orders
+from ordo_cli.stats import RunSummary, latencies_ms, summarize
+from ordo_cli.up import Running
+from ordo_cli.watch import Outcome
+
+PLENTY = 1_000_000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Targets:
+    bootstrap: str
+    inventory: str
+    ticketing: str
+
+    @classmethod
+    def of(cls, ordo: Running) -> Targets:
+        return cls(ordo.stack.kafka_bootstrap, ordo.urls["inventory"], ordo.urls["ticketing"])
+
+
+def make_plan(
+    orders: int, seed: int | None, shares: Shares = DEFAULT_SHARES
+) -> tuple[int, list[SimOrder]]:
+    seed = random.randrange(1_000_000) if seed is None else seed
+    run = uuid.uuid4().hex[:8]  # new external ids every run: a rerun is new orders, not retries
+    return seed, plan_orders(orders, seed=seed, run=run, now=datetime.now(UTC), shares=shares)
+
+
+def simulate_and_report(
+    console: Console,
+    targets: Targets,
+    orders: int,
+    rate: float | None,
+    seed: int | None,
+    timeout_s: float,
+    report: Path | None = None,
+) -> RunSummary:
+    seed, plan = make_plan(orders, seed)
+    console.print(f"simulating {orders} orders (seed {seed}) into {targets.bootstrap}")
+    asyncio.run(simulate.seed_stock(targets.inventory, stock_levels(PLENTY)))
+    result = _with_progress(
+        console,
+        len(plan),
+        lambda sent, settled: simulate.run(
+            plan,
+            bootstrap=targets.bootstrap,
+            rate=rate,
+            timeout_s=timeout_s,
+            on_sent=sent,
+            on_settled=settled,
+        ),
+    )
+    summary = summarize(plan, result.outcomes, result.tickets, result.elapsed_s)
+    console.print(render.summary(summary, targets.ticketing))
+    for outcome in (Outcome.RELEASED, Outcome.TICKET):
+        example = next((o for o, seen in result.outcomes.items() if seen.outcome is outcome), None)
+        if example:
+            console.print(f"  {outcome.value}, for example: ordo order show {example}")
+    if report is not None:
+        report.write_text(json.dumps({"seed": seed, **summary.to_json()}, indent=2))
+    return summary
+
+
+def run_bench(
+    console: Console, ordo: Running, orders: int, timeout_s: float
+) -> tuple[dict[str, float | int | None], dict[str, str], bool]:
+    """Returns the JSON verdict, the table rows, and whether every order was released."""
+    _, plan = make_plan(orders, seed=1, shares=NO_FAILURES)
+    values = [sim.order.model_dump_json().encode() for sim in plan[:100]]
+    bootstrap = ordo.stack.kafka_bootstrap
+    with console.status("measuring the transport ceiling (broker only)"):
+        ceiling = asyncio.run(bench.transport_ceiling(bootstrap, values, orders))
+    asyncio.run(simulate.seed_stock(ordo.urls["inventory"], stock_levels(PLENTY)))
+    rss = bench.PeakRss(ordo.supervisor.pids())
+
+    async def pipeline(sent: simulate.Tick, settled: simulate.Tick) -> simulate.RunResult:
+        sampling = asyncio.create_task(rss.run())
+        try:
+            return await simulate.run(
+                plan,
+                bootstrap=bootstrap,
+                rate=None,
+                timeout_s=timeout_s,
+                on_sent=sent,
+                on_settled=settled,
+            )
+        finally:
+            sampling.cancel()
+
+    result = _with_progress(console, len(plan), pipeline)
+    line = bench.result_line(orders, result, ceiling)
+    released = len(latencies_ms(result.sent_at, result.outcomes))
+    rows = {
+        "orders sent / released": f"{orders} / {released}",
+        "transport ceiling": f"{line['ceiling_orders_per_s']} orders/s",
+        "pipeline throughput": f"{line['orders_per_s']} orders/s",
+        "latency p50 / p99": f"{line['p50_ms']} / {line['p99_ms']} ms",
+        **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in rss.peak.items()},
+    }
+    return line, rows, released == orders
+
+
+def _with_progress(
+    console: Console,
+    total: int,
+    work: Callable[[simulate.Tick, simulate.Tick], Awaitable[T]],
+) -> T:
+    columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        sent = progress.add_task("sent", total=total)
+        settled = progress.add_task("settled", total=total)
+        return asyncio.run(
+            _call(work, lambda n: progress.advance(sent, n), lambda n: progress.advance(settled, n))
+        )
+
+
+async def _call(
+    work: Callable[[simulate.Tick, simulate.Tick], Awaitable[T]],
+    sent: simulate.Tick,
+    settled: simulate.Tick,
+) -> T:
+    return await work(sent, settled)
