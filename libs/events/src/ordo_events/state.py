@@ -84,7 +84,8 @@ def evolve(event: ev.Event, state: OrderState) -> OrderState:
 
 @evolve.register
 def _(event: ev.OrderReceived, state: OrderState) -> OrderState:
-    return replace(state, order=event.order)
+    # A channel may fix a rejected payload and send it again under the same reference.
+    return replace(state, order=event.order, rejected=False)
 
 
 @evolve.register

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ class Processor:
         self.duplicates = 0
         self.committed = asyncio.Event()
         self._positions: dict[str, int] = {}
+        self.batches = 0
+        self.busy_s = 0.0
 
     def tracking_name(self, tp: TopicPartition) -> str:
         return f"{self.group}:{tp.topic}:{tp.partition}"
@@ -91,7 +94,10 @@ class Processor:
         return found
 
     async def process(self, tp: TopicPartition, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
         await asyncio.to_thread(self.process_sync, tp, records)
+        self.batches += 1
+        self.busy_s += time.perf_counter() - started
         self.committed.set()
 
     def process_sync(self, tp: TopicPartition, records: Sequence[Record]) -> None:

@@ -195,6 +195,8 @@ class Runtime:
             "relay_leader": self.relay.leader,
             "dead_lettered": self.processor.dead_lettered,
             "duplicates_skipped": self.processor.duplicates,
+            "batches": self.processor.batches,
+            "seconds_in_batches": round(self.processor.busy_s, 3),
         }
 
 

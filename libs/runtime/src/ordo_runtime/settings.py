@@ -18,9 +18,10 @@ class Settings(BaseSettings):
     http_port: int = 8000
     # Batching: consume up to batch_max records per partition fetch, one transaction per batch.
     batch_max: int = 500
-    fetch_wait_ms: int = 50
+    fetch_wait_ms: int = 100
     relay_batch: int = 1000
-    relay_idle_ms: int = 25
+    # Local writes wake the relay at once; this poll only catches other replicas' writes.
+    relay_idle_ms: int = 250
     aggregate_cache_size: int = 20000
     shutdown_grace_s: float = 10.0
 

@@ -89,6 +89,9 @@ class ServiceApplication(Application[uuid.UUID]):
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "4",
             "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
+            # Each partition has one writer; a stale cached aggregate shows up as a version
+            # conflict on write, which evicts it and retries. So no read per cache hit.
+            "AGGREGATE_CACHE_FASTFORWARD": "n",
             "CREATE_TABLE": "y",
             **(extra_env or {}),
         }
@@ -119,7 +122,10 @@ class ServiceApplication(Application[uuid.UUID]):
         cache = self.repository.cache
         if cache is not None:
             for aggregate_id in aggregate_ids:
-                cache.put(aggregate_id, None)
+                try:
+                    cache.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass
 
 
 class UnitOfWork:
