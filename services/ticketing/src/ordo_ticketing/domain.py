@@ -1,0 +1,130 @@
+"""Ticketing's memory of an order: its current canonical order and the tickets opened for it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from eventsourcing.domain import Aggregate, event
+
+from ordo_events.order import CanonicalOrder
+
+NAMESPACE = uuid.UUID("5d3c8a7e-2f41-4b6a-9c0e-7e1f2a3b4c5d")
+
+# reason -> (stage where the order stopped, severity). A rejected intake or missing stock keeps
+# a customer waiting with nothing an operator can see elsewhere, so they come first.
+Severity = Literal["low", "normal", "high"]
+REASONS: dict[str, tuple[str, Severity]] = {
+    "validation_failed": ("validation", "normal"),
+    "out_of_stock": ("inventory", "high"),
+    "payment_declined": ("payment", "normal"),
+    "order_rejected": ("intake", "high"),
+}
+
+
+def ticket_id_for(order_id: str, reason: str, cause: str) -> str:
+    """The same failure always names the same ticket, so a redelivery cannot open a second."""
+    return str(uuid.uuid5(NAMESPACE, f"ticket/{order_id}/{reason}/{cause}"))
+
+
+class Case(Aggregate):
+    """One order as ticketing sees it. `order` is the latest canonical order (as JSON): the one
+    received, or the one an operator's correction produced."""
+
+    @staticmethod
+    def create_id(order_id: str) -> uuid.UUID:
+        return uuid.uuid5(NAMESPACE, f"case/{order_id}")
+
+    @event("Started")
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+        self.order: dict[str, Any] | None = None
+        self.tickets: dict[str, dict[str, Any]] = {}
+        self.corrections: list[str] = []  # ids of the tickets whose correction is applied
+
+    @event("OrderLearned")
+    def learn_order(self, order: dict[str, Any]) -> None:
+        self.order = order
+
+    @event("CorrectionApplied")
+    def apply_correction(self, ticket_id: str, order: dict[str, Any]) -> None:
+        self.order = order
+        self.corrections.append(ticket_id)
+
+    @event("TicketOpened")
+    def open_ticket(
+        self,
+        ticket_id: str,
+        reason: str,
+        stage: str,
+        severity: str,
+        instructions: str,
+        issues: list[dict[str, Any]],
+        opened_at: datetime,
+    ) -> None:
+        self.tickets[ticket_id] = {
+            "ticket_id": ticket_id,
+            "order_id": self.order_id,
+            "reason": reason,
+            "stage": stage,
+            "severity": severity,
+            "status": "open",
+            "instructions": instructions,
+            "issues": issues,
+            "opened_at": opened_at,
+            "resolved_at": None,
+            "resolved_by": None,
+            "resolution": None,
+            "correction": None,
+        }
+
+    @event("TicketResolved")
+    def resolve_ticket(
+        self,
+        ticket_id: str,
+        resolved_by: str,
+        resolution: str,
+        resolved_at: datetime,
+        correction: dict[str, Any] | None,
+        order: dict[str, Any] | None,
+    ) -> None:
+        self.tickets[ticket_id] = {
+            **self.tickets[ticket_id],
+            "status": "resolved",
+            "resolved_by": resolved_by,
+            "resolution": resolution,
+            "resolved_at": resolved_at,
+            "correction": correction,
+        }
+        if order is not None:
+            self.order = order
+            self.corrections.append(ticket_id)
+
+    @property
+    def current_order(self) -> CanonicalOrder | None:
+        return None if self.order is None else CanonicalOrder.model_validate(self.order)
+
+    @property
+    def generation(self) -> int:
+        """How many corrections the order has had: a failure after a correction is a new one."""
+        return len(self.corrections)
+
+    def open_ticket_for(self, reason: str) -> str | None:
+        for ticket in self.tickets.values():
+            if ticket["reason"] == reason and ticket["status"] == "open":
+                return str(ticket["ticket_id"])
+        return None
+
+
+class TicketRef(Aggregate):
+    """Finds a ticket's order from the ticket id alone, which is all a resolve request has."""
+
+    @staticmethod
+    def create_id(ticket_id: str) -> uuid.UUID:
+        return uuid.uuid5(NAMESPACE, f"ticket-ref/{ticket_id}")
+
+    @event("Registered")
+    def __init__(self, ticket_id: str, order_id: str):
+        self.ticket_id = ticket_id
+        self.order_id = order_id

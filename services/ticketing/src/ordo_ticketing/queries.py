@@ -1,0 +1,106 @@
+"""Reads over the projection's tables, shaped as the operator API answers them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from ordo_events.state import OrderState
+from ordo_ticketing.projection import load_histories
+
+TICKET_COLUMNS = (
+    "ticket_id, order_id, reason, stage, severity, status, instructions, issues, opened_at,"
+    " resolved_at, resolved_by, resolution, correction"
+)
+
+
+async def order_view(db: asyncpg.Pool | asyncpg.Connection, order_id: str) -> dict[str, Any] | None:
+    """The order's state, folded from its events; None when no event of it has arrived."""
+    history = (await load_histories(db, [order_id])).get(order_id)
+    if not history:
+        return None
+    state = OrderState.fold(order_id, history)
+    open_tickets = await db.fetch(
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1) ORDER BY opened_at",
+        sorted(state.open_tickets),
+    )
+    return {
+        "order_id": order_id,
+        "status": state.status.value,
+        "order": None if state.order is None else state.order.model_dump(mode="json"),
+        "validated": state.validated,
+        "reserved": state.reserved,
+        "payment": state.payment,
+        "released": state.released,
+        "open_tickets": [ticket_json(row) for row in open_tickets],
+        "timeline": [
+            {"time": t.time.isoformat(), "type": t.type, "source": t.source, "summary": t.summary}
+            for t in state.timeline
+        ],
+    }
+
+
+async def order_id_by_reference(
+    db: asyncpg.Pool | asyncpg.Connection, channel: str, external_id: str
+) -> str | None:
+    found: str | None = await db.fetchval(
+        "SELECT order_id FROM orders WHERE channel = $1 AND external_id = $2",
+        channel,
+        external_id,
+    )
+    return found
+
+
+async def find_tickets(
+    db: asyncpg.Pool | asyncpg.Connection,
+    status: str | None = None,
+    reason: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT {TICKET_COLUMNS} FROM tickets"
+        " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR reason = $2)"
+        " ORDER BY opened_at DESC NULLS LAST, ticket_id LIMIT $3",
+        status,
+        reason,
+        limit,
+    )
+    return [ticket_json(row) for row in rows]
+
+
+async def ticket(db: asyncpg.Pool | asyncpg.Connection, ticket_id: str) -> dict[str, Any] | None:
+    row = await db.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1", ticket_id)
+    return None if row is None else ticket_json(row)
+
+
+async def dead_letters(db: asyncpg.Pool | asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT id, received_at, reason, service, origin, type, key, value, headers"
+        " FROM dead_letters ORDER BY received_at DESC, id DESC LIMIT $1",
+        limit,
+    )
+    return [
+        {
+            **dict(row),
+            "received_at": row["received_at"].isoformat(),
+            "headers": json.loads(row["headers"]),
+        }
+        for row in rows
+    ]
+
+
+def ticket_json(row: asyncpg.Record) -> dict[str, Any]:
+    out = dict(row)
+    out["issues"] = json.loads(row["issues"])
+    out["correction"] = None if row["correction"] is None else json.loads(row["correction"])
+    for name in ("opened_at", "resolved_at"):
+        out[name] = None if row[name] is None else row[name].isoformat()
+    return out
+
+
+def ticket_from_case(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as the Case aggregate holds it, in the same shape as `ticket_json`."""
+    times = {k: ticket[k].isoformat() if ticket[k] else None for k in ("opened_at", "resolved_at")}
+    return {**ticket, **times}

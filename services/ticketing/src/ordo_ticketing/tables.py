@@ -1,0 +1,105 @@
+"""The read model's tables and the batch statements that fill them (see projection.py)."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS order_events (
+    seq bigserial PRIMARY KEY,
+    event_id text NOT NULL UNIQUE,
+    order_id text NOT NULL,
+    type text NOT NULL,
+    time timestamptz NOT NULL,
+    source text NOT NULL,
+    headers jsonb NOT NULL,
+    data jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (order_id, time);
+CREATE TABLE IF NOT EXISTS orders (
+    order_id text PRIMARY KEY,
+    channel text,
+    external_id text,
+    status text NOT NULL,
+    updated_at timestamptz NOT NULL,
+    UNIQUE (channel, external_id)
+);
+CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, updated_at DESC);
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_id text PRIMARY KEY,
+    order_id text NOT NULL,
+    reason text,
+    stage text,
+    severity text,
+    status text NOT NULL DEFAULT 'open',
+    instructions text,
+    issues jsonb NOT NULL DEFAULT '[]',
+    opened_at timestamptz,
+    resolved_at timestamptz,
+    resolved_by text,
+    resolution text,
+    correction jsonb
+);
+CREATE INDEX IF NOT EXISTS tickets_by_status ON tickets (status, opened_at DESC);
+CREATE INDEX IF NOT EXISTS tickets_by_order ON tickets (order_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id text PRIMARY KEY,
+    received_at timestamptz NOT NULL,
+    reason text,
+    service text,
+    origin text,
+    type text,
+    key text,
+    value text NOT NULL,
+    headers jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_by_time ON dead_letters (received_at DESC);
+"""
+
+INSERT_EVENTS = """
+INSERT INTO order_events (event_id, order_id, type, time, source, headers, data)
+SELECT e, o, t, tm, s, h::jsonb, d::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+            $7::text[]) AS u(e, o, t, tm, s, h, d)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING order_id
+"""
+
+UPSERT_ORDERS = """
+INSERT INTO orders (order_id, channel, external_id, status, updated_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+ON CONFLICT (order_id) DO UPDATE SET
+    channel = COALESCE(EXCLUDED.channel, orders.channel),
+    external_id = COALESCE(EXCLUDED.external_id, orders.external_id),
+    status = EXCLUDED.status,
+    updated_at = EXCLUDED.updated_at
+"""
+
+UPSERT_OPENED = """
+INSERT INTO tickets (ticket_id, order_id, reason, stage, severity, instructions, issues, opened_at)
+SELECT i, o, r, st, sv, ins, iss::jsonb, t
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::timestamptz[]) AS u(i, o, r, st, sv, ins, iss, t)
+ON CONFLICT (ticket_id) DO UPDATE SET
+    reason = EXCLUDED.reason, stage = EXCLUDED.stage, severity = EXCLUDED.severity,
+    instructions = EXCLUDED.instructions, issues = EXCLUDED.issues, opened_at = EXCLUDED.opened_at
+"""
+
+UPSERT_RESOLVED = """
+INSERT INTO tickets (ticket_id, order_id, status, resolved_by, resolution, resolved_at)
+SELECT i, o, 'resolved', b, r, t
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(i, o, b, r, t)
+ON CONFLICT (ticket_id) DO UPDATE SET
+    status = 'resolved', resolved_by = EXCLUDED.resolved_by,
+    resolution = EXCLUDED.resolution, resolved_at = EXCLUDED.resolved_at
+"""
+
+UPSERT_CORRECTIONS = """
+INSERT INTO tickets (ticket_id, order_id, correction)
+SELECT i, o, c::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(i, o, c)
+ON CONFLICT (ticket_id) DO UPDATE SET correction = EXCLUDED.correction
+"""
+
+INSERT_DEAD_LETTERS = """
+INSERT INTO dead_letters (id, received_at, reason, service, origin, type, key, value, headers)
+SELECT i, t, r, s, o, ty, k, v, h::jsonb
+FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::text[], $9::text[]) AS u(i, t, r, s, o, ty, k, v, h)
+ON CONFLICT (id) DO NOTHING
+"""

