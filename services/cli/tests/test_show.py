@@ -25,7 +25,15 @@ ORDER = {
     "reserved": None,
     "payment": "authorized",
     "released": False,
-    "open_tickets": ["tkt-42"],
+    "open_tickets": [
+        {
+            "ticket_id": "tkt-42",
+            "reason": "phone_missing",
+            "stage": "validation",
+            "instructions": "Call the customer and ask for a phone number.",
+        },
+        "tkt-43",
+    ],
     "timeline": [
         {
             "time": "2025-03-14T12:00:00+00:00",
@@ -70,6 +78,8 @@ def test_shows_status_and_timeline(api: str) -> None:
     assert result.exit_code == 0, result.output
     assert "needs_attention" in result.output
     assert "tkt-42" in result.output
+    assert "Call the customer" in result.output
+    assert "tkt-43" in result.output
     assert "TicketOpened" in result.output
     assert "received from webshop" in result.output
 

@@ -7,6 +7,7 @@ import socket
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,10 @@ def fake(name: str, port: int, **env: str) -> ServiceSpec:
 
 
 @pytest.fixture
-def supervisor(tmp_path: Path) -> Supervisor:
-    return Supervisor(tmp_path / "run")
+def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
+    supervisor = Supervisor(tmp_path / "run")
+    yield supervisor
+    supervisor.stop(grace_s=1)  # also when a test failed halfway: no fake service outlives it
 
 
 def ports(n: int) -> list[int]:

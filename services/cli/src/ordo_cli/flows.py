@@ -74,7 +74,8 @@ def simulate_and_report(
     for outcome in (Outcome.RELEASED, Outcome.TICKET):
         example = next((o for o, seen in result.outcomes.items() if seen.outcome is outcome), None)
         if example:
-            console.print(f"  {outcome.value}, for example: ordo order show {example}")
+            line = f"  {outcome.value}, for example: ordo order show {example}"
+            console.print(line, soft_wrap=True)
     if report is not None:
         report.write_text(json.dumps({"seed": seed, **summary.to_json()}, indent=2))
     return summary

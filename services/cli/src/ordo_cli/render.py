@@ -6,15 +6,18 @@ from collections.abc import Mapping
 
 from rich.table import Table
 
+from ordo_cli.mix import Scenario
 from ordo_cli.stats import RunSummary
 from ordo_cli.up import Running
 from ordo_cli.watch import Outcome
+
+_ORDER = {scenario.value: i for i, scenario in enumerate(Scenario)}
 
 
 def addresses(ordo: Running) -> Table:
     table = Table(title="Ordo is up", show_header=False, title_justify="left")
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # addresses are copied: never cut one short
     stack = ordo.stack
     table.add_row("Kafka bootstrap", f"{stack.kafka_bootstrap}  ({stack.origins['kafka']})")
     table.add_row("PostgreSQL", f"{stack.database_url}  ({stack.origins['postgres']})")
@@ -36,7 +39,7 @@ def summary(result: RunSummary, operator_api: str | None) -> Table:
     table.add_column("orders", justify="right")
     for outcome in outcomes:
         table.add_column(outcome.value, justify="right")
-    for scenario, row in result.table.items():
+    for scenario, row in sorted(result.table.items(), key=lambda item: _ORDER.get(item[0], 99)):
         cells = [str(row.get(o, 0)) for o in outcomes]
         table.add_row(scenario, str(sum(row.values())), *cells)
     totals = result.by_outcome

@@ -1,13 +1,16 @@
-"""`ordo order show`: one order's status and timeline, from the ticketing service."""
+"""`ordo order show`: one order's status, open tickets and timeline, from the ticketing service."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+STATUS_STYLE = {"ready_for_fulfillment": "green", "needs_attention": "yellow", "rejected": "red"}
 
 
 class OrderNotFound(LookupError):
@@ -24,40 +27,70 @@ def fetch_order(api: str, order_id: str) -> dict[str, Any]:
 
 
 def render_order(doc: dict[str, Any]) -> Group:
+    parts: list[RenderableType] = [_facts(doc)]
+    tickets = doc.get("open_tickets") or []
+    if tickets:
+        parts.append(_tickets(tickets))
+    parts.append(_timeline(doc.get("timeline") or []))
+    return Group(*parts)
+
+
+def _facts(doc: dict[str, Any]) -> Table:
     order = doc.get("order") or {}
     facts = Table(show_header=False, box=None)
-    facts.add_column(style="bold")
-    facts.add_column()
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    status = str(doc.get("status"))
     facts.add_row("order", str(doc.get("order_id")))
-    facts.add_row("status", Text(str(doc.get("status")), style=_status_style(doc.get("status"))))
+    facts.add_row("status", Text(status, style=STATUS_STYLE.get(status, "")))
     if order:
+        customer = order.get("customer") or {}
         facts.add_row("channel", f"{order.get('channel')} / {order.get('external_id')}")
-        delivery = order.get("delivery") or {}
-        facts.add_row("delivery", str(delivery.get("method")))
-        facts.add_row(
-            "payment", f"{(order.get('payment') or {}).get('method')}: {doc.get('payment')}"
-        )
+        facts.add_row("customer", f"{customer.get('name')}, {customer.get('phone') or 'no phone'}")
+        facts.add_row("delivery", str((order.get("delivery") or {}).get("method")))
+        payment = (order.get("payment") or {}).get("method")
+        facts.add_row("payment", f"{payment}: {doc.get('payment')}")
     facts.add_row("validated / reserved", f"{doc.get('validated')} / {doc.get('reserved')}")
     facts.add_row("released", str(doc.get("released")))
-    tickets = doc.get("open_tickets") or []
-    facts.add_row("open tickets", ", ".join(tickets) if tickets else "none")
+    return facts
 
-    timeline = Table(title="Timeline", title_justify="left")
-    for column in ("time", "event", "source", "summary"):
-        timeline.add_column(column)
-    for entry in doc.get("timeline") or []:
-        timeline.add_row(
-            str(entry.get("time", "")),
+
+def _tickets(tickets: list[Any]) -> Table:
+    # Ticket ids only, or whole tickets with their instructions: show what we were given.
+    table = Table(title="Open tickets", title_justify="left", show_lines=True)
+    for column in ("ticket", "reason", "stage", "instructions"):
+        table.add_column(column, overflow="fold")
+    for ticket in tickets:
+        if isinstance(ticket, dict):
+            table.add_row(
+                str(ticket.get("ticket_id")),
+                str(ticket.get("reason", "")),
+                str(ticket.get("stage", "")),
+                str(ticket.get("instructions", "")).strip(),
+            )
+        else:
+            table.add_row(str(ticket), "", "", "")
+    return table
+
+
+def _timeline(entries: list[dict[str, Any]]) -> Table:
+    table = Table(title="Timeline", title_justify="left")
+    table.add_column("time", no_wrap=True)
+    table.add_column("event", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("summary")
+    for entry in entries:
+        table.add_row(
+            _time(entry.get("time")),
             str(entry.get("type", "")),
             str(entry.get("source", "")),
             str(entry.get("summary", "")),
         )
-    return Group(facts, timeline)
+    return table
 
 
-def _status_style(status: object) -> str:
-    return {
-        "ready_for_fulfillment": "green",
-        "needs_attention": "yellow",
-        "rejected": "red",
-    }.get(str(status), "")
+def _time(text: object) -> str:
+    try:
+        return datetime.fromisoformat(str(text)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    except ValueError:
+        return str(text)

@@ -87,10 +87,12 @@ class Supervisor:
         """Wait until every child answers GET /ready with 200; fail fast if one dies."""
         waiting = dict(self.children)
         started = time.monotonic()
-        with httpx.Client(timeout=1.0) as http:
+        # A short timeout and a death check before each probe: services still starting
+        # on a busy machine answer slowly, and a dead one must not wait behind them.
+        with httpx.Client(timeout=0.5) as http:
             while waiting:
-                self.check()
                 for name, child in list(waiting.items()):
+                    self.check()
                     if _ready(http, child.spec.url):
                         del waiting[name]
                 if not waiting:
