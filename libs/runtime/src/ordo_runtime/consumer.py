@@ -55,6 +55,7 @@ class BatchConsumer:
         if not partitions or self._consumer is None:
             return
         stored = await self.sink.positions(sorted(partitions))
+        log.info("%s assigned %s; stored positions %s", self.group, sorted(partitions), stored)
         for tp in partitions:
             if tp in stored:
                 self._consumer.seek(tp, stored[tp] + 1)

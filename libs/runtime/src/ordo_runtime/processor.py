@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiokafka import TopicPartition
@@ -52,6 +52,26 @@ class RawMessage:
 
 Handler = Callable[[Event, UnitOfWork], Sequence[Event]]
 RawHandler = Callable[[RawMessage, UnitOfWork], Sequence[Event]]
+# The aggregate ids a message will touch, so a batch loads them in one query (a hint: a
+# wrong or missing id only costs the handler a read of its own).
+Prefetch = Callable[[Event | RawMessage], Iterable[uuid.UUID]]
+
+
+def per_order(*id_of: Callable[[str], uuid.UUID]) -> Prefetch:
+    """Prefetch for services whose aggregates are keyed by the order id."""
+
+    def ids(message: Event | RawMessage) -> list[uuid.UUID]:
+        return [f(message.order_id) for f in id_of] if isinstance(message, Event) else []
+
+    return ids
+
+
+@dataclass(frozen=True)
+class _Work:
+    message: Event | RawMessage
+    cause_id: str
+    traceparent: str | None
+    call: Callable[[], Sequence[Event]]
 
 
 class HandlerFailedError(Exception):
@@ -70,10 +90,12 @@ class Processor:
         source: str,
         handlers: Mapping[type[Event], Handler],
         raw_handlers: Mapping[str, RawHandler] | None = None,
+        prefetch: Prefetch | None = None,
     ):
         self.app, self.group, self.source = app, group, source
         self.handlers = {cls.__name__: fn for cls, fn in handlers.items()}
         self.raw_handlers = dict(raw_handlers or {})
+        self.prefetch = prefetch
         self.dead_lettered = 0
         self.duplicates = 0
         self.committed = asyncio.Event()
@@ -108,8 +130,12 @@ class Processor:
             return
         uow = UnitOfWork(self.app)
         try:
-            for record in records:
-                self._handle(uow, record)
+            work = [self._decode(uow, record) for record in records]
+            if self.prefetch is not None:
+                uow.prefetch([i for item in work if item for i in self.prefetch(item.message)])
+            for item in work:
+                if item is not None:
+                    self._run(uow, item)
             self._commit(uow, name, records[-1].offset)
         except (IntegrityError, HandlerFailedError):
             uow.discard()
@@ -164,6 +190,12 @@ class Processor:
             pass  # the position was already past this record
 
     def _handle(self, uow: UnitOfWork, record: Record) -> None:
+        item = self._decode(uow, record)
+        if item is not None:
+            self._run(uow, item)
+
+    def _decode(self, uow: UnitOfWork, record: Record) -> _Work | None:
+        """What to run for a record; None when there is nothing to do (or it was dead-lettered)."""
         raw_handler = self.raw_handlers.get(record.topic)
         if raw_handler is not None:
             message = RawMessage(
@@ -174,36 +206,31 @@ class Processor:
                 record.value,
                 list(record.headers),
             )
-            self._run(uow, message.id, None, lambda: raw_handler(message, uow))
-            return
+            return _Work(message, message.id, None, lambda: raw_handler(message, uow))
         type_name = event_type_of(record.headers)
         if type_name in EVENT_TYPES and type_name not in self.handlers:
-            return  # another service's business
+            return None  # another service's business
         try:
             envelope = decode(record.value, record.headers)
         except UndecodableMessage as exc:
             uow.publish(self._dead_letter(record, str(exc)))
-            return
+            return None
         handler = self.handlers[envelope.type]
-        self._run(uow, envelope.id, envelope.traceparent, lambda: handler(envelope.data, uow))
+        return _Work(
+            envelope.data, envelope.id, envelope.traceparent, lambda: handler(envelope.data, uow)
+        )
 
-    def _run(
-        self,
-        uow: UnitOfWork,
-        cause_id: str,
-        traceparent: str | None,
-        call: Callable[[], Sequence[Event]],
-    ) -> None:
+    def _run(self, uow: UnitOfWork, item: _Work) -> None:
         with tracer.start_as_current_span(
-            f"{self.group} process", context=context_from(traceparent), kind=SpanKind.CONSUMER
+            f"{self.group} process", context=context_from(item.traceparent), kind=SpanKind.CONSUMER
         ):
             try:
-                results = call()
+                results = item.call()
             except Exception as exc:
                 raise HandlerFailedError(str(exc)) from exc
             parent = current_traceparent()
         for index, event in enumerate(results):
-            event_id = uuid.uuid5(IDS, f"{self.group}/{cause_id}/{index}")
+            event_id = uuid.uuid5(IDS, f"{self.group}/{item.cause_id}/{index}")
             envelope = Envelope(
                 data=event, source=self.source, id=str(event_id), traceparent=parent
             )

@@ -10,6 +10,7 @@ import asyncpg
 from aiokafka import TopicPartition
 
 from ordo_events.envelope import Envelope, UndecodableMessage, decode
+from ordo_events.topics import DEAD_LETTER
 from ordo_runtime.consumer import Record
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ class ProjectionSink:
             envelopes: list[Envelope] = []
             raw: list[Record] = []
             for record in fresh:
+                if record.topic == DEAD_LETTER.name:
+                    raw.append(record)  # keeps the failed event's headers: not that event
+                    continue
                 try:
                     envelopes.append(decode(record.value, record.headers))
                 except UndecodableMessage:

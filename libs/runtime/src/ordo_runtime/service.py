@@ -24,7 +24,7 @@ from ordo_events.topics import ALL_TOPICS, Topic, topic_for
 from ordo_runtime.consumer import BatchConsumer
 from ordo_runtime.http import add_probes, serve
 from ordo_runtime.kafka import ensure_topics, producer
-from ordo_runtime.processor import Handler, Processor, RawHandler
+from ordo_runtime.processor import Handler, Prefetch, Processor, RawHandler
 from ordo_runtime.projection import Projection, ProjectionSink
 from ordo_runtime.relay import Relay
 from ordo_runtime.settings import Settings, with_database
@@ -43,6 +43,7 @@ class Service:
     projections: Sequence[Projection] = ()
     http: FastAPI = field(default_factory=FastAPI)
     tasks: Sequence[Task] = ()
+    prefetch: Prefetch | None = None
 
     @property
     def group(self) -> str:
@@ -93,6 +94,7 @@ class Runtime:
             self.service.source,
             self.service.handlers,
             self.service.raw_handlers,
+            self.service.prefetch,
         )
         if self.service.consumed_topics():
             self.consumers.append(

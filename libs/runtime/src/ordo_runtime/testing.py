@@ -33,7 +33,12 @@ class Scenario:
         self.service = service
         self.app = ServiceApplication(service.name, Settings(), extra_env=IN_MEMORY)
         self.processor = Processor(
-            self.app, service.group, service.source, service.handlers, service.raw_handlers
+            self.app,
+            service.group,
+            service.source,
+            service.handlers,
+            service.raw_handlers,
+            service.prefetch,
         )
         self._offsets: dict[str, int] = {}
         self._read = 0

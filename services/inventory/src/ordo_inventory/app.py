@@ -10,12 +10,12 @@ from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from ordo_inventory.domain import Stock
-from ordo_inventory.handlers import EVENT_HANDLERS, set_stock_level
+from ordo_inventory.handlers import EVENT_HANDLERS, set_stock_level, touched
 from ordo_runtime import Service
 from ordo_runtime.http import runtime_of
 
 http = FastAPI(title="Ordo inventory")
-service = Service("inventory", handlers=EVENT_HANDLERS, http=http)
+service = Service("inventory", handlers=EVENT_HANDLERS, http=http, prefetch=touched)
 
 
 class StockLevel(BaseModel):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ordo_events import events as ev
 from ordo_inventory.domain import Reservation, Stock, wanted
-from ordo_runtime import UnitOfWork
+from ordo_runtime import RawMessage, UnitOfWork
 
 
 def on_order_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -48,6 +49,14 @@ def set_stock_level(sku: str, on_hand: int) -> Callable[[UnitOfWork], Sequence[e
         return []
 
     return command
+
+
+def touched(message: ev.Event | RawMessage) -> list[uuid.UUID]:
+    """The aggregates a message will read, so a batch loads them in one query."""
+    if not isinstance(message, ev.OrderValidated):
+        return []
+    skus = {line.sku for line in message.order.lines}
+    return [Reservation.create_id(message.order_id), *(Stock.create_id(sku) for sku in skus)]
 
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {

@@ -14,12 +14,15 @@ from pydantic import BaseModel, Field
 from ordo_events.envelope import Envelope
 from ordo_events.events import PaymentNotificationReceived
 from ordo_events.topics import PAYMENT_PROVIDER
+from ordo_payment.domain import Settlement
 from ordo_payment.handlers import EVENT_HANDLERS
-from ordo_runtime import Service
+from ordo_runtime import Service, per_order
 from ordo_runtime.http import runtime_of
 
 http = FastAPI(title="Ordo payment")
-service = Service("payment", handlers=EVENT_HANDLERS, http=http)
+service = Service(
+    "payment", handlers=EVENT_HANDLERS, http=http, prefetch=per_order(Settlement.create_id)
+)
 WEBHOOK_IDS = uuid.UUID("8e6c4f0a-51b2-4d8c-9a3e-7f1d2c3b4a59")
 
 

