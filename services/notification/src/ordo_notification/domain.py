@@ -1,0 +1,119 @@
+"""What the customer is told about their order, and each order's record of it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
+
+from ordo_events import events as ev
+
+NAMESPACE = uuid.UUID("c3d9e2a4-7f61-4a0b-b5c8-9e1d2f3a4b80")
+
+RECEIVED = "received"
+ACTION_NEEDED = "action_needed"
+DELAYED = "delayed"
+CONFIRMED = "confirmed"
+
+# The statuses a customer hears about, by the event that announces them. Two events may
+# announce one status (a shortage and a failed payment both mean "delayed"): it is told once.
+STATUS_OF: dict[type[ev.Event], str] = {
+    ev.OrderReceived: RECEIVED,
+    ev.OrderValidationFailed: ACTION_NEEDED,
+    ev.StockShortage: DELAYED,
+    ev.PaymentFailed: DELAYED,
+    ev.OrderReadyForFulfillment: CONFIRMED,
+}
+
+
+def facts_of(event: ev.Event) -> dict[str, Any]:
+    """What the message for an event's status needs to say beyond the status itself."""
+    match event:
+        case ev.OrderValidationFailed(issues=issues):
+            return {"issues": [{"code": i.code, "field": i.field} for i in issues]}
+        case ev.StockShortage():
+            return {"reason": "stock"}
+        case ev.PaymentFailed():
+            return {"reason": "payment"}
+    return {}
+
+
+def message_id_for(order_id: str, status: str) -> str:
+    """Stable per order and status, so a re-sent email is recognisably the same email."""
+    return f"<{uuid.uuid5(NAMESPACE, f'{order_id}/{status}')}@ordo>"
+
+
+class CustomerNotices(Aggregate):
+    """One order's customer: where to write, in which language, and what they were told."""
+
+    @staticmethod
+    def create_id(order_id: str) -> uuid.UUID:
+        return uuid.uuid5(NAMESPACE, order_id)
+
+    @event("Opened")
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+        self.received = False
+        self.contact_known = False
+        self.email: str | None = None
+        self.name: str | None = None
+        self.language = "en"
+        self.market: str | None = None
+        self.reference: str | None = None
+        # Statuses announced before the email was known, with what their message must say.
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.requested: list[str] = []
+        self.sent: list[str] = []
+
+    @event("ContactLearned")
+    def learn_contact(
+        self,
+        email: str | None,
+        name: str | None,
+        language: str,
+        market: str,
+        reference: str,
+    ) -> None:
+        self.contact_known = True
+        self.email, self.name, self.language = email, name, language
+        self.market, self.reference = market, reference
+
+    @event("OrderSeen")
+    def mark_received(self) -> None:
+        self.received = True
+
+    @event("StatusHeld")
+    def hold(self, status: str, facts: dict[str, Any]) -> None:
+        self.pending[status] = facts
+
+    @event("PendingDropped")
+    def drop_pending(self) -> None:
+        self.pending = {}
+
+    @event("NotificationRequested")
+    def request(
+        self,
+        order_id: str,
+        status: str,
+        recipient: str,
+        language: str,
+        subject: str,
+        body: str,
+        message_id: str,
+    ) -> None:
+        self.pending.pop(status, None)
+        self.requested.append(status)
+
+    @event("Sent")
+    def mark_sent(self, status: str, message_id: str) -> None:
+        self.sent.append(status)
+
+    def knows_of(self, status: str) -> bool:
+        return status in self.requested or status in self.pending
+
+
+# The mailer follows the notification log for these records only. (@event makes the class
+# when CustomerNotices is defined, which mypy cannot see.)
+REQUESTED_TOPIC = get_topic(CustomerNotices.NotificationRequested)  # type: ignore[attr-defined]

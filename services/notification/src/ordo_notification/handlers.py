@@ -1,0 +1,131 @@
+"""Notification's handlers: decide which emails are due and record them for the mailer.
+
+Nothing is sent here. A handler records a NotificationRequested event on the order's
+CustomerNotices; the mailer task follows those and sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ordo_events import events as ev
+from ordo_events.order import CanonicalOrder
+from ordo_notification.domain import (
+    RECEIVED,
+    STATUS_OF,
+    CustomerNotices,
+    facts_of,
+    message_id_for,
+)
+from ordo_notification.mail import language_for, render
+from ordo_runtime import UnitOfWork
+
+
+def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
+    notices = notices_for(uow, event.order_id)
+    if notices.received:
+        return []  # a redelivery
+    if not notices.contact_known:  # a correction that overtook this event knows better
+        notices.learn_contact(**contact_of(event.order))
+    notices.mark_received()
+    tell(notices, RECEIVED, {})
+    release_pending(notices)
+    return []
+
+
+def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev.Event]:
+    notices = notices_for(uow, event.order_id)
+    contact = contact_of(event.order)
+    if notices.contact_known and notices.email == contact["email"]:
+        return []  # the email is unchanged: later emails go where they went
+    notices.learn_contact(**contact)
+    release_pending(notices)
+    return []
+
+
+def on_status_event(event: ev.Event, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """A status change the customer hears about (see STATUS_OF)."""
+    tell(notices_for(uow, event.order_id), STATUS_OF[type(event)], facts_of(event))
+    return []
+
+
+def notices_for(uow: UnitOfWork, order_id: str) -> CustomerNotices:
+    notices = uow.get(CustomerNotices, CustomerNotices.create_id(order_id))
+    if notices is None:
+        notices = CustomerNotices(order_id)
+        uow.add(notices)
+    return notices
+
+
+def contact_of(order: CanonicalOrder) -> dict[str, Any]:
+    return {
+        "email": order.customer.email or None,
+        "name": order.customer.name,
+        "language": language_for(order.language),
+        "market": order.market,
+        "reference": order.external_id,
+    }
+
+
+def tell(notices: CustomerNotices, status: str, facts: dict[str, Any]) -> None:
+    """Ask for `status` to be sent once; until the email is known, remember it instead."""
+    if notices.knows_of(status):
+        return
+    if not notices.contact_known:
+        notices.hold(status, facts)  # topics are not ordered: OrderReceived may still come
+    elif notices.email is not None:
+        request(notices, status, facts)
+    # An order without an email: nobody to tell, nothing to record.
+
+
+def release_pending(notices: CustomerNotices) -> None:
+    if not notices.pending:
+        return
+    if notices.email is None:
+        notices.drop_pending()
+        return
+    for status, facts in list(notices.pending.items()):
+        request(notices, status, facts)
+
+
+def request(notices: CustomerNotices, status: str, facts: dict[str, Any]) -> None:
+    assert notices.email is not None
+    subject, body = render(
+        status, notices.language, name=notices.name, reference=notices.reference, **facts
+    )
+    notices.request(
+        order_id=notices.order_id,
+        status=status,
+        recipient=notices.email,
+        language=notices.language,
+        subject=subject,
+        body=body,
+        message_id=message_id_for(notices.order_id, status),
+    )
+
+
+def record_sent(
+    order_id: str, status: str, recipient: str, message_id: str
+) -> Callable[[UnitOfWork], Sequence[ev.Event]]:
+    """The mailer's command once an email is handed to the SMTP server; once per status."""
+
+    def command(uow: UnitOfWork) -> Sequence[ev.Event]:
+        notices = uow.get(CustomerNotices, CustomerNotices.create_id(order_id))
+        if notices is None or status in notices.sent:
+            return []
+        notices.mark_sent(status, message_id)
+        return [
+            ev.NotificationSent(
+                order_id=order_id, status=status, recipient=recipient, message_id=message_id
+            )
+        ]
+
+    return command
+
+
+EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
+    **dict.fromkeys(STATUS_OF, on_status_event),
+    ev.OrderReceived: on_order_received,
+    ev.OrderCorrected: on_order_corrected,
+}

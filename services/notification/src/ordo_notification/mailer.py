@@ -1,0 +1,213 @@
+"""The mailer: follows the service's NotificationRequested records and sends them by SMTP.
+
+It follows the notification log the way the runtime's outbox relay does, under its own
+tracking name. For each request: send, record NotificationSent (through Runtime.execute with
+a cause id derived from order and status, so it is stored once), then store the position.
+Delivery is at least once: a crash after sending and before recording sends the same email
+again, with the same Message-ID, which lets mail clients recognise the duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Protocol
+
+import aiosmtplib
+import asyncpg
+from eventsourcing.persistence import IntegrityError, Notification
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ordo_events.events import Event
+from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices
+from ordo_notification.handlers import record_sent
+from ordo_runtime import Runtime, UnitOfWork
+from ordo_runtime.store import ServiceApplication, with_tracking
+
+log = logging.getLogger(__name__)
+TRACKING_NAME = "mailer"
+MAILER_LOCK_KEY = 7_305_113  # one sending replica per database; the relay uses 7_305_112
+RECORD_ATTEMPTS = 5
+
+
+class MailSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "Ordo <orders@ordo.local>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = 30.0
+    mailer_batch: int = 100
+    mailer_idle_s: float = 0.2
+    # While the SMTP server is unreachable: wait this long, doubling up to the maximum.
+    mailer_retry_s: float = 1.0
+    mailer_retry_max_s: float = 60.0
+
+
+class MailerRuntime(Protocol):
+    """What the mailer needs of a Runtime (tests give it an in-memory one)."""
+
+    app: ServiceApplication
+
+    async def execute(
+        self, command: Callable[[UnitOfWork], Sequence[Event]], cause_id: str | None = None
+    ) -> list[Event]: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One NotificationRequested record, as the mailer reads it from the log."""
+
+    notices_id: uuid.UUID
+    order_id: str
+    status: str
+    recipient: str
+    language: str
+    subject: str
+    body: str
+    message_id: str
+
+    @classmethod
+    def of(cls, app: ServiceApplication, notification: Notification) -> Request:
+        event = app.mapper.to_domain_event(notification)
+        names = [f.name for f in fields(cls) if f.name != "notices_id"]
+        return cls(event.originator_id, **{name: getattr(event, name) for name in names})
+
+
+class Mailer:
+    def __init__(self, runtime: MailerRuntime, settings: MailSettings):
+        self.runtime, self.app, self.settings = runtime, runtime.app, settings
+        self.position: int | None = None
+        self.sent = 0
+        self.failures = 0  # SMTP attempts that failed and will be retried
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.pump(stop)
+            await _wait(stop, self.settings.mailer_idle_s)
+
+    async def pump(self, stop: asyncio.Event) -> int:
+        """Send every request recorded since the last position; returns how many were sent."""
+        sent_before = self.sent
+        if self.position is None:
+            self.position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
+        while not stop.is_set():
+            notifications = await asyncio.to_thread(self._select, self.position)
+            if not notifications:
+                break
+            for notification in notifications:
+                if not await self._deliver(notification, stop):
+                    return self.sent - sent_before  # stopping: the position stays put
+                self.position = await asyncio.to_thread(self._advance, notification.id)
+        return self.sent - sent_before
+
+    def _advance(self, position: int) -> int:
+        try:
+            self.app.process_recorder.insert_tracking(with_tracking(TRACKING_NAME, position))
+        except IntegrityError:
+            # Another mailer stored a later position (it held the lock while we lost it):
+            # carry on from there rather than fail.
+            return max(position, self.app.position(TRACKING_NAME) or 0)
+        return position
+
+    def _select(self, position: int) -> Sequence[Notification]:
+        return self.app.process_recorder.select_notifications(
+            start=position,
+            limit=self.settings.mailer_batch,
+            topics=[REQUESTED_TOPIC],
+            inclusive_of_start=False,
+        )
+
+    async def _deliver(self, notification: Notification, stop: asyncio.Event) -> bool:
+        """Send one request and record it; False if asked to stop before it was sent."""
+        request = Request.of(self.app, notification)
+        notices = await asyncio.to_thread(self.app.get, CustomerNotices, request.notices_id)
+        if notices is not None and request.status in notices.sent:
+            return True  # sent and recorded before a crash kept the position from moving
+        delay = self.settings.mailer_retry_s
+        while True:
+            try:
+                await self._send(request)
+                break
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                if all(e.code >= 500 for e in exc.recipients):
+                    # Permanent: retrying would hold every later customer's email back.
+                    log.warning("%s refused for %s: %s", request.message_id, request.order_id, exc)
+                    return True
+                failure: Exception = exc
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                failure = exc
+            self.failures += 1
+            log.warning("SMTP failed (%s); retrying in %.1fs", failure, delay)
+            if await _wait(stop, delay):
+                return False
+            delay = min(delay * 2, self.settings.mailer_retry_max_s)
+        await self._record(request)
+        self.sent += 1
+        return True
+
+    async def _send(self, request: Request) -> None:
+        message = EmailMessage()
+        message["From"] = self.settings.smtp_from
+        message["To"] = request.recipient
+        message["Subject"] = request.subject
+        message["Message-ID"] = request.message_id
+        message["Date"] = formatdate(localtime=False)
+        message["Content-Language"] = request.language
+        message["X-Ordo-Order"] = request.order_id
+        message["X-Ordo-Status"] = request.status
+        message.set_content(request.body)
+        password = self.settings.smtp_password
+        await aiosmtplib.send(
+            message,
+            hostname=self.settings.smtp_host,
+            port=self.settings.smtp_port,
+            username=self.settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            timeout=self.settings.smtp_timeout_s,
+        )
+
+    async def _record(self, request: Request) -> None:
+        command = record_sent(
+            request.order_id, request.status, request.recipient, request.message_id
+        )
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await self.runtime.execute(
+                    command, cause_id=f"sent/{request.order_id}/{request.status}"
+                )
+                return
+            except IntegrityError:
+                # A handler changed the same order's notices meanwhile: retry on fresh state.
+                self.app.forget([request.notices_id])
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+
+
+async def mailer(runtime: Runtime, stop: asyncio.Event) -> None:
+    """The service's background task. One replica sends at a time (a PostgreSQL advisory
+    lock), so running several replicas does not send every email several times."""
+    lock = await asyncpg.connect(runtime.database_url)
+    try:
+        while not await lock.fetchval("SELECT pg_try_advisory_lock($1)", MAILER_LOCK_KEY):
+            if await _wait(stop, 1.0):
+                return
+        await Mailer(runtime, MailSettings()).run(stop)
+    finally:
+        await lock.close()
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `event`; True if it is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()

@@ -1,0 +1,243 @@
+"""The mailer against a real SMTP server (aiosmtpd) and the in-memory Scenario store."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from ordo_events import events as ev
+from ordo_notification.app import service
+from ordo_notification.domain import CustomerNotices, message_id_for
+from ordo_notification.mailer import TRACKING_NAME, Mailer, MailSettings
+from ordo_runtime import UnitOfWork
+from ordo_runtime.testing import Scenario, sample_order
+
+PL = sample_order()
+EN = sample_order(
+    external_id="W-2",
+    language="en",
+    customer={"name": "Ann Smith", "email": "ann@example.com"},
+)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        self.mails: list[EmailMessage] = []
+        self.refuse = refuse  # addresses answered "550 no such mailbox"
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.mails.append(message)
+        return "250 OK"
+
+
+class FakeRuntime:
+    """Runtime.execute on the Scenario's store; `fail` makes the next record crash."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario, self.app = scenario, scenario.app
+        self.published: list[ev.Event] = []
+        self.cause_ids: list[str | None] = []
+        self.fail = False
+
+    async def execute(
+        self, command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
+    ) -> list[ev.Event]:
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("database went away")
+        self.cause_ids.append(cause_id)
+        events = self.scenario.execute(command)
+        self.published += events
+        return events
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve(inbox: Inbox, port: int) -> Controller:
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = serve(inbox, port)
+    yield inbox, port
+    controller.stop()
+
+
+def settings(port: int) -> MailSettings:
+    return MailSettings(
+        smtp_port=port, smtp_from="Ordo <orders@ordo.test>", mailer_retry_s=0.05, smtp_timeout_s=5
+    )
+
+
+def scenario_with_four_requests() -> Scenario:
+    issue = ev.Issue(code="phone.missing", field="customer.phone", message="No phone number.")
+    return Scenario(service).given(
+        ev.OrderReceived(order_id=PL.order_id, order=PL),
+        ev.OrderReadyForFulfillment(order_id=PL.order_id, lines=[]),
+        ev.OrderReceived(order_id=EN.order_id, order=EN),
+        ev.OrderValidationFailed(order_id=EN.order_id, issues=[issue]),
+    )
+
+
+async def test_each_requested_email_is_sent_once(smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    scenario = scenario_with_four_requests()
+    runtime = FakeRuntime(scenario)
+
+    assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 4
+
+    sent = [(m["To"], m["X-Ordo-Status"], m["Message-ID"]) for m in inbox.mails]
+    assert sent == [
+        ("jan@example.com", "received", message_id_for(PL.order_id, "received")),
+        ("jan@example.com", "confirmed", message_id_for(PL.order_id, "confirmed")),
+        ("ann@example.com", "received", message_id_for(EN.order_id, "received")),
+        ("ann@example.com", "action_needed", message_id_for(EN.order_id, "action_needed")),
+    ]
+    first, _, _, action = inbox.mails
+    assert first["Subject"] == "Otrzymaliśmy Twoje zamówienie W-1"
+    assert first["From"] == "Ordo <orders@ordo.test>"
+    assert "Dzień dobry Jan Kowalski" in first.get_content()
+    assert action["Subject"] == "We need a little more from you for order W-2"
+    assert "- your phone number" in action.get_content()
+    assert runtime.published == [
+        ev.NotificationSent(
+            order_id=order.order_id,
+            status=status,
+            recipient=to,
+            message_id=message_id_for(order.order_id, status),
+        )
+        for order, status, to in [
+            (PL, "received", "jan@example.com"),
+            (PL, "confirmed", "jan@example.com"),
+            (EN, "received", "ann@example.com"),
+            (EN, "action_needed", "ann@example.com"),
+        ]
+    ]
+    assert runtime.cause_ids[0] == f"sent/{PL.order_id}/received"
+    notices = scenario.app.repository.get(CustomerNotices.create_id(EN.order_id))
+    assert notices.sent == ["received", "action_needed"]
+
+    # Run again, as after a restart: the stored position says everything went.
+    assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 0
+    assert len(inbox.mails) == 4
+
+    # Only what is new goes next time.
+    scenario.when(ev.PaymentFailed(order_id=EN.order_id, reason="declined"))
+    assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 1
+    assert inbox.mails[-1]["Subject"] == "Your order W-2 is delayed"
+    assert "did not go through" in inbox.mails[-1].get_content()
+
+
+async def test_an_email_recorded_before_a_crash_is_not_sent_again(
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp
+    runtime = FakeRuntime(scenario_with_four_requests())
+    await Mailer(runtime, settings(port)).pump(asyncio.Event())
+
+    again = Mailer(runtime, settings(port))
+    again.position = 0  # as if the positions were never stored
+    assert await again.pump(asyncio.Event()) == 0
+    assert len(inbox.mails) == 4
+    assert len(runtime.published) == 4
+
+
+async def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp
+    scenario = Scenario(service).given(ev.OrderReceived(order_id=PL.order_id, order=PL))
+    runtime = FakeRuntime(scenario)
+    runtime.fail = True
+    with pytest.raises(ConnectionError):
+        await Mailer(runtime, settings(port)).pump(asyncio.Event())
+    assert scenario.app.position(TRACKING_NAME) is None
+
+    assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 1
+
+    first, second = inbox.mails
+    assert first["Message-ID"] == second["Message-ID"] == message_id_for(PL.order_id, "received")
+    assert len(runtime.published) == 1
+
+
+async def test_a_refused_address_does_not_hold_back_other_customers_email() -> None:
+    inbox, port = Inbox(refuse=frozenset({"jan@example.com"})), free_port()
+    controller = serve(inbox, port)
+    try:
+        runtime = FakeRuntime(scenario_with_four_requests())
+        async with asyncio.timeout(10):  # retrying a refusal forever would hang here
+            assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 2
+    finally:
+        controller.stop()
+    assert [m["To"] for m in inbox.mails] == ["ann@example.com", "ann@example.com"]
+    assert {e.recipient for e in runtime.published if isinstance(e, ev.NotificationSent)} == {
+        "ann@example.com"
+    }
+
+
+async def test_an_unreachable_server_is_retried_without_losing_the_email() -> None:
+    scenario = Scenario(service).given(ev.OrderReceived(order_id=PL.order_id, order=PL))
+    inbox, port = Inbox(), free_port()  # nothing listens there yet
+    runtime = FakeRuntime(scenario)
+
+    # Stopped while the server is down: nothing recorded, the position stays put.
+    down = Mailer(runtime, settings(port))
+    stop = asyncio.Event()
+    running = asyncio.create_task(down.run(stop))
+    await eventually(lambda: down.failures >= 2)
+    stop.set()
+    await running
+    assert scenario.app.position(TRACKING_NAME) is None
+    assert runtime.published == []
+
+    # Started again, it keeps retrying until the server is back.
+    mailer = Mailer(runtime, settings(port))
+    stop = asyncio.Event()
+    running = asyncio.create_task(mailer.run(stop))
+    try:
+        await eventually(lambda: mailer.failures >= 1)
+        controller = serve(inbox, port)
+        try:
+            await eventually(lambda: scenario.app.position(TRACKING_NAME) is not None)
+        finally:
+            controller.stop()
+    finally:
+        stop.set()
+        await running
+    assert [m["X-Ordo-Status"] for m in inbox.mails] == ["received"]
+    assert len(runtime.published) == 1
+
+
+async def eventually(check: Callable[[], bool], within_s: float = 10) -> None:
+    """Poll with a deadline: the SMTP server and the mailer progress on their own."""
+    async with asyncio.timeout(within_s):
+        while not check():  # noqa: ASYNC110 (the SMTP server's state is another thread's)
+            await asyncio.sleep(0.01)

@@ -1,0 +1,164 @@
+"""Given events -> when -> then: which emails the notification service asks to be sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ordo_events import events as ev
+from ordo_events.order import CanonicalOrder, Correction
+from ordo_notification.app import service
+from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices, message_id_for
+from ordo_notification.mail import LANGUAGES, language_for, render
+from ordo_runtime.testing import Scenario, sample_order
+
+ORDER = sample_order()
+ID = ORDER.order_id
+
+
+def received(order: CanonicalOrder = ORDER) -> ev.OrderReceived:
+    return ev.OrderReceived(order_id=order.order_id, order=order)
+
+
+def shortage(order_id: str = ID) -> ev.StockShortage:
+    missing = [ev.MissingStock(sku="SKU-1", requested=1, available=0)]
+    return ev.StockShortage(order_id=order_id, missing=missing)
+
+
+def payment_failed(order_id: str = ID) -> ev.PaymentFailed:
+    return ev.PaymentFailed(order_id=order_id, reason="card declined")
+
+
+def phone_missing(order_id: str = ID) -> ev.OrderValidationFailed:
+    issue = ev.Issue(code="phone.missing", field="customer.phone", message="No phone number.")
+    return ev.OrderValidationFailed(order_id=order_id, issues=[issue])
+
+
+def notices(scenario: Scenario, order_id: str = ID) -> CustomerNotices:
+    found = scenario.app.repository.get(CustomerNotices.create_id(order_id))
+    assert isinstance(found, CustomerNotices)
+    return found
+
+
+def requests(scenario: Scenario) -> list[Any]:
+    """Every NotificationRequested recorded so far, in order: what the mailer will send."""
+    log = scenario.app.process_recorder.select_notifications(
+        start=0, limit=1000, topics=[REQUESTED_TOPIC], inclusive_of_start=False
+    )
+    return [scenario.app.mapper.to_domain_event(n) for n in log]
+
+
+def test_a_received_order_asks_for_one_email_and_a_redelivery_asks_for_none() -> None:
+    scenario = Scenario(service)
+    assert scenario.when(received()) == []  # nothing goes to Kafka until the mail is sent
+    (request,) = requests(scenario)
+    assert (request.status, request.recipient, request.language) == (
+        "received",
+        "jan@example.com",
+        "pl",
+    )
+    assert request.message_id == message_id_for(ID, "received")
+    assert request.message_id.endswith("@ordo>")
+    assert "W-1" in request.subject
+    assert "Jan Kowalski" in request.body
+    version = notices(scenario).version
+
+    scenario.when(received())  # the same event again, under a new CloudEvent id
+
+    assert len(requests(scenario)) == 1
+    assert notices(scenario).version == version
+    assert notices(scenario).requested == ["received"]
+
+
+def test_a_status_before_the_order_waits_for_its_email() -> None:
+    scenario = Scenario(service).given(shortage())
+    assert requests(scenario) == []
+    assert list(notices(scenario).pending) == ["delayed"]
+
+    scenario.when(received())
+
+    assert [(r.status, r.recipient) for r in requests(scenario)] == [
+        ("received", "jan@example.com"),
+        ("delayed", "jan@example.com"),
+    ]
+    assert notices(scenario).pending == {}
+
+
+def test_each_status_is_asked_for_once() -> None:
+    scenario = Scenario(service).given(received())
+    scenario.when(shortage())
+    scenario.when(shortage())  # delivered twice
+    scenario.when(payment_failed())  # another event meaning the same status
+    delayed = [r for r in requests(scenario) if r.status == "delayed"]
+    assert len(delayed) == 1
+    assert "magazynie" in delayed[0].body  # the first reason given is the one told
+    assert notices(scenario).requested == ["received", "delayed"]
+
+
+def test_a_failed_validation_says_what_is_missing_in_plain_words() -> None:
+    order = sample_order(language="en", customer={"email": "ann@example.com"})
+    scenario = Scenario(service).given(received(order), phone_missing(order.order_id))
+    action = requests(scenario)[-1]
+    assert action.status == "action_needed"
+    assert "your phone number" in action.body
+    assert "phone.missing" not in action.body
+
+
+def test_templates_render_in_polish_for_a_polish_order() -> None:
+    scenario = Scenario(service).given(received(), phone_missing())
+    first, action = requests(scenario)
+    assert first.subject == "Otrzymaliśmy Twoje zamówienie W-1"
+    assert first.body.startswith("Dzień dobry Jan Kowalski,")
+    assert "- numer telefonu" in action.body
+
+
+def test_ready_for_fulfillment_confirms_the_order() -> None:
+    ready = ev.OrderReadyForFulfillment(order_id=ID, lines=[])
+    scenario = Scenario(service).given(received(), ready)
+    assert [r.status for r in requests(scenario)] == ["received", "confirmed"]
+    assert "magazynu" in requests(scenario)[-1].subject
+
+
+def test_an_order_without_email_asks_for_nothing() -> None:
+    order = sample_order(customer={"phone": "+48 601 234 567"})
+    scenario = Scenario(service).given(shortage(order.order_id), received(order))
+    scenario.when(payment_failed(order.order_id))
+    assert requests(scenario) == []
+    assert notices(scenario, order.order_id).pending == {}
+
+
+def test_a_corrected_email_receives_later_emails() -> None:
+    fixed = Correction(email="jan.k@example.com")
+    corrected = ev.OrderCorrected(
+        order_id=ID, ticket_id="t-1", corrected_by="ola", correction=fixed, order=fixed.apply(ORDER)
+    )
+    scenario = Scenario(service).given(received(), corrected)
+    version = notices(scenario).version
+    scenario.when(corrected)  # again: the email is already the new one
+    assert notices(scenario).version == version
+
+    scenario.when(shortage())
+
+    assert [(r.status, r.recipient) for r in requests(scenario)] == [
+        ("received", "jan@example.com"),
+        ("delayed", "jan.k@example.com"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"), [("pl", "pl"), ("pl-PL", "pl"), ("en_GB", "en"), ("de", "en"), ("", "en")]
+)
+def test_the_language_of_an_order_chooses_the_templates(tag: str, language: str) -> None:
+    assert language_for(tag) == language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", ["received", "action_needed", "delayed", "confirmed"])
+def test_every_status_has_a_template_in_every_language(status: str, language: str) -> None:
+    facts = {"issues": [{"code": "phone.missing", "field": "customer.phone"}], "reason": "stock"}
+    subject, body = render(status, language, name=None, reference="W-9", **facts)
+    assert "W-9" in subject
+    assert "\n" not in subject
+    assert "W-9" in body
+    assert "None" not in body
