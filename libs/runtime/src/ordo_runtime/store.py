@@ -27,6 +27,7 @@ from psycopg.sql import SQL, Identifier
 
 from ordo_events.envelope import Envelope
 from ordo_events.topics import topic_for
+from ordo_runtime.recorder import RECORDER_TOPIC
 from ordo_runtime.settings import Settings, database_params
 
 A = TypeVar("A", bound=Aggregate)
@@ -94,6 +95,7 @@ class ServiceApplication(Application[uuid.UUID]):
             # Off: eventsourcing 9.5's stored-function insert drops the tracking record, and
             # the consumer's position must be written with the state it produced.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "PROCESS_RECORDER_TOPIC": RECORDER_TOPIC,
             "SINGLE_ROW_TRACKING": "y",
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "4",

@@ -1,0 +1,33 @@
+"""eventsourcing's PostgreSQL process recorder, writing in a plain transaction.
+
+The library writes each batch in psycopg pipeline mode: one large INSERT ... RETURNING sent
+while results flow back. Under load that deadlocked here (client in Pipeline.sync, server in
+ClientRead; cf. psycopg issue #685). The statements, table lock, tracking record and
+returned notification ids are the library's own; only pipelining is left out, which costs
+nothing when a whole batch is one statement anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.utils import get_topic, retry
+
+
+class PlainTransactionProcessRecorder(PostgresProcessRecorder):
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)  # the tracking record
+            if not stored_events:
+                return None
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+
+RECORDER_TOPIC = get_topic(PlainTransactionProcessRecorder)
