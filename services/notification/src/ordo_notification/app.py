@@ -10,11 +10,17 @@ from fastapi import FastAPI, HTTPException, Request
 from ordo_notification.domain import CustomerNotices
 from ordo_notification.handlers import EVENT_HANDLERS
 from ordo_notification.mailer import mailer
-from ordo_runtime import Service
+from ordo_runtime import Service, per_order
 from ordo_runtime.http import runtime_of
 
 http = FastAPI(title="Ordo notification")
-service = Service("notification", handlers=EVENT_HANDLERS, http=http, tasks=[mailer])
+service = Service(
+    "notification",
+    handlers=EVENT_HANDLERS,
+    http=http,
+    tasks=[mailer],
+    prefetch=per_order(CustomerNotices.create_id),
+)
 
 
 @http.get("/notices/{order_id}")
