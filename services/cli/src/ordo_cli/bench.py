@@ -20,6 +20,10 @@ from ordo_devstack import ensure_topics
 from ordo_events.topics import CHANNEL_ORDERS, Topic
 
 
+class PipelineStuck(RuntimeError):
+    """The pipeline released nothing in time: measuring it would only measure the timeout."""
+
+
 async def transport_ceiling(bootstrap: str, values: Sequence[bytes], n: int) -> float:
     """Orders/s when nothing but the broker is involved: `n` messages of an order's size
     produced to a scratch topic and read back with plain aiokafka, first send to last read."""

@@ -23,6 +23,7 @@ from ordo_cli.up import Running
 from ordo_cli.watch import Outcome
 
 PLENTY = 1_000_000
+WARMUP, WARMUP_S = 20, 90.0
 T = TypeVar("T")
 
 
@@ -91,6 +92,8 @@ def run_bench(
     with console.status("measuring the transport ceiling (broker only)"):
         ceiling = asyncio.run(bench.transport_ceiling(bootstrap, values, orders))
     asyncio.run(simulate.seed_stock(ordo.urls["inventory"], stock_levels(PLENTY)))
+    with console.status(f"warming up: {WARMUP} orders, not counted"):
+        _warm_up(bootstrap)
     rss = bench.PeakRss(ordo.supervisor.pids())
 
     async def pipeline(sent: simulate.Tick, settled: simulate.Tick) -> simulate.RunResult:
@@ -118,6 +121,17 @@ def run_bench(
         **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in rss.peak.items()},
     }
     return line, rows, released == orders
+
+
+def _warm_up(bootstrap: str) -> None:
+    """Measure a pipeline that is consuming, not one still joining its consumer groups; and
+    fail within a minute, not after the whole timeout, when it does not release at all."""
+    _, plan = make_plan(WARMUP, seed=2, shares=NO_FAILURES)
+    run = asyncio.run(simulate.run(plan, bootstrap=bootstrap, rate=None, timeout_s=WARMUP_S))
+    if len(run.outcomes) < WARMUP:
+        raise bench.PipelineStuck(
+            f"only {len(run.outcomes)} of {WARMUP} warm-up orders released in {WARMUP_S:.0f}s"
+        )
 
 
 def _with_progress(

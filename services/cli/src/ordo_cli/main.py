@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from ordo_cli import render, state
+from ordo_cli.bench import PipelineStuck
 from ordo_cli.flows import Targets, run_bench, simulate_and_report
 from ordo_cli.show import OrderNotFound, fetch_order, render_order
 from ordo_cli.signals import sigterm_as_interrupt
@@ -163,6 +164,9 @@ def _reported() -> Iterator[None]:
         console.print(f"[red]{exc}[/red]")
         for log in exc.logs.values():
             console.print(f"--- {log} ---\n{tail(log, 15)}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except PipelineStuck as exc:
+        console.print(f"[red]{exc}[/red]; the service logs may say why")
         raise typer.Exit(1) from None
     except AlreadyRunning as exc:
         console.print(f"[red]{exc}[/red]")
