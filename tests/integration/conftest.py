@@ -47,10 +47,11 @@ class Ordo:
     def http(self, service: str) -> httpx.Client:
         return httpx.Client(base_url=self.urls[service], timeout=10)
 
-    def restart(self, service: str) -> None:
-        child = self.supervisor.children.pop(service)
-        child.process.wait(10)
-        self.supervisor.start(self.specs[service])
+    def restart(self, *services: str) -> None:
+        for service in services:
+            self.supervisor.children.pop(service).process.wait(10)
+        for service in services:
+            self.supervisor.start(self.specs[service])
         self.supervisor.wait_ready(deadline_s=60)
 
 

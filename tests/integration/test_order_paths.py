@@ -163,7 +163,11 @@ def test_a_malformed_order_is_refused_with_its_fields_named_and_kept(ordo: Ordo)
         assert {"customer", "lines.0.quantity"} <= fields
         stored = eventually(
             lambda: (
-                [r for r in api.get("/rejections").json() if r.get("external_id") == "bad-1"]
+                [
+                    r
+                    for r in api.get("/rejections").json()["rejections"]
+                    if r["external_id"] == "bad-1"
+                ]
                 or None
             ),
             30,
