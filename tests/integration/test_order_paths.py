@@ -182,7 +182,15 @@ def test_redelivered_events_and_resent_orders_change_nothing(ordo: Ordo) -> None
         external_id="dup-1", lines=[{"sku": "DUP-1", "quantity": 1, "unit_price": "1.00"}]
     )
     order_id = submit(ordo, order)
-    before = wait_for_status(ordo, order_id, "ready_for_fulfillment")
+    wait_for_status(ordo, order_id, "ready_for_fulfillment")
+
+    def settled() -> dict[str, Any] | None:
+        # the customer's 'confirmed' notice is the order's last event
+        state = order_state(ordo, order_id)
+        told = state and [e for e in state["timeline"] if e["type"] == "NotificationSent"]
+        return state if told and len(told) == 2 else None
+
+    before = eventually(settled, 30, "the order's last event")
     # The channel re-sends the order, and the broker redelivers OrderReceived (same event id).
     received = next(
         e for e in read_events(ordo.stack.kafka_bootstrap, ORDERS.name) if e.subject == order_id
