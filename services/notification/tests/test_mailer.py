@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from eventsourcing.persistence import Tracking
 
 from ordo_events import events as ev
 from ordo_notification.app import service
@@ -59,13 +60,16 @@ class FakeRuntime:
         self.fail = False
 
     async def execute(
-        self, command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
+        self,
+        command: Callable[[UnitOfWork], Sequence[ev.Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
     ) -> list[ev.Event]:
         if self.fail:
             self.fail = False
             raise ConnectionError("database went away")
         self.cause_ids.append(cause_id)
-        events = self.scenario.execute(command)
+        events = self.scenario.execute(command, tracking)
         self.published += events
         return events
 
@@ -141,7 +145,8 @@ async def test_each_requested_email_is_sent_once(smtp: tuple[Inbox, int]) -> Non
             (EN, "action_needed", "ann@example.com"),
         ]
     ]
-    assert runtime.cause_ids[0] == f"sent/{PL.order_id}/received"
+    # one batch: one transaction records all four, with the mailer's position
+    assert runtime.cause_ids == [f"sent/{scenario.app.position(TRACKING_NAME)}"]
     notices = scenario.app.repository.get(CustomerNotices.create_id(EN.order_id))
     assert notices.sent == ["received", "action_needed"]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from eventsourcing.persistence import Tracking
 from fastapi import FastAPI
 
 from ordo_events.envelope import Envelope
@@ -141,10 +142,14 @@ class Runtime:
                 raise task.exception()  # type: ignore[misc]
 
     async def execute(
-        self, command: Callable[[UnitOfWork], Sequence[Event]], cause_id: str | None = None
+        self,
+        command: Callable[[UnitOfWork], Sequence[Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
     ) -> list[Event]:
-        """Run a command from outside Kafka (an HTTP call): its aggregate changes and the
-        events it returns are stored in one transaction, and the relay publishes them."""
+        """Run a command from outside Kafka (an HTTP call, a background task): its aggregate
+        changes and the events it returns are stored in one transaction, with `tracking`
+        (a follower's position) when given, and the relay publishes them."""
 
         def write() -> list[Event]:
             uow = UnitOfWork(self.app)
@@ -168,7 +173,7 @@ class Runtime:
                     )
                 )
             try:
-                uow.commit()
+                uow.commit(tracking)
             except Exception:
                 uow.discard()
                 raise

@@ -103,6 +103,8 @@ class ServiceApplication(Application[uuid.UUID]):
             # Each partition has one writer; a stale cached aggregate shows up as a version
             # conflict on write, which evicts it and retries. So no read per cache hit.
             "AGGREGATE_CACHE_FASTFORWARD": "n",
+            # Deep copies stay on: HTTP commands run on other threads than the consumer, and
+            # a shared cached object could carry one writer's pending events into another's.
             "CREATE_TABLE": "y",
             **(extra_env or {}),
         }

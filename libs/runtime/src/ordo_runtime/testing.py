@@ -14,6 +14,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
+from eventsourcing.persistence import Tracking
 
 from ordo_events.envelope import Envelope, decode
 from ordo_events.events import Event
@@ -74,9 +75,11 @@ class Scenario:
         self.processor.process_sync(TopicPartition(topic, 0), [record])
         return [e.data for e in self.published_envelopes() if e is not None]
 
-    def execute(self, command: Callable[[UnitOfWork], Sequence[Event]]) -> list[Event]:
+    def execute(
+        self, command: Callable[[UnitOfWork], Sequence[Event]], tracking: Tracking | None = None
+    ) -> list[Event]:
         """Run a command the way an HTTP route would (Runtime.execute), in memory."""
-        uow = UnitOfWork(self.app)
+        uow = UnitOfWork(self.app, tracking)
         events = list(command(uow))
         for event in events:
             uow.publish(Outgoing.of(Envelope(data=event, source=self.service.source)))

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import aiosmtplib
 import asyncpg
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -59,7 +59,10 @@ class MailerRuntime(Protocol):
     app: ServiceApplication
 
     async def execute(
-        self, command: Callable[[UnitOfWork], Sequence[Event]], cause_id: str | None = None
+        self,
+        command: Callable[[UnitOfWork], Sequence[Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
     ) -> list[Event]: ...
 
 
@@ -67,6 +70,7 @@ class MailerRuntime(Protocol):
 class Request:
     """One NotificationRequested record, as the mailer reads it from the log."""
 
+    position: int
     notices_id: uuid.UUID
     order_id: str
     status: str
@@ -79,8 +83,10 @@ class Request:
     @classmethod
     def of(cls, app: ServiceApplication, notification: Notification) -> Request:
         event = app.mapper.to_domain_event(notification)
-        names = [f.name for f in fields(cls) if f.name != "notices_id"]
-        return cls(event.originator_id, **{name: getattr(event, name) for name in names})
+        names = [f.name for f in fields(cls) if f.name not in ("position", "notices_id")]
+        return cls(
+            notification.id, event.originator_id, **{name: getattr(event, name) for name in names}
+        )
 
 
 class Mailer:
@@ -96,7 +102,9 @@ class Mailer:
             await _wait(stop, self.settings.mailer_idle_s)
 
     async def pump(self, stop: asyncio.Event) -> int:
-        """Send every request recorded since the last position; returns how many were sent."""
+        """Send every request recorded since the last position; returns how many were sent.
+        A batch goes over one SMTP session and is recorded in one transaction, with the
+        mailer's position, so the cost per email is a message, not a connection and commits."""
         sent_before = self.sent
         if self.position is None:
             self.position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
@@ -104,20 +112,16 @@ class Mailer:
             notifications = await asyncio.to_thread(self._select, self.position)
             if not notifications:
                 break
-            for notification in notifications:
-                if not await self._deliver(notification, stop):
-                    return self.sent - sent_before  # stopping: the position stays put
-                self.position = await asyncio.to_thread(self._advance, notification.id)
+            requests = await asyncio.to_thread(self._unsent, notifications)
+            done, delivered = await self._send_all(requests, stop)
+            last = notifications[-1].id if done == len(requests) else requests[done].position - 1
+            if last > self.position and (done or not requests):
+                await self._record(delivered, last)
+                self.position = last
+                self.sent += len(delivered)
+            if done < len(requests):
+                break  # stopping while the server is unreachable
         return self.sent - sent_before
-
-    def _advance(self, position: int) -> int:
-        try:
-            self.app.process_recorder.insert_tracking(with_tracking(TRACKING_NAME, position))
-        except IntegrityError:
-            # Another mailer stored a later position (it held the lock while we lost it):
-            # carry on from there rather than fail.
-            return max(position, self.app.position(TRACKING_NAME) or 0)
-        return position
 
     def _select(self, position: int) -> Sequence[Notification]:
         return self.app.process_recorder.select_notifications(
@@ -127,35 +131,52 @@ class Mailer:
             inclusive_of_start=False,
         )
 
-    async def _deliver(self, notification: Notification, stop: asyncio.Event) -> bool:
-        """Send one request and record it; False if asked to stop before it was sent."""
-        request = Request.of(self.app, notification)
-        notices = await asyncio.to_thread(self.app.get, CustomerNotices, request.notices_id)
-        if notices is not None and request.status in notices.sent:
-            return True  # sent and recorded before a crash kept the position from moving
-        delay = self.settings.mailer_retry_s
-        while True:
-            try:
-                await self._send(request)
-                break
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                if all(e.code >= 500 for e in exc.recipients):
-                    # Permanent: retrying would hold every later customer's email back.
-                    log.warning("%s refused for %s: %s", request.message_id, request.order_id, exc)
-                    return True
-                failure: Exception = exc
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                failure = exc
-            self.failures += 1
-            log.warning("SMTP failed (%s); retrying in %.1fs", failure, delay)
-            if await _wait(stop, delay):
-                return False
-            delay = min(delay * 2, self.settings.mailer_retry_max_s)
-        await self._record(request)
-        self.sent += 1
-        return True
+    def _unsent(self, notifications: Sequence[Notification]) -> list[Request]:
+        requests = [Request.of(self.app, n) for n in notifications]
+        self.app.load_many({r.notices_id for r in requests})
+        return [r for r in requests if not self._already_sent(r)]
 
-    async def _send(self, request: Request) -> None:
+    def _already_sent(self, request: Request) -> bool:
+        notices = self.app.get(CustomerNotices, request.notices_id)
+        return notices is not None and request.status in notices.sent
+
+    async def _send_all(
+        self, requests: Sequence[Request], stop: asyncio.Event
+    ) -> tuple[int, list[Request]]:
+        """Send in order; returns how many requests are done (sent, or refused for good) and
+        which were sent. Stops early only when asked to stop while the server is down."""
+        done, delivered = 0, []
+        delay = self.settings.mailer_retry_s
+        while done < len(requests):
+            try:
+                async with self._session() as smtp:
+                    while done < len(requests):
+                        request = requests[done]
+                        if await self._send(smtp, request):
+                            delivered.append(request)
+                        done += 1
+                        delay = self.settings.mailer_retry_s
+            except (aiosmtplib.SMTPException, OSError) as failure:
+                self.failures += 1
+                log.warning("SMTP failed (%s); retrying in %.1fs", failure, delay)
+                if await _wait(stop, delay):
+                    break
+                delay = min(delay * 2, self.settings.mailer_retry_max_s)
+        return done, delivered
+
+    def _session(self) -> aiosmtplib.SMTP:
+        password = self.settings.smtp_password
+        return aiosmtplib.SMTP(
+            hostname=self.settings.smtp_host,
+            port=self.settings.smtp_port,
+            username=self.settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            timeout=self.settings.smtp_timeout_s,
+        )
+
+    async def _send(self, smtp: aiosmtplib.SMTP, request: Request) -> bool:
+        """True once the server took it; False if it refused the address for good, which
+        must not hold back every later customer's email."""
         message = EmailMessage()
         message["From"] = self.settings.smtp_from
         message["To"] = request.recipient
@@ -166,29 +187,35 @@ class Mailer:
         message["X-Ordo-Order"] = request.order_id
         message["X-Ordo-Status"] = request.status
         message.set_content(request.body)
-        password = self.settings.smtp_password
-        await aiosmtplib.send(
-            message,
-            hostname=self.settings.smtp_host,
-            port=self.settings.smtp_port,
-            username=self.settings.smtp_username,
-            password=password.get_secret_value() if password else None,
-            timeout=self.settings.smtp_timeout_s,
-        )
+        try:
+            await smtp.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if all(e.code >= 500 for e in exc.recipients):
+                log.warning("%s refused for %s: %s", request.message_id, request.order_id, exc)
+                return False
+            raise
+        return True
 
-    async def _record(self, request: Request) -> None:
-        command = record_sent(
-            request.order_id, request.status, request.recipient, request.message_id
-        )
+    async def _record(self, delivered: Sequence[Request], position: int) -> None:
+        """NotificationSent for each delivered email and the mailer's position, together."""
+
+        def command(uow: UnitOfWork) -> list[Event]:
+            return [
+                event
+                for r in delivered
+                for event in record_sent(r.order_id, r.status, r.recipient, r.message_id)(uow)
+            ]
+
+        tracking = with_tracking(TRACKING_NAME, position)
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                await self.runtime.execute(
-                    command, cause_id=f"sent/{request.order_id}/{request.status}"
-                )
+                await self.runtime.execute(command, f"sent/{position}", tracking)
                 return
             except IntegrityError:
-                # A handler changed the same order's notices meanwhile: retry on fresh state.
-                self.app.forget([request.notices_id])
+                if (self.app.position(TRACKING_NAME) or 0) >= position:
+                    return  # recorded already, by us before a crash or by another replica
+                # A handler changed the same orders' notices meanwhile: retry on fresh state.
+                self.app.forget([r.notices_id for r in delivered])
                 if attempt == RECORD_ATTEMPTS - 1:
                     raise
 
