@@ -38,6 +38,7 @@ class TimelineEntry:
 class OrderState:
     order_id: str
     order: CanonicalOrder | None = None
+    received: bool = False
     rejected: bool = False
     validated: bool | None = None
     reserved: bool | None = None
@@ -57,7 +58,7 @@ class OrderState:
             return Status.NEEDS_ATTENTION
         if self.validated:
             return Status.VALIDATED
-        if self.order is not None:
+        if self.received:
             return Status.RECEIVED
         return Status.UNKNOWN
 
@@ -85,7 +86,7 @@ def evolve(event: ev.Event, state: OrderState) -> OrderState:
 @evolve.register
 def _(event: ev.OrderReceived, state: OrderState) -> OrderState:
     # A channel may fix a rejected payload and send it again under the same reference.
-    return replace(state, order=event.order, rejected=False)
+    return replace(state, order=event.order, received=True, rejected=False)
 
 
 @evolve.register
@@ -145,7 +146,7 @@ def _(event: ev.TicketResolved, state: OrderState) -> OrderState:
 
 @evolve.register
 def _(event: ev.OrderCorrected, state: OrderState) -> OrderState:
-    return replace(state, order=event.order)
+    return replace(state, order=event.order, received=True)
 
 
 @evolve.register
