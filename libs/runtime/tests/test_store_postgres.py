@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -85,3 +86,39 @@ def test_a_redelivered_batch_changes_nothing_even_after_a_restart(app: ServiceAp
     assert outbox(app) == before
     assert restarted.duplicates == len(batch)
     assert app.position("ordo-redelivery:ordo.orders:0") == 119
+
+
+def partition_records(
+    partition: int, count: int, first_offset: int = 0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    return [dataclasses.replace(r, partition=partition) for r in records(count, first_offset)]
+
+
+def test_one_poll_over_many_partitions_is_one_write_with_every_position(
+    app: ServiceApplication,
+) -> None:
+    processor = Processor(app, "ordo-many", "/t", service.handlers, prefetch=service.prefetch)
+    polled = {TopicPartition("ordo.orders", p): partition_records(p, 10) for p in range(3)}
+    before = outbox(app)
+    processor.process_many(polled)
+    assert outbox(app) == before + 30
+    assert [app.position(f"ordo-many:ordo.orders:{p}") for p in range(3)] == [9, 9, 9]
+
+
+def test_a_poll_with_an_applied_partition_falls_back_and_applies_only_the_new(
+    app: ServiceApplication,
+) -> None:
+    first = Processor(app, "ordo-fallback", "/t", service.handlers)
+    old = partition_records(0, 5)
+    first.process_many({TopicPartition("ordo.orders", 0): old})
+    before = outbox(app)
+    restarted = Processor(app, "ordo-fallback", "/t", service.handlers)  # knows no positions
+    restarted.process_many(
+        {
+            TopicPartition("ordo.orders", 0): old,
+            TopicPartition("ordo.orders", 1): partition_records(1, 4),
+        }
+    )
+    assert outbox(app) == before + 4
+    assert restarted.duplicates == 5
+    assert app.position("ordo-fallback:ordo.orders:1") == 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -26,8 +26,8 @@ class BatchSink(Protocol):
     async def positions(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         """The last offset applied per partition (absent: none yet)."""
 
-    async def process(self, partition: TopicPartition, records: Sequence[Record]) -> None:
-        """Apply the records and store the partition's new position, atomically."""
+    async def process(self, batches: Mapping[TopicPartition, Sequence[Record]]) -> None:
+        """Apply a poll's records and store each partition's new position, atomically."""
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -91,13 +91,12 @@ class BatchConsumer:
     async def _apply(
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[Record]]
     ) -> None:
-        offsets: dict[TopicPartition, int] = {}
         async with self.busy:
-            for tp, records in batches.items():
-                if records and tp in consumer.assignment():
-                    await self.sink.process(tp, records)
-                    offsets[tp] = records[-1].offset + 1
-                    self.processed += len(records)
+            owned = {tp: rs for tp, rs in batches.items() if rs and tp in consumer.assignment()}
+            if owned:
+                await self.sink.process(owned)
+                self.processed += sum(len(rs) for rs in owned.values())
+        offsets = {tp: records[-1].offset + 1 for tp, records in owned.items()}
         if offsets:
             try:
                 await consumer.commit(offsets)

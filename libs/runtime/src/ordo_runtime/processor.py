@@ -115,12 +115,45 @@ class Processor:
         self._positions.update({self.tracking_name(tp): pos for tp, pos in found.items()})
         return found
 
-    async def process(self, tp: TopicPartition, records: Sequence[Record]) -> None:
+    async def process(self, batches: Mapping[TopicPartition, Sequence[Record]]) -> None:
         started = time.perf_counter()
-        await asyncio.to_thread(self.process_sync, tp, records)
+        await asyncio.to_thread(self.process_many, batches)
         self.batches += 1
         self.busy_s += time.perf_counter() - started
         self.committed.set()
+
+    def process_many(self, batches: Mapping[TopicPartition, Sequence[Record]]) -> None:
+        """A poll's records from every partition as one unit of work and one transaction,
+        with each partition's position; on a conflict, partition by partition instead."""
+        if len(batches) == 1 or not self.app.tracks_many:
+            for tp, records in batches.items():
+                self.process_sync(tp, records)
+            return
+        uow = UnitOfWork(self.app)
+        positions: dict[str, int] = {}
+        work: list[_Work | None] = []
+        for tp, records in batches.items():
+            name = self.tracking_name(tp)
+            fresh = [r for r in records if r.offset > self._positions.get(name, -1)]
+            if fresh:
+                positions[name] = fresh[-1].offset
+                work += [self._decode(uow, record) for record in fresh]
+        if not positions:
+            return
+        try:
+            self._run_all(uow, work)
+            self._commit(uow, positions)
+        except (IntegrityError, HandlerFailedError):
+            uow.discard()
+            for tp, records in batches.items():
+                self.process_sync(tp, records)
+
+    def _run_all(self, uow: UnitOfWork, work: Sequence[_Work | None]) -> None:
+        if self.prefetch is not None:
+            uow.prefetch([i for item in work if item for i in self.prefetch(item.message)])
+        for item in work:
+            if item is not None:
+                self._run(uow, item)
 
     def process_sync(self, tp: TopicPartition, records: Sequence[Record]) -> None:
         name = self.tracking_name(tp)
@@ -130,21 +163,17 @@ class Processor:
             return
         uow = UnitOfWork(self.app)
         try:
-            work = [self._decode(uow, record) for record in records]
-            if self.prefetch is not None:
-                uow.prefetch([i for item in work if item for i in self.prefetch(item.message)])
-            for item in work:
-                if item is not None:
-                    self._run(uow, item)
-            self._commit(uow, name, records[-1].offset)
+            self._run_all(uow, [self._decode(uow, record) for record in records])
+            self._commit(uow, {name: records[-1].offset})
         except (IntegrityError, HandlerFailedError):
             uow.discard()
             for record in records:
                 self._process_one(name, record)
 
-    def _commit(self, uow: UnitOfWork, name: str, offset: int) -> None:
-        uow.commit(with_tracking(name, offset))
-        self._positions[name] = offset
+    def _commit(self, uow: UnitOfWork, positions: Mapping[str, int]) -> None:
+        trackings = [with_tracking(name, offset) for name, offset in positions.items()]
+        uow.commit(trackings[0] if len(trackings) == 1 else trackings)
+        self._positions.update(positions)
         self.dead_lettered += sum(
             1
             for e in uow.processing.events
@@ -156,7 +185,7 @@ class Processor:
             uow = UnitOfWork(self.app)
             try:
                 self._handle(uow, record)
-                self._commit(uow, name, record.offset)
+                self._commit(uow, {name: record.offset})
                 return
             except IntegrityError:
                 uow.discard()
@@ -185,7 +214,7 @@ class Processor:
         uow = UnitOfWork(self.app)
         uow.publish(self._dead_letter(record, reason))
         try:
-            self._commit(uow, name, record.offset)
+            self._commit(uow, {name: record.offset})
         except IntegrityError:
             pass  # the position was already past this record
 

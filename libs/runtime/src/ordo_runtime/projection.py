@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -55,16 +55,21 @@ class ProjectionSink:
         stored = {TopicPartition(r["topic"], r["partition"]): r["position"] for r in rows}
         return {tp: stored[tp] for tp in partitions if tp in stored}
 
-    async def process(self, tp: TopicPartition, records: Sequence[Record]) -> None:
+    async def process(self, batches: Mapping[TopicPartition, Sequence[Record]]) -> None:
+        """A poll's records from every partition in one transaction, with their positions."""
         async with self.pool.acquire() as conn, conn.transaction():
-            stored = await conn.fetchval(
-                "SELECT position FROM projection_positions"
-                " WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE",
+            rows = await conn.fetch(
+                "SELECT topic, partition, position FROM projection_positions"
+                " WHERE projection = $1 FOR UPDATE",
                 self.projection.name,
-                tp.topic,
-                tp.partition,
             )
-            fresh = [r for r in records if stored is None or r.offset > stored]
+            stored = {TopicPartition(r["topic"], r["partition"]): r["position"] for r in rows}
+            fresh = [
+                r
+                for tp, records in batches.items()
+                for r in records
+                if tp not in stored or r.offset > stored[tp]
+            ]
             if not fresh:
                 return
             envelopes: list[Envelope] = []
@@ -78,11 +83,13 @@ class ProjectionSink:
                 except UndecodableMessage:
                     raw.append(record)
             await self.projection.apply(conn, envelopes, raw)
+            last = {(r.topic, r.partition): r.offset for r in fresh}
             await conn.execute(
-                "INSERT INTO projection_positions VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (projection, topic, partition) DO UPDATE SET position = $4",
+                "INSERT INTO projection_positions"
+                " SELECT $1, t, p, o FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, o)"
+                " ON CONFLICT (projection, topic, partition) DO UPDATE SET position = EXCLUDED.position",
                 self.projection.name,
-                tp.topic,
-                tp.partition,
-                fresh[-1].offset,
+                [t for t, _ in last],
+                [p for _, p in last],
+                list(last.values()),
             )

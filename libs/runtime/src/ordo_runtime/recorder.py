@@ -4,7 +4,8 @@ The library writes each batch in psycopg pipeline mode: one large INSERT ... RET
 while results flow back. Under load that deadlocked here (client in Pipeline.sync, server in
 ClientRead; cf. psycopg issue #685). The statements, table lock, tracking record and
 returned notification ids are the library's own; only pipelining is left out, which costs
-nothing when a whole batch is one statement anyway.
+nothing when a whole batch is one statement anyway. It also takes `trackings`, several
+positions at once, so one poll over many partitions is one transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
     ) -> Sequence[int] | None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)  # the tracking record
+            for tracking in kwargs.get("trackings", ()):
+                self._insert_tracking(curs, tracking)  # one per partition of a poll
             if not stored_events:
                 return None
             self._insert_stored_events(curs, stored_events, **kwargs)

@@ -214,8 +214,8 @@ class _Waking:
         self.processor, self.relay = processor, relay
         self.positions = processor.positions
 
-    async def process(self, tp: Any, records: Any) -> None:
-        await self.processor.process(tp, records)
+    async def process(self, batches: Any) -> None:
+        await self.processor.process(batches)
         self.relay.wake.set()
 
 

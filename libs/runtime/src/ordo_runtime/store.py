@@ -27,7 +27,7 @@ from psycopg.sql import SQL, Identifier
 
 from ordo_events.envelope import Envelope
 from ordo_events.topics import topic_for
-from ordo_runtime.recorder import RECORDER_TOPIC
+from ordo_runtime.recorder import RECORDER_TOPIC, PlainTransactionProcessRecorder
 from ordo_runtime.settings import Settings, database_params
 
 A = TypeVar("A", bound=Aggregate)
@@ -120,6 +120,11 @@ class ServiceApplication(Application[uuid.UUID]):
     def record(self, processing: ProcessingEvent[uuid.UUID]) -> list[Recording[uuid.UUID]]:
         """Store a unit of work's events, outbox records and tracking in one transaction."""
         return self._record(processing)
+
+    @property
+    def tracks_many(self) -> bool:
+        """Whether one write can carry several positions (see recorder.py)."""
+        return isinstance(self.recorder, PlainTransactionProcessRecorder)
 
     def position(self, tracking_name: str) -> int | None:
         return self.process_recorder.max_tracking_id(tracking_name)
@@ -226,9 +231,11 @@ class UnitOfWork:
     def aggregates(self) -> Iterator[Aggregate]:
         return iter(self._loaded.values())
 
-    def commit(self, tracking: Tracking | None = None) -> None:
-        if tracking is not None:
+    def commit(self, tracking: Tracking | Sequence[Tracking] | None = None) -> None:
+        if isinstance(tracking, Tracking):
             self.processing.tracking = tracking
+        elif tracking:
+            self.processing.collect_events(trackings=list(tracking))
         self.processing.collect_events(*self._loaded.values())
         self.app.record(self.processing)
 
