@@ -27,7 +27,7 @@ from ordo_events.events import EVENT_TYPES, Event
 from ordo_events.topics import DEAD_LETTER
 from ordo_runtime.consumer import Record
 from ordo_runtime.store import Outgoing, ServiceApplication, UnitOfWork, with_tracking
-from ordo_runtime.tracing import context_from, current_traceparent, tracer
+from ordo_runtime.tracing import child_of, context_from, current_traceparent, recording, tracer
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 5
@@ -250,20 +250,30 @@ class Processor:
         )
 
     def _run(self, uow: UnitOfWork, item: _Work) -> None:
-        with tracer.start_as_current_span(
-            f"{self.group} process", context=context_from(item.traceparent), kind=SpanKind.CONSUMER
-        ):
-            try:
-                results = item.call()
-            except Exception as exc:
-                raise HandlerFailedError(str(exc)) from exc
-            parent = current_traceparent()
+        if recording():
+            with tracer.start_as_current_span(
+                f"{self.group} process",
+                context=context_from(item.traceparent),
+                kind=SpanKind.CONSUMER,
+            ):
+                results = self._call(item)
+                parent = current_traceparent()
+        else:
+            results = self._call(item)
+            parent = child_of(item.traceparent)
         for index, event in enumerate(results):
             event_id = uuid.uuid5(IDS, f"{self.group}/{item.cause_id}/{index}")
             envelope = Envelope(
                 data=event, source=self.source, id=str(event_id), traceparent=parent
             )
             uow.publish(Outgoing.of(envelope))
+
+    @staticmethod
+    def _call(item: _Work) -> Sequence[Event]:
+        try:
+            return item.call()
+        except Exception as exc:
+            raise HandlerFailedError(str(exc)) from exc
 
     def _dead_letter(self, record: Record, reason: str) -> Outgoing:
         where = f"{record.topic}/{record.partition}/{record.offset}"

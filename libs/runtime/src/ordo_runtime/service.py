@@ -30,7 +30,7 @@ from ordo_runtime.projection import Projection, ProjectionSink
 from ordo_runtime.relay import Relay
 from ordo_runtime.settings import Settings, with_database
 from ordo_runtime.store import Outgoing, ServiceApplication, UnitOfWork
-from ordo_runtime.tracing import current_traceparent, setup_tracing, tracer
+from ordo_runtime.tracing import child_of, current_traceparent, recording, setup_tracing, tracer
 
 log = logging.getLogger(__name__)
 Task = Callable[["Runtime", asyncio.Event], Coroutine[Any, Any, None]]
@@ -152,10 +152,13 @@ class Runtime:
         (a follower's position) when given, and the relay publishes them."""
 
         def write() -> list[Event]:
-            uow = UnitOfWork(self.app)
-            with tracer.start_as_current_span(f"{self.service.group} command"):
-                events = list(command(uow))
-                parent = current_traceparent()
+            uow = UnitOfWork(self.app, tracking)
+            if recording():
+                with tracer.start_as_current_span(f"{self.service.group} command"):
+                    events = list(command(uow))
+                    parent = current_traceparent()
+            else:
+                events, parent = list(command(uow)), child_of(None)
             for index, event in enumerate(events):
                 event_id = (
                     uuid.uuid5(uuid.NAMESPACE_URL, f"{self.service.group}/{cause_id}/{index}")
@@ -173,7 +176,7 @@ class Runtime:
                     )
                 )
             try:
-                uow.commit(tracking)
+                uow.commit()
             except Exception:
                 uow.discard()
                 raise

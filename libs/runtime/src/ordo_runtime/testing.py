@@ -43,6 +43,7 @@ class Scenario:
         )
         self._offsets: dict[str, int] = {}
         self._read = 0
+        self.last: list[Envelope] = []  # what the last delivery published, with its headers
 
     def given(self, *events: Event) -> Scenario:
         for event in events:
@@ -73,7 +74,8 @@ class Scenario:
             topic, 0, offset, 0, 0, key, value, None, len(value), -1, tuple(headers)
         )
         self.processor.process_sync(TopicPartition(topic, 0), [record])
-        return [e.data for e in self.published_envelopes() if e is not None]
+        self.last = [e for e in self.published_envelopes() if e is not None]
+        return [e.data for e in self.last]
 
     def execute(
         self, command: Callable[[UnitOfWork], Sequence[Event]], tracking: Tracking | None = None
