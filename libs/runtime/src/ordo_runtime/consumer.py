@@ -8,7 +8,9 @@ however often Kafka redelivers it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeAlias
 
@@ -50,6 +52,8 @@ class BatchConsumer:
         self.assigned = asyncio.Event()
         self.processed = 0
         self._consumer: AIOKafkaConsumer | None = None
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._committed_at = 0.0
 
     async def seek_to_stored(self, partitions: set[TopicPartition]) -> None:
         if not partitions or self._consumer is None:
@@ -86,6 +90,9 @@ class BatchConsumer:
                     await self._apply(consumer, batches)
         finally:
             self.assigned.clear()
+            if self._uncommitted:
+                with contextlib.suppress(KafkaError, CommitFailedError, IllegalStateError):
+                    await consumer.commit(self._uncommitted)
             await consumer.stop()
 
     async def _apply(
@@ -96,8 +103,12 @@ class BatchConsumer:
             if owned:
                 await self.sink.process(owned)
                 self.processed += sum(len(rs) for rs in owned.values())
-        offsets = {tp: records[-1].offset + 1 for tp, records in owned.items()}
-        if offsets:
+        self._uncommitted.update({tp: rs[-1].offset + 1 for tp, rs in owned.items()})
+        now = time.monotonic()
+        if self._uncommitted and now - self._committed_at >= self.settings.kafka_commit_interval_s:
+            # Only a hint for lag monitoring (the database holds the position), so once a
+            # second is plenty and saves a broker round trip per poll.
+            offsets, self._uncommitted, self._committed_at = self._uncommitted, {}, now
             try:
                 await consumer.commit(offsets)
             except (CommitFailedError, IllegalStateError, KafkaError) as exc:

@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 8000
     # Batching: consume up to batch_max records per partition fetch, one transaction per batch.
-    batch_max: int = 500
+    batch_max: int = 1000
+    kafka_commit_interval_s: float = 1.0
     fetch_wait_ms: int = 100
     relay_batch: int = 1000
     # Local writes wake the relay at once; this poll only catches other replicas' writes.
