@@ -226,7 +226,9 @@ class UnitOfWork:
         self._absent.discard(aggregate.id)
 
     def publish(self, *records: Outgoing) -> None:
-        self.processing.collect_events(*records)
+        # Straight onto the list: collect_events' isinstance checks against typing
+        # Protocols cost more than the rest of publishing.
+        self.processing.events.extend(records)
 
     def aggregates(self) -> Iterator[Aggregate]:
         return iter(self._loaded.values())
@@ -236,7 +238,9 @@ class UnitOfWork:
             self.processing.tracking = tracking
         elif tracking:
             self.processing.collect_events(trackings=list(tracking))
-        self.processing.collect_events(*self._loaded.values())
+        for aggregate in self._loaded.values():
+            self.processing.events.extend(aggregate.collect_events())
+            self.processing.aggregates[aggregate.id] = aggregate
         self.app.record(self.processing)
 
     def discard(self) -> None:
