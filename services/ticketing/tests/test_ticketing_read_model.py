@@ -187,6 +187,55 @@ async def test_duplicates_are_stored_once_and_batches_are_idempotent(
     assert len((await read_side.get(f"/orders/{oid}"))["timeline"]) == 2
 
 
+def ticket_opened(order_id: str, ticket_id: str) -> ev.TicketOpened:
+    return ev.TicketOpened(
+        order_id=order_id, ticket_id=ticket_id, reason="out_of_stock", stage="inventory",
+        instructions="Call the warehouse.",
+    )  # fmt: skip
+
+
+def ticket_resolved(order_id: str, ticket_id: str) -> ev.TicketResolved:
+    return ev.TicketResolved(
+        order_id=order_id, ticket_id=ticket_id, resolved_by="ola", resolution="ok"
+    )
+
+
+async def test_status_is_kept_right_when_events_arrive_over_many_batches(
+    read_side: ReadSide, order: CanonicalOrder
+) -> None:
+    oid, at = order.order_id, read_side.envelope
+    line = [ev.ReservedLine(sku="SKU-1", quantity=2)]
+    opened = at(ticket_opened(oid, "t-1"))
+    resolved = at(ticket_resolved(oid, "t-1"))
+    # A second ticket opened and resolved in one batch that lists them out of time order.
+    second = [at(ticket_opened(oid, "t-2")), at(ticket_resolved(oid, "t-2"))]
+    told = ev.NotificationSent(order_id=oid, status="received", recipient="a@b.pl", message_id="m")
+    paid = ev.PaymentAuthorized(order_id=oid, amount=order.total, currency="PLN", provider_ref="p")
+    batches: list[tuple[list[Envelope], str]] = [
+        ([at(ev.OrderReceived(order_id=oid, order=order))], "received"),
+        ([at(ev.OrderValidated(order_id=oid, order=order))], "validated"),
+        ([at(ev.StockShortage(order_id=oid, missing=[])), opened], "needs_attention"),
+        ([resolved, at(ev.StockReserved(order_id=oid, lines=line))], "validated"),
+        # TicketOpened again: if it counted twice, t-1 would be open once more.
+        ([opened, at(paid), at(told)], "validated"),
+        (second[::-1], "validated"),
+        ([at(ev.OrderReadyForFulfillment(order_id=oid, lines=line))], "ready_for_fulfillment"),
+    ]
+    for envelopes, expected in batches:
+        await read_side.apply(envelopes)
+        status = await read_side.pool.fetchval("SELECT status FROM orders WHERE order_id = $1", oid)
+        folded = (await read_side.get(f"/orders/{oid}"))["status"]  # the whole history, refolded
+        assert (status, folded) == (expected, expected), [e.type for e in envelopes]
+
+    row = await read_side.pool.fetchrow("SELECT * FROM orders WHERE order_id = $1", oid)
+    assert (row["channel"], row["external_id"]) == ("webshop", "W-1")
+    assert (row["validated"], row["reserved"], row["payment"]) == (True, True, "authorized")
+    assert (row["received"], row["rejected"], row["released"]) == (True, False, True)
+    assert (row["open_tickets"], row["notified"]) == ([], ["received"])
+    assert row["updated_at"] == read_side.clock
+    assert await read_side.pool.fetchval("SELECT count(*) FROM order_events") == 11
+
+
 async def test_dead_letters_are_kept_with_their_reason(read_side: ReadSide) -> None:
     headers = [
         ("ce_type", b"OrderReceived"),

@@ -2,6 +2,8 @@
 
 Kept with asyncpg; the runtime calls `apply` inside the transaction that also stores the
 projection's position, so each batch lands once. Every write is one statement per batch.
+An order's status is kept incrementally: its row holds OrderState's status fields, and a batch
+applies only its new events to them, so no history is read or decoded again.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import asyncpg
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope, decode
 from ordo_events.order import order_id_for
-from ordo_events.state import OrderState
+from ordo_events.state import OrderState, evolve
 from ordo_events.topics import DEAD_LETTER, ORDER_HISTORY, Topic
 from ordo_runtime.consumer import Record
 from ordo_ticketing.tables import (
     INSERT_DEAD_LETTERS,
     INSERT_EVENTS,
     SCHEMA,
+    SELECT_ORDER_STATES,
     UPSERT_CORRECTIONS,
     UPSERT_OPENED,
     UPSERT_ORDERS,
@@ -47,7 +50,9 @@ class OrderProjection:
         if fresh:
             inserted = await conn.fetch(INSERT_EVENTS, *columns(map(event_row, fresh)))
             await self._tickets(conn, fresh)
-            await self._orders(conn, {r["order_id"] for r in inserted})
+            # Only events stored just now: one already in order_events is already in the status.
+            new = {r["event_id"] for r in inserted}
+            await self._orders(conn, [e for e in fresh if e.id in new])
         letters = [r for r in raw if r.topic == DEAD_LETTER.name]
         if letters:
             await conn.execute(INSERT_DEAD_LETTERS, *columns(map(dead_letter_row, letters)))
@@ -76,13 +81,17 @@ class OrderProjection:
             if rows:
                 await conn.execute(sql, *columns(rows.values()))
 
-    async def _orders(self, conn: asyncpg.Connection, order_ids: set[str]) -> None:
-        """Refold each order that got a new event, for its status in the orders table."""
-        if not order_ids:
+    async def _orders(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+        """Move each order that got new events on from the status fields its row holds."""
+        if not envelopes:
             return
-        histories = await load_histories(conn, sorted(order_ids))
-        rows = [order_row(order_id, history) for order_id, history in histories.items()]
-        await conn.execute(UPSERT_ORDERS, *columns(rows))
+        by_order: dict[str, list[Envelope]] = defaultdict(list)
+        for e in envelopes:
+            by_order[e.subject].append(e)
+        rows = await conn.fetch(SELECT_ORDER_STATES, list(by_order))
+        known = {row["order_id"]: row for row in rows}
+        updates = [order_row(oid, known.get(oid), new) for oid, new in by_order.items()]
+        await conn.execute(UPSERT_ORDERS, *columns(updates))
 
 
 async def load_histories(
@@ -99,19 +108,65 @@ async def load_histories(
     return histories
 
 
-def order_row(order_id: str, history: list[Envelope]) -> tuple[Any, ...]:
-    state = OrderState.fold(order_id, history)
-    channel = external_id = None
-    for e in history:
-        if isinstance(e.data, ev.OrderReceived | ev.OrderCorrected):
-            channel, external_id = e.data.order.channel, e.data.order.external_id
-        elif isinstance(e.data, ev.OrderRejected) and channel is None:
-            channel, external_id = e.data.channel, e.data.external_id
-    # Keep the channel reference only where it derives this order id: then no two orders can
-    # claim it, and the unique constraint can never stop the projection.
-    if channel is None or external_id is None or order_id_for(channel, external_id) != order_id:
-        external_id = None
-    return (order_id, channel, external_id, state.status.value, max(e.time for e in history))
+def stored_state(order_id: str, row: asyncpg.Record | None) -> OrderState:
+    """The status part of an order's state (no order, no timeline), as its row keeps it."""
+    if row is None:
+        return OrderState(order_id)
+    return OrderState(
+        order_id=order_id,
+        received=row["received"],
+        rejected=row["rejected"],
+        validated=row["validated"],
+        reserved=row["reserved"],
+        payment=row["payment"],
+        released=row["released"],
+        open_tickets=frozenset(row["open_tickets"]),
+        notified=frozenset(row["notified"]),
+    )
+
+
+def order_row(order_id: str, row: asyncpg.Record | None, new: list[Envelope]) -> tuple[Any, ...]:
+    # In time order, as OrderState.fold: one order's events come from several topics. Across
+    # batches arrival order is enough: each field is written from one topic, keyed by order id.
+    ordered = sorted(new, key=lambda e: e.time)
+    state = stored_state(order_id, row)
+    for e in ordered:
+        state = evolve(e.data, state)  # not state.apply: the timeline is not kept here
+    channel, external_id = reference(order_id, ordered)
+    return (
+        order_id,
+        channel,
+        external_id,
+        state.status.value,
+        ordered[-1].time,
+        state.received,
+        state.rejected,
+        state.validated,
+        state.reserved,
+        state.payment,
+        state.released,
+        json.dumps(sorted(state.open_tickets)),
+        json.dumps(sorted(state.notified)),
+    )
+
+
+def reference(order_id: str, new: Sequence[Envelope]) -> tuple[str | None, str | None]:
+    """The channel reference the new events name, or none (the row keeps the one it has).
+
+    Kept only where it derives this order id: then no two orders can claim it, the unique
+    constraint can never stop the projection, and every event naming one names the same.
+    """
+    for e in reversed(new):
+        match e.data:
+            case ev.OrderReceived(order=o) | ev.OrderCorrected(order=o):
+                channel, external_id = o.channel, o.external_id
+            case ev.OrderRejected(channel=channel, external_id=str(external_id)):
+                pass
+            case _:
+                continue
+        if order_id_for(channel, external_id) == order_id:
+            return channel, external_id
+    return None, None
 
 
 def event_row(e: Envelope) -> tuple[Any, ...]:

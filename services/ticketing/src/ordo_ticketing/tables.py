@@ -18,6 +18,15 @@ CREATE TABLE IF NOT EXISTS orders (
     external_id text,
     status text NOT NULL,
     updated_at timestamptz NOT NULL,
+    -- OrderState's status fields, so a batch moves an order on without refolding its history
+    received boolean NOT NULL DEFAULT false,
+    rejected boolean NOT NULL DEFAULT false,
+    validated boolean,
+    reserved boolean,
+    payment text NOT NULL DEFAULT 'pending',
+    released boolean NOT NULL DEFAULT false,
+    open_tickets text[] NOT NULL DEFAULT '{}',
+    notified text[] NOT NULL DEFAULT '{}',
     UNIQUE (channel, external_id)
 );
 CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, updated_at DESC);
@@ -58,17 +67,32 @@ SELECT e, o, t, tm, s, h::jsonb, d::jsonb
 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
             $7::text[]) AS u(e, o, t, tm, s, h, d)
 ON CONFLICT (event_id) DO NOTHING
-RETURNING order_id
+RETURNING event_id
 """
 
+SELECT_ORDER_STATES = """
+SELECT order_id, received, rejected, validated, reserved, payment, released, open_tickets, notified
+FROM orders WHERE order_id = ANY($1)
+"""
+
+# Ticket and notification sets arrive as JSON arrays: unnest cannot take a ragged text[][].
 UPSERT_ORDERS = """
-INSERT INTO orders (order_id, channel, external_id, status, updated_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+INSERT INTO orders (order_id, channel, external_id, status, updated_at, received, rejected,
+                    validated, reserved, payment, released, open_tickets, notified)
+SELECT o, c, x, s, u, rc, rj, v, rs, p, rl,
+       ARRAY(SELECT jsonb_array_elements_text(ot::jsonb)),
+       ARRAY(SELECT jsonb_array_elements_text(n::jsonb))
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[],
+            $7::boolean[], $8::boolean[], $9::boolean[], $10::text[], $11::boolean[], $12::text[],
+            $13::text[]) AS t(o, c, x, s, u, rc, rj, v, rs, p, rl, ot, n)
 ON CONFLICT (order_id) DO UPDATE SET
     channel = COALESCE(EXCLUDED.channel, orders.channel),
     external_id = COALESCE(EXCLUDED.external_id, orders.external_id),
     status = EXCLUDED.status,
-    updated_at = EXCLUDED.updated_at
+    updated_at = GREATEST(EXCLUDED.updated_at, orders.updated_at),
+    received = EXCLUDED.received, rejected = EXCLUDED.rejected, validated = EXCLUDED.validated,
+    reserved = EXCLUDED.reserved, payment = EXCLUDED.payment, released = EXCLUDED.released,
+    open_tickets = EXCLUDED.open_tickets, notified = EXCLUDED.notified
 """
 
 UPSERT_OPENED = """
