@@ -8,6 +8,7 @@ consumer's position, and the relay follows the log to Kafka.
 from __future__ import annotations
 
 import base64
+import contextlib
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -181,6 +182,22 @@ class ServiceApplication(Application[uuid.UUID]):
                 )
         return grouped
 
+    def take(self, aggregate_id: uuid.UUID) -> Aggregate | None:
+        """For a unit of work: the aggregate itself, not a copy, out of the cache while in
+        use. No other writer can share it, a failed write leaves nothing unsaved behind, and
+        a successful one puts it back (Application._record). Saves a deep copy per read."""
+        cache = self.repository.cache
+        if cache is not None:
+            with contextlib.suppress(KeyError):
+                found = cache.get(aggregate_id, evict=True)
+                if found is not None:
+                    return cast(Aggregate, found)
+        aggregate = self.get(Aggregate, aggregate_id)
+        if cache is not None and aggregate is not None:
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+        return aggregate
+
     def forget(self, aggregate_ids: Sequence[uuid.UUID]) -> None:
         """Drop cached aggregates after a failed write: the cache may hold unsaved changes."""
         cache = self.repository.cache
@@ -212,14 +229,14 @@ class UnitOfWork:
             return cast(A, self._loaded[aggregate_id])
         if aggregate_id in self._absent:
             return None
-        aggregate = self.app.get(cls, aggregate_id)
+        aggregate = self.app.take(aggregate_id)
         if aggregate is not None:
             if not isinstance(aggregate, cls):
                 raise TypeError(
                     f"{aggregate_id} is a {type(aggregate).__name__}, not {cls.__name__}"
                 )
             self._loaded[aggregate_id] = aggregate
-        return aggregate
+        return cast(A, aggregate)
 
     def add(self, aggregate: Aggregate) -> None:
         self._loaded[aggregate.id] = aggregate
