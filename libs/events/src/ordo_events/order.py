@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 ORDER_NAMESPACE = uuid.UUID("6f1c2a52-3a4e-4c1b-9a0f-0a7d5e0c9b11")
 
 
+@lru_cache(maxsize=65536)  # a pure function asked several times per order on hot paths
 def order_id_for(channel: str, external_id: str) -> str:
     return str(uuid.uuid5(ORDER_NAMESPACE, f"{channel}\x1f{external_id}"))
 

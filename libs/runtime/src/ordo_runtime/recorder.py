@@ -11,13 +11,19 @@ positions at once, so one poll over many partitions is one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    Notification,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import get_topic, retry
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 
@@ -35,13 +41,18 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
             table=Identifier(self.events_table_name),
             id_type=Identifier(self.datastore.originator_id_type),
         )
+        self.select_topics_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            " FROM {schema}.{table} WHERE notification_id > %b AND topic = ANY(%b)"
+            " ORDER BY notification_id LIMIT %b"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         self._lock_table(curs)
         self._notify_channel(curs)
-        curs.execute(
+        curs.execute(  # ids come back as tuples (below): a dict per row cost ~10%
             self.insert_columns_statement,
             (
                 [e.originator_id for e in stored_events],
@@ -51,6 +62,27 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
             ),
             binary=True,
         )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = [row[0] for row in cast(Cursor[tuple[int]], curs).fetchall()]
+        if len(ids) != len(stored_events):
+            raise ProgrammingError(
+                f"got {len(ids)} notification ids for {len(stored_events)} events"
+            )
+        return ids
+
+    def select_topics_after(
+        self, position: int, limit: int, topics: Sequence[str]
+    ) -> list[Notification]:
+        """The notifications of `topics` after `position`, as the relay and mailer follow them."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.select_topics_statement, (position, list(topics), limit), binary=True)
+            return [
+                Notification(id=i, originator_id=o, originator_version=v, topic=t, state=bytes(st))
+                for i, o, v, t, st in curs.fetchall()
+            ]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -72,9 +72,7 @@ class Relay:
             self.published += len(notifications)
 
     def _select(self, position: int) -> Sequence[Notification]:
-        return self.app.process_recorder.select_notifications(
-            start=position, limit=self.batch, topics=[OUTGOING_TOPIC], inclusive_of_start=False
-        )
+        return self.app.follow(position, self.batch, [OUTGOING_TOPIC])
 
     async def _publish(self, notifications: Sequence[Notification]) -> None:
         futures = []

@@ -21,7 +21,13 @@ from eventsourcing.application import (
     project_aggregate,
 )
 from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import ProcessRecorder, Recording, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    Notification,
+    ProcessRecorder,
+    Recording,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
@@ -126,6 +132,15 @@ class ServiceApplication(Application[uuid.UUID]):
     def tracks_many(self) -> bool:
         """Whether one write can carry several positions (see recorder.py)."""
         return isinstance(self.recorder, PlainTransactionProcessRecorder)
+
+    def follow(self, position: int, limit: int, topics: Sequence[str]) -> Sequence[Notification]:
+        """The log's notifications of `topics` after `position` (an outbox follower's read)."""
+        recorder = self.recorder
+        if isinstance(recorder, PlainTransactionProcessRecorder):
+            return recorder.select_topics_after(position, limit, topics)
+        return self.process_recorder.select_notifications(
+            start=position, limit=limit, topics=topics, inclusive_of_start=False
+        )
 
     def position(self, tracking_name: str) -> int | None:
         return self.process_recorder.max_tracking_id(tracking_name)

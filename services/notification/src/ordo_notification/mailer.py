@@ -124,12 +124,7 @@ class Mailer:
         return self.sent - sent_before
 
     def _select(self, position: int) -> Sequence[Notification]:
-        return self.app.process_recorder.select_notifications(
-            start=position,
-            limit=self.settings.mailer_batch,
-            topics=[REQUESTED_TOPIC],
-            inclusive_of_start=False,
-        )
+        return self.app.follow(position, self.settings.mailer_batch, [REQUESTED_TOPIC])
 
     def _unsent(self, notifications: Sequence[Notification]) -> list[Request]:
         requests = [Request.of(self.app, n) for n in notifications]
