@@ -88,7 +88,12 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as tuples,
+        ):
+            curs = cast(Cursor[DictRow], tuples)  # the library's helpers only execute on it
             self._insert_events(curs, stored_events, **kwargs)  # the tracking record
             for tracking in kwargs.get("trackings", ()):
                 self._insert_tracking(curs, tracking)  # one per partition of a poll
