@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 
 import asyncpg
@@ -22,6 +23,7 @@ from ordo_runtime.store import OUTGOING_TOPIC, Outgoing, ServiceApplication, wit
 log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 7_305_112  # any constant: one advisory lock per service database
 TRACKING_NAME = "outbox-relay"
+STORE_EVERY_S = 0.25
 
 
 class Relay:
@@ -38,6 +40,8 @@ class Relay:
         self.wake = asyncio.Event()
         self.published = 0
         self.leader = False
+        self.stored = 0
+        self.stored_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         lock = await asyncpg.connect(self.database_url)
@@ -50,26 +54,34 @@ class Relay:
                     break
                 await _wait(stop, 1.0)  # another replica relays; stand by
             position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
+            self.stored = position
             while not stop.is_set():
                 position = await self._pump(position)
                 if not self.wake.is_set():
                     await _wait(self.wake, self.idle_s)
                 self.wake.clear()
-            await self._pump(position)  # flush what the last batches stored
+            await self._pump(position, flush=True)  # what the last batches stored
         finally:
             await lock.close()
 
-    async def _pump(self, position: int) -> int:
+    async def _pump(self, position: int, flush: bool = False) -> int:
         while True:
             notifications = await asyncio.to_thread(self._select, position)
+            if notifications:
+                await self._publish(notifications)
+                position = notifications[-1].id
+                self.published += len(notifications)
+            # The position is stored at most every STORE_EVERY_S: after a crash the relay
+            # republishes at most that much, with the same event ids, which consumers skip.
+            now = time.monotonic()
+            if position > self.stored and (flush or now - self.stored_at >= STORE_EVERY_S):
+                await asyncio.to_thread(
+                    self.app.process_recorder.insert_tracking,
+                    with_tracking(TRACKING_NAME, position),
+                )
+                self.stored, self.stored_at = position, now
             if not notifications:
                 return position
-            await self._publish(notifications)
-            position = notifications[-1].id
-            await asyncio.to_thread(
-                self.app.process_recorder.insert_tracking, with_tracking(TRACKING_NAME, position)
-            )
-            self.published += len(notifications)
 
     def _select(self, position: int) -> Sequence[Notification]:
         return self.app.follow(position, self.batch, [OUTGOING_TOPIC])
