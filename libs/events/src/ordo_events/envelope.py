@@ -98,19 +98,22 @@ def event_type_of(headers: Headers) -> str | None:
 
 
 def decode(value: bytes | None, headers: Headers) -> Envelope:
-    type_name = event_type_of(headers)
+    # One pass over the headers, then lookups (a scan per attribute cost more than parsing).
+    attrs = {k: v.decode("utf-8", "replace") for k, v in headers if v is not None}
+    name = attrs.get("ce_type")
+    type_name = TYPE_ALIASES.get(name, name) if name else None
     if type_name is None:
         raise UndecodableMessage("missing ce_type header: not a CloudEvent in binary mode")
     cls = EVENT_TYPES.get(type_name)
     if cls is None:
         raise UndecodableMessage(f"unknown event type {type_name!r}")
-    content_type = header(headers, "content-type")
+    content_type = attrs.get("content-type")
     if content_type is not None and not content_type.startswith(CONTENT_TYPE):
         raise UndecodableMessage(f"unsupported content-type {content_type!r}")
-    event_id, source = header(headers, "ce_id"), header(headers, "ce_source")
+    event_id, source = attrs.get("ce_id"), attrs.get("ce_source")
     if not event_id or not source:
         raise UndecodableMessage("missing ce_id or ce_source header")
-    version = _int(header(headers, "ce_schemaversion"), 1)
+    version = _int(attrs.get("ce_schemaversion"), 1)
     try:
         if version == cls.version:  # the common case: pydantic parses the JSON itself, fast
             event = cls.model_validate_json(value or b"")
@@ -123,7 +126,7 @@ def decode(value: bytes | None, headers: Headers) -> Envelope:
         if kind == "model_type":
             raise UndecodableMessage("value is not a JSON object") from None
         raise UndecodableMessage(f"{type_name} does not match its schema: {exc}") from None
-    time_text = header(headers, "ce_time")
+    time_text = attrs.get("ce_time")
     try:
         time = datetime.fromisoformat(time_text) if time_text else datetime.now(UTC)
     except ValueError:
@@ -133,7 +136,7 @@ def decode(value: bytes | None, headers: Headers) -> Envelope:
         source=source,
         id=event_id,
         time=time,
-        traceparent=header(headers, "traceparent"),
+        traceparent=attrs.get("traceparent"),
     )
 
 
