@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from eventsourcing.persistence import (
+    IntegrityError,
     InterfaceError,
     Notification,
     OperationalError,
     ProgrammingError,
     StoredEvent,
+    Tracking,
 )
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import get_topic, retry
@@ -40,6 +42,14 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),
             id_type=Identifier(self.datastore.originator_id_type),
+        )
+        self.insert_trackings_statement = SQL(
+            "INSERT INTO {schema}.{table} AS t (application_name, notification_id)"
+            " SELECT * FROM unnest(%s::text[], %s::bigint[])"
+            " ON CONFLICT (application_name) DO UPDATE SET notification_id = EXCLUDED.notification_id"
+            " WHERE t.notification_id < EXCLUDED.notification_id RETURNING t.application_name"
+        ).format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.tracking_table_name)
         )
         self.select_topics_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state"
@@ -63,6 +73,19 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
             ),
             binary=True,
         )
+
+    def _insert_trackings(self, curs: Cursor[DictRow], trackings: Sequence[Tracking]) -> None:
+        """Every partition's position of a poll in one statement, each required to advance,
+        as the library's single-row tracking requires of one."""
+        if not trackings:
+            return
+        curs.execute(
+            self.insert_trackings_statement,
+            ([t.application_name for t in trackings], [t.notification_id for t in trackings]),
+        )
+        advanced = len(curs.fetchall())
+        if advanced != len(trackings):
+            raise IntegrityError(f"{len(trackings) - advanced} position(s) did not advance")
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -96,8 +119,7 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
         ):
             curs = cast(Cursor[DictRow], tuples)  # the library's helpers only execute on it
             self._insert_events(curs, stored_events, **kwargs)  # the tracking record
-            for tracking in kwargs.get("trackings", ()):
-                self._insert_tracking(curs, tracking)  # one per partition of a poll
+            self._insert_trackings(curs, kwargs.get("trackings", ()))
             if not stored_events:
                 return None
             self._insert_stored_events(curs, stored_events, **kwargs)
