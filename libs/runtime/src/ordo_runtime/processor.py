@@ -26,7 +26,8 @@ from ordo_events.envelope import Envelope, UndecodableMessage, decode, event_typ
 from ordo_events.events import EVENT_TYPES, Event
 from ordo_events.topics import DEAD_LETTER
 from ordo_runtime.consumer import Record
-from ordo_runtime.store import Outgoing, ServiceApplication, UnitOfWork, with_tracking
+from ordo_runtime.outbox import Outgoing
+from ordo_runtime.store import ServiceApplication, UnitOfWork, with_tracking
 from ordo_runtime.tracing import child_of, context_from, current_traceparent, recording, tracer
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Notification
 
-from ordo_runtime.store import OUTGOING_TOPIC, Outgoing, ServiceApplication, with_tracking
+from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
+from ordo_runtime.store import ServiceApplication, with_tracking
 
 log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 7_305_112  # any constant: one advisory lock per service database

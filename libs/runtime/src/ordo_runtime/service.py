@@ -25,11 +25,12 @@ from ordo_events.topics import ALL_TOPICS, Topic, topic_for
 from ordo_runtime.consumer import BatchConsumer
 from ordo_runtime.http import add_probes, serve
 from ordo_runtime.kafka import ensure_topics, producer
+from ordo_runtime.outbox import Outgoing
 from ordo_runtime.processor import Handler, Prefetch, Processor, RawHandler
 from ordo_runtime.projection import Projection, ProjectionSink
 from ordo_runtime.relay import Relay
 from ordo_runtime.settings import Settings, with_database
-from ordo_runtime.store import Outgoing, ServiceApplication, UnitOfWork
+from ordo_runtime.store import ServiceApplication, UnitOfWork
 from ordo_runtime.tracing import child_of, current_traceparent, recording, setup_tracing, tracer
 
 log = logging.getLogger(__name__)

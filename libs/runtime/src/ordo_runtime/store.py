@@ -7,11 +7,9 @@ consumer's position, and the relay follows the log to Kafka.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import uuid
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from eventsourcing.application import (
@@ -20,7 +18,7 @@ from eventsourcing.application import (
     ProcessingEvent,
     project_aggregate,
 )
-from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     Notification,
     ProcessRecorder,
@@ -29,64 +27,13 @@ from eventsourcing.persistence import (
     Tracking,
 )
 from eventsourcing.postgres import PostgresAggregateRecorder
-from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
-from ordo_events.envelope import Envelope
-from ordo_events.topics import topic_for
+from ordo_runtime.outbox import MAPPER_TOPIC, Outgoing
 from ordo_runtime.recorder import RECORDER_TOPIC, PlainTransactionProcessRecorder
 from ordo_runtime.settings import Settings, database_params
 
 A = TypeVar("A", bound=Aggregate)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outgoing(DomainEvent):
-    """A Kafka record waiting in the outbox. Its id is the CloudEvent id, so storing the
-    same outgoing event twice is refused by the database: that is how duplicates are caught."""
-
-    topic: str
-    key: str
-    value: str  # base64, so any bytes survive (dead letters keep the original payload)
-    headers: dict[str, str]
-
-    @classmethod
-    def of(cls, envelope: Envelope) -> Outgoing:
-        return cls.record(
-            topic_for(type(envelope.data)).name,
-            envelope.key(),
-            envelope.value(),
-            envelope.headers(),
-            uuid.UUID(envelope.id),
-        )
-
-    @classmethod
-    def record(
-        cls,
-        topic: str,
-        key: bytes,
-        value: bytes,
-        headers: Sequence[tuple[str, bytes]],
-        record_id: uuid.UUID,
-    ) -> Outgoing:
-        return cls(
-            originator_id=record_id,
-            originator_version=1,
-            timestamp=DomainEvent.create_timestamp(),
-            topic=topic,
-            key=key.decode(),
-            value=base64.b64encode(value).decode(),
-            headers={k: v.decode("utf-8", "replace") for k, v in headers},
-        )
-
-    def kafka_value(self) -> bytes:
-        return base64.b64decode(self.value)
-
-    def kafka_headers(self) -> list[tuple[str, bytes]]:
-        return [(k, v.encode()) for k, v in self.headers.items()]
-
-
-OUTGOING_TOPIC = get_topic(Outgoing)
 
 
 class ServiceApplication(Application[uuid.UUID]):
@@ -103,6 +50,7 @@ class ServiceApplication(Application[uuid.UUID]):
             # the consumer's position must be written with the state it produced.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPIC,
+            "MAPPER_TOPIC": MAPPER_TOPIC,
             "SINGLE_ROW_TRACKING": "y",
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "4",

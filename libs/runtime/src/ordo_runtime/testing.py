@@ -20,11 +20,12 @@ from ordo_events.envelope import Envelope, decode
 from ordo_events.events import Event
 from ordo_events.order import CanonicalOrder
 from ordo_events.topics import DEAD_LETTER, topic_for
+from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
 from ordo_runtime.processor import Processor
 from ordo_runtime.relay import TRACKING_NAME
 from ordo_runtime.service import Service
 from ordo_runtime.settings import Settings
-from ordo_runtime.store import OUTGOING_TOPIC, Outgoing, ServiceApplication, UnitOfWork
+from ordo_runtime.store import ServiceApplication, UnitOfWork
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 

@@ -1,0 +1,114 @@
+"""Outbox records: Kafka records stored in the service's event store until the relay sends them.
+
+They are stored with the aggregates' events and the consumer's position, in one transaction,
+as ordinary stored events of their own topic. Their id is the CloudEvent id, so storing the
+same outgoing event twice is refused by the database: that is how duplicates are caught.
+The mapper writes them in a compact form of their own (a JSON line, then the value's bytes)
+instead of the generic transcoder's: a record is written and read once per event per hop,
+and the generic path (dataclass to tagged JSON, value in base64) cost ~90 us a record.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
+
+from ordo_events.envelope import Envelope
+from ordo_events.topics import topic_for
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outgoing(DomainEvent):
+    """A Kafka record waiting in the outbox."""
+
+    topic: str
+    key: str
+    value: bytes  # any bytes survive: dead letters keep the original payload
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> Outgoing:
+        return cls.record(
+            topic_for(type(envelope.data)).name,
+            envelope.key(),
+            envelope.value(),
+            envelope.headers(),
+            uuid.UUID(envelope.id),
+        )
+
+    @classmethod
+    def record(
+        cls,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Sequence[tuple[str, bytes]],
+        record_id: uuid.UUID,
+    ) -> Outgoing:
+        return cls(
+            originator_id=record_id,
+            originator_version=1,
+            timestamp=DomainEvent.create_timestamp(),
+            topic=topic,
+            key=key.decode(),
+            value=value,
+            headers={k: v.decode("utf-8", "replace") for k, v in headers},
+        )
+
+    def kafka_value(self) -> bytes:
+        return self.value
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v.encode()) for k, v in self.headers.items()]
+
+    def pack(self) -> bytes:
+        line = [self.topic, self.key, self.headers, self.timestamp.isoformat()]
+        return json.dumps(line, separators=(",", ":")).encode() + b"\n" + self.value
+
+    @classmethod
+    def unpack(cls, record_id: uuid.UUID, state: bytes) -> Outgoing:
+        line, _, value = state.partition(b"\n")  # JSON escapes newlines: the first one ends it
+        topic, key, headers, timestamp = json.loads(line)
+        return cls(
+            originator_id=record_id,
+            originator_version=1,
+            timestamp=datetime.fromisoformat(timestamp),
+            topic=topic,
+            key=key,
+            value=value,
+            headers=headers,
+        )
+
+
+OUTGOING_TOPIC = get_topic(Outgoing)
+
+
+class OutboxMapper(Mapper[uuid.UUID]):
+    """The library's mapper, with a fast path for outbox records (no cipher or compressor is
+    configured for Ordo's stores; were one added, outbox records would bypass it)."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if type(domain_event) is Outgoing:
+            return StoredEvent(
+                originator_id=domain_event.originator_id,
+                originator_version=1,
+                topic=OUTGOING_TOPIC,
+                state=domain_event.pack(),
+            )
+        return super().to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        if stored_event.topic == OUTGOING_TOPIC:
+            return Outgoing.unpack(uuid.UUID(str(stored_event.originator_id)), stored_event.state)
+        return super().to_domain_event(stored_event)
+
+
+MAPPER_TOPIC = get_topic(OutboxMapper)
