@@ -7,6 +7,7 @@ main(service)   # in the service's __main__
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import uuid
@@ -249,6 +250,10 @@ def main(service: Service) -> None:
 
     async def run() -> None:
         runtime = Runtime(service, Settings())
+        # A consumer allocates many short-lived objects per record; the default thresholds
+        # ran a young-generation collection every ~700 allocations. Cycles are still found.
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runtime.stop.set)
