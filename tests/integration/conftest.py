@@ -16,17 +16,9 @@ import httpx
 import pytest
 
 from ordo_cli.supervisor import ServiceSpec, Supervisor
+from ordo_cli.up import SERVICES
 from ordo_devstack import Stack, ensure_topics, start_stack
 
-SERVICES = (
-    "ingestion",
-    "validation",
-    "inventory",
-    "payment",
-    "fulfillment",
-    "ticketing",
-    "notification",
-)
 T = TypeVar("T")
 
 

@@ -7,27 +7,11 @@ from typing import Any
 
 import pytest
 
-ORDER: dict[str, Any] = {
-    "channel": "webshop",
-    "external_id": "W-1",
-    "market": "PL",
-    "customer": {
-        "name": "Jan Kowalski",
-        "email": "jan@example.com",
-        "phone": "+48 601 234 567",
-    },
-    "delivery": {
-        "method": "courier",
-        "address": {
-            "line1": "ul. Długa 1",
-            "city": "Warszawa",
-            "postcode": "00-001",
-            "country": "PL",
-        },
-    },
-    "payment": {"method": "cash_on_delivery"},
-    "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
-}
+from ordo_runtime.testing import sample_order
+
+ORDER: dict[str, Any] = sample_order(
+    lines=[{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}]
+).model_dump(mode="json", exclude_none=True)
 
 
 @pytest.fixture

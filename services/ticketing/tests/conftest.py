@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from ordo_events.order import CanonicalOrder
+from ordo_runtime.testing import sample_order
 
 
-def make_order(**changes: object) -> CanonicalOrder:
-    data: dict[str, object] = {
-        "channel": "webshop",
-        "external_id": "W-1",
-        "market": "PL",
+def make_order(**changes: Any) -> CanonicalOrder:
+    fields: dict[str, Any] = {
         "customer": {"name": "Jan Kowalski", "email": "jan@example.com"},
-        "delivery": {
-            "method": "courier",
-            "address": {
-                "line1": "ul. Długa 1",
-                "city": "Warszawa",
-                "postcode": "00-001",
-                "country": "PL",
-            },
-        },
         "payment": {"method": "prepaid"},
-        "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": Decimal("19.99")}],
+        "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
     }
-    data.update(changes)
-    return CanonicalOrder.model_validate(data)
+    return sample_order(**(fields | changes))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TypeVar, cast
 
 from eventsourcing.application import (
@@ -200,6 +200,14 @@ class UnitOfWork:
                 )
             self._loaded[aggregate_id] = aggregate
         return cast(A, aggregate)
+
+    def get_or_add(self, cls: type[A], aggregate_id: uuid.UUID, create: Callable[[], A]) -> A:
+        """The aggregate, or a new one from `create` (added to this unit of work)."""
+        found = self.get(cls, aggregate_id)
+        if found is None:
+            found = create()
+            self.add(found)
+        return found
 
     def add(self, aggregate: Aggregate) -> None:
         self._loaded[aggregate.id] = aggregate

@@ -11,11 +11,9 @@ from ordo_runtime import UnitOfWork
 
 
 def gate(uow: UnitOfWork, order_id: str) -> ReleaseGate:
-    found = uow.get(ReleaseGate, ReleaseGate.create_id(order_id))
-    if found is None:
-        found = ReleaseGate(order_id)
-        uow.add(found)
-    return found
+    return uow.get_or_add(
+        ReleaseGate, ReleaseGate.create_id(order_id), lambda: ReleaseGate(order_id)
+    )
 
 
 def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:

@@ -51,11 +51,8 @@ def on_status_event(event: ev.Event, uow: UnitOfWork) -> Sequence[ev.Event]:
 
 
 def notices_for(uow: UnitOfWork, order_id: str) -> CustomerNotices:
-    notices = uow.get(CustomerNotices, CustomerNotices.create_id(order_id))
-    if notices is None:
-        notices = CustomerNotices(order_id)
-        uow.add(notices)
-    return notices
+    notices_id = CustomerNotices.create_id(order_id)
+    return uow.get_or_add(CustomerNotices, notices_id, lambda: CustomerNotices(order_id))
 
 
 def contact_of(order: CanonicalOrder) -> dict[str, Any]:

@@ -13,11 +13,7 @@ from ordo_runtime import UnitOfWork
 
 
 def settlement(uow: UnitOfWork, order_id: str) -> Settlement:
-    found = uow.get(Settlement, Settlement.create_id(order_id))
-    if found is None:
-        found = Settlement(order_id)
-        uow.add(found)
-    return found
+    return uow.get_or_add(Settlement, Settlement.create_id(order_id), lambda: Settlement(order_id))
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:

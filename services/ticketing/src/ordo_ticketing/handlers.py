@@ -13,11 +13,7 @@ from ordo_ticketing.instructions import render
 
 
 def case_of(uow: UnitOfWork, order_id: str) -> Case:
-    case = uow.get(Case, Case.create_id(order_id))
-    if case is None:
-        case = Case(order_id)
-        uow.add(case)
-    return case
+    return uow.get_or_add(Case, Case.create_id(order_id), lambda: Case(order_id))
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
