@@ -41,7 +41,7 @@ class Ordo:
 
     def restart(self, *services: str) -> None:
         for service in services:
-            self.supervisor.children.pop(service).process.wait(10)
+            self.supervisor.children.pop(service).process.wait(20)
         for service in services:
             self.supervisor.start(self.specs[service])
         self.supervisor.wait_ready(deadline_s=60)

@@ -74,6 +74,34 @@ def test_sigkill_mid_stream_loses_nothing_and_releases_once(ordo: Ordo) -> None:
         assert api.get("/stock/KILL-1").json()["reserved"] == len(complete)
 
 
+def test_sigterm_stops_a_service_cleanly_and_it_resumes_where_it_stopped(ordo: Ordo) -> None:
+    with ordo.http("inventory") as api:
+        api.put("/stock/TERM-1", json={"on_hand": 1000}).raise_for_status()
+    orders = [
+        sample_order(
+            external_id=f"term-{i}", lines=[{"sku": "TERM-1", "quantity": 1, "unit_price": "2.00"}]
+        )
+        for i in range(100)
+    ]
+    send(
+        ordo.stack.kafka_bootstrap,
+        CHANNEL_ORDERS.name,
+        [(o.order_id.encode(), o.model_dump_json().encode(), []) for o in orders],
+    )
+    validation = ordo.supervisor.children["validation"].process
+    validation.send_signal(signal.SIGTERM)
+    assert validation.wait(20) == 0  # the batch in flight finished, the relay flushed
+    ordo.restart("validation")
+    ids = {o.order_id for o in orders}
+    eventually(
+        lambda: (
+            ids <= {e.subject for e in read_events(ordo.stack.kafka_bootstrap, FULFILLMENT.name)}
+        ),
+        120,
+        "every order to be released after the restart",
+    )
+
+
 def test_state_rebuilt_from_the_log_matches_what_services_decided(ordo: Ordo) -> None:
     history: dict[str, list[Envelope]] = defaultdict(list)
     for topic in ORDER_HISTORY:
