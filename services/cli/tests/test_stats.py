@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ordo_cli.bench import result_line
 from ordo_cli.mix import Scenario, plan_orders
-from ordo_cli.simulate import RunResult
 from ordo_cli.stats import latencies_ms, percentile, rate, summarize
 from ordo_cli.watch import Observed, Outcome
 
@@ -65,20 +63,3 @@ def test_latency_counts_released_orders_from_their_send() -> None:
         "c": Observed(Outcome.RELEASED, 11.05),
     }
     assert latencies_ms(sent, outcomes) == pytest.approx([200.0, 50.0])
-
-
-def test_bench_result_line_has_exactly_the_promised_keys() -> None:
-    run = RunResult(
-        outcomes={f"o{i}": Observed(Outcome.RELEASED, 100.0 + i / 10) for i in range(10)},
-        sent_at={f"o{i}": 100.0 + i / 10 - 0.05 for i in range(10)},
-        tickets=0,
-        first_send=99.95,
-        last_outcome=100.9,
-    )
-    line = result_line(10, run, ceiling=12345.678)
-    assert list(line) == ["orders", "orders_per_s", "p50_ms", "p99_ms", "ceiling_orders_per_s"]
-    assert line["orders"] == 10
-    assert line["orders_per_s"] == pytest.approx(10 / 0.95, abs=0.1)
-    assert line["p50_ms"] == pytest.approx(50.0)
-    assert line["p99_ms"] == pytest.approx(50.0)
-    assert line["ceiling_orders_per_s"] == 12345.7

@@ -1,4 +1,9 @@
-"""`ordo bench`: what the broker alone can carry, then what the whole pipeline does with it."""
+"""`ordo bench`: what the broker alone can carry, then what the whole pipeline does with it.
+
+Two phases measure two things. The burst sends every order at once: the time to release them
+all is the pipeline's throughput, but each order's latency is mostly its place in the queue.
+The paced phase then sends more orders at a steady rate well below that throughput, so an
+order's latency is its own trip through the services: that is the latency the bench reports."""
 
 from __future__ import annotations
 
@@ -15,9 +20,13 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from ordo_cli import simulate
-from ordo_cli.stats import latencies_ms, percentile, rate
+from ordo_cli.stats import latencies_ms, percentile, rate, send_rate
 from ordo_devstack import ensure_topics
 from ordo_events.topics import CHANNEL_ORDERS, Topic
+
+PACED_ORDERS = 1500
+PACED_FRACTION = 0.5  # of the burst's throughput: below it, so no backlog grows while it runs
+PACED_FLOOR = 20.0  # orders/s, so a slow burst does not make the paced phase take all day
 
 
 class PipelineStuck(RuntimeError):
@@ -88,16 +97,70 @@ class PeakRss:
                 self.peak[name] = max(self.peak[name], rss)
 
 
+def paced_rate(
+    burst_orders_per_s: float, fraction: float = PACED_FRACTION, floor: float = PACED_FLOOR
+) -> float:
+    """Orders/s for the paced phase, given the throughput the burst measured."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"paced fraction {fraction} is not within (0, 1]")
+    return max(floor, burst_orders_per_s * fraction)
+
+
+def throughput(run: simulate.RunResult) -> float:
+    """Released orders/s, from the first send to the last outcome."""
+    return rate(len(latencies_ms(run.sent_at, run.outcomes)), run.elapsed_s)
+
+
 def result_line(
-    orders: int, run: simulate.RunResult, ceiling: float
+    orders: int,
+    burst: simulate.RunResult,
+    ceiling: float,
+    paced: simulate.RunResult | None = None,
 ) -> dict[str, float | int | None]:
-    """The bench's verdict: the last line it prints, for machines."""
-    latencies = latencies_ms(run.sent_at, run.outcomes)
-    released = len(latencies)
+    """The bench's verdict: the last line it prints, for machines. Latency comes from the
+    paced phase (None when it was skipped); the burst's stays apart, as it measures queueing."""
+    burst_ms = latencies_ms(burst.sent_at, burst.outcomes)
+    paced_ms = latencies_ms(paced.sent_at, paced.outcomes) if paced else []
     return {
         "orders": orders,
-        "orders_per_s": round(rate(released, run.elapsed_s), 1) if released else 0.0,
-        "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
-        "p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
+        "orders_per_s": round(throughput(burst), 1),
+        "p50_ms": _percentile_ms(paced_ms, 50),
+        "p99_ms": _percentile_ms(paced_ms, 99),
         "ceiling_orders_per_s": round(ceiling, 1),
+        "paced_orders_per_s": round(send_rate(paced.sent_at.values()), 1) if paced else None,
+        "burst_p50_ms": _percentile_ms(burst_ms, 50),
+        "burst_p99_ms": _percentile_ms(burst_ms, 99),
     }
+
+
+def _percentile_ms(latencies: list[float], p: float) -> float | None:
+    return round(percentile(latencies, p), 1) if latencies else None
+
+
+def table_rows(
+    line: Mapping[str, float | int | None],
+    burst: simulate.RunResult,
+    paced: simulate.RunResult | None,
+    paced_target: float | None,
+) -> dict[str, str]:
+    """The human half of the verdict, in the order a reader asks: how much, then how fast."""
+    rows = {
+        "transport ceiling": f"{line['ceiling_orders_per_s']} orders/s",
+        "burst: orders sent / released": _sent_released(burst),
+        "burst: throughput": f"{line['orders_per_s']} orders/s",
+        "burst: latency p50 / p99 (under a backlog)": (
+            f"{line['burst_p50_ms']} / {line['burst_p99_ms']} ms"
+        ),
+    }
+    if paced is None:
+        return {**rows, "paced phase": "skipped (--paced-orders 0)"}
+    return {
+        **rows,
+        "paced: orders sent / released": _sent_released(paced),
+        "paced: rate": f"{line['paced_orders_per_s']} orders/s (target {paced_target:.1f})",
+        "paced: latency p50 / p99": f"{line['p50_ms']} / {line['p99_ms']} ms",
+    }
+
+
+def _sent_released(run: simulate.RunResult) -> str:
+    return f"{len(run.sent_at)} / {len(latencies_ms(run.sent_at, run.outcomes))}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ordo_cli.mix import SimOrder
@@ -25,6 +25,12 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else 0.0
+
+
+def send_rate(sent_at: Iterable[float]) -> float:
+    """The rate sends went out at: the gaps between first and last, not counting the last."""
+    times = list(sent_at)
+    return rate(len(times) - 1, max(times) - min(times)) if len(times) > 1 else 0.0
 
 
 @dataclass(frozen=True)

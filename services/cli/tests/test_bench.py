@@ -1,0 +1,142 @@
+"""The bench's arithmetic: the paced phase's schedule and the verdict line, without servers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from ordo_cli import simulate
+from ordo_cli.bench import paced_rate, result_line, table_rows
+from ordo_cli.mix import NO_FAILURES, plan_orders
+from ordo_cli.simulate import RunResult
+from ordo_cli.watch import Observed, Outcome
+
+
+def test_paced_rate_is_a_fraction_of_the_burst_with_a_floor() -> None:
+    assert paced_rate(600.0) == 300.0
+    assert paced_rate(600.0, fraction=0.25) == 150.0
+    assert paced_rate(600.0, fraction=1.0) == 600.0
+    assert paced_rate(30.0) == 20.0  # half of 30 is under the floor
+    assert paced_rate(0.0) == 20.0  # a burst that released nothing still gets a pace
+    assert paced_rate(30.0, floor=5.0) == 15.0
+    for fraction in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="paced fraction"):
+            paced_rate(600.0, fraction=fraction)
+
+
+class SlowClock:
+    """perf_counter and asyncio.sleep for simulate, where every sleep oversleeps and every send
+    costs time, as on a busy machine; nothing really waits."""
+
+    def __init__(self, oversleep_s: float, send_cost_s: float) -> None:
+        self.now, self.oversleep_s, self.send_cost_s = 1000.0, oversleep_s, send_cost_s
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds + self.oversleep_s
+
+    async def send(self, *_: object, **__: object) -> asyncio.Future[None]:
+        self.now += self.send_cost_s
+        delivered = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+
+async def test_paced_sends_keep_to_absolute_deadlines_without_drift(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SlowClock(oversleep_s=0.002, send_cost_s=0.0007)
+    monkeypatch.setattr(simulate.time, "perf_counter", clock.perf_counter)
+    monkeypatch.setattr(simulate.asyncio, "sleep", clock.sleep)
+    plan = plan_orders(
+        200, seed=1, run="p", now=datetime(2025, 1, 1, tzinfo=UTC), shares=NO_FAILURES
+    )
+    result = RunResult({}, {}, 0, 0.0)
+    rate = 100.0
+
+    await simulate._send(clock, plan, rate, result, None)  # type: ignore[arg-type]
+
+    assert result.first_send == 1000.0
+    lateness = [
+        result.sent_at[sim.order_id] - (result.first_send + i / rate) for i, sim in enumerate(plan)
+    ]
+    assert min(lateness) >= 0  # never ahead of its deadline
+    # Each send is late by one oversleep at most: a late send does not push the next one back.
+    # Sleeping 1/rate between sends would have the 200th order ~0.5 s behind by now.
+    assert max(lateness) <= 0.002 + 1e-9
+    assert len(result.sent_at) == 200
+
+
+def run_of(sent: dict[str, float], released: dict[str, float], first_send: float) -> RunResult:
+    return RunResult(
+        outcomes={o: Observed(Outcome.RELEASED, at) for o, at in released.items()},
+        sent_at=sent,
+        tickets=0,
+        first_send=first_send,
+        last_outcome=max(released.values(), default=None),
+    )
+
+
+# The burst: 10 orders sent together at t=100, released 1..10 s later (a queue).
+BURST = run_of(
+    {f"b{i}": 100.0 for i in range(10)},
+    {f"b{i}": 101.0 + i for i in range(10)},
+    first_send=100.0,
+)
+# The paced phase: 101 orders at 50/s from t=200, the i-th released 20 + i/10 ms after its send.
+PACED = run_of(
+    {f"p{i}": 200.0 + i / 50 for i in range(101)},
+    {f"p{i}": 200.0 + i / 50 + (20 + i / 10) / 1000 for i in range(101)},
+    first_send=200.0,
+)
+
+
+def test_result_line_takes_throughput_from_the_burst_and_latency_from_the_paced_phase() -> None:
+    line = result_line(10, BURST, ceiling=12345.678, paced=PACED)
+    assert list(line)[:5] == ["orders", "orders_per_s", "p50_ms", "p99_ms", "ceiling_orders_per_s"]
+    assert line == {
+        "orders": 10,
+        "orders_per_s": 1.0,  # 10 released between t=100 and t=110
+        "p50_ms": 25.0,
+        "p99_ms": 29.9,
+        "ceiling_orders_per_s": 12345.7,
+        "paced_orders_per_s": 50.0,
+        "burst_p50_ms": 5500.0,
+        "burst_p99_ms": 9910.0,
+    }
+
+
+def test_result_line_without_a_paced_phase_reports_no_latency_rather_than_the_burst() -> None:
+    line = result_line(10, BURST, ceiling=1000.0)
+    assert line["orders_per_s"] == 1.0
+    assert line["p50_ms"] is None
+    assert line["p99_ms"] is None
+    assert line["paced_orders_per_s"] is None
+    assert line["burst_p50_ms"] == pytest.approx(5500.0)
+
+
+def test_result_line_counts_only_released_orders() -> None:
+    burst = run_of({"a": 0.0, "b": 0.0}, {"a": 2.0}, first_send=0.0)
+    burst.outcomes["b"] = Observed(Outcome.TICKET, 1.0)
+    nothing = run_of({"p": 5.0}, {}, first_send=5.0)
+    line = result_line(2, burst, ceiling=1.0, paced=nothing)
+    assert line["orders_per_s"] == 0.5
+    assert line["burst_p99_ms"] == pytest.approx(2000.0)
+    assert line["p50_ms"] is None
+    assert line["paced_orders_per_s"] == 0.0  # one send has no rate
+
+
+def test_table_labels_burst_latency_as_queueing_and_shows_the_paced_target() -> None:
+    line = result_line(10, BURST, ceiling=1000.0, paced=PACED)
+    rows = table_rows(line, BURST, PACED, paced_target=50.0)
+    assert rows["burst: orders sent / released"] == "10 / 10"
+    assert rows["burst: latency p50 / p99 (under a backlog)"] == "5500.0 / 9910.0 ms"
+    assert rows["paced: orders sent / released"] == "101 / 101"
+    assert rows["paced: rate"] == "50.0 orders/s (target 50.0)"
+    assert rows["paced: latency p50 / p99"] == "25.0 / 29.9 ms"
+    skipped = table_rows(result_line(10, BURST, 1000.0), BURST, None, None)
+    assert skipped["paced phase"] == "skipped (--paced-orders 0)"
