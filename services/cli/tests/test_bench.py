@@ -15,12 +15,12 @@ from ordo_cli.watch import Observed, Outcome
 
 
 def test_paced_rate_is_a_fraction_of_the_burst_with_a_floor() -> None:
-    assert paced_rate(600.0) == 300.0
+    assert paced_rate(600.0) == 150.0  # a quarter by default
     assert paced_rate(600.0, fraction=0.25) == 150.0
     assert paced_rate(600.0, fraction=1.0) == 600.0
-    assert paced_rate(30.0) == 20.0  # half of 30 is under the floor
+    assert paced_rate(30.0) == 20.0  # a quarter of 30 is under the floor
     assert paced_rate(0.0) == 20.0  # a burst that released nothing still gets a pace
-    assert paced_rate(30.0, floor=5.0) == 15.0
+    assert paced_rate(30.0, floor=5.0) == 7.5  # a quarter of 30, over the lower floor
     for fraction in (0.0, -0.5, 1.5):
         with pytest.raises(ValueError, match="paced fraction"):
             paced_rate(600.0, fraction=fraction)

@@ -25,7 +25,7 @@ from ordo_devstack import ensure_topics
 from ordo_events.topics import CHANNEL_ORDERS, Topic
 
 PACED_ORDERS = 1500
-PACED_FRACTION = 0.5  # of the burst's throughput: below it, so no backlog grows while it runs
+PACED_FRACTION = 0.25  # of the burst's throughput: a steady load, well below saturation
 PACED_FLOOR = 20.0  # orders/s, so a slow burst does not make the paced phase take all day
 
 

@@ -83,7 +83,12 @@ def simulate_and_report(
 
 
 def run_bench(
-    console: Console, ordo: Running, orders: int, timeout_s: float
+    console: Console,
+    ordo: Running,
+    orders: int,
+    timeout_s: float,
+    paced_orders: int = bench.PACED_ORDERS,
+    paced_fraction: float = bench.PACED_FRACTION,
 ) -> tuple[dict[str, float | int | None], dict[str, str], bool]:
     """Returns the JSON verdict, the table rows, and whether every order was released."""
     _, plan = make_plan(orders, seed=1, shares=NO_FAILURES)
@@ -96,31 +101,43 @@ def run_bench(
         _warm_up(bootstrap)
     rss = bench.PeakRss(ordo.supervisor.pids())
 
-    async def pipeline(sent: simulate.Tick, settled: simulate.Tick) -> simulate.RunResult:
-        sampling = asyncio.create_task(rss.run())
-        try:
-            return await simulate.run(
-                plan,
-                bootstrap=bootstrap,
-                rate=None,
-                timeout_s=timeout_s,
-                on_sent=sent,
-                on_settled=settled,
-            )
-        finally:
-            sampling.cancel()
+    def phase(
+        plan: list[SimOrder], rate: float | None
+    ) -> Callable[[simulate.Tick, simulate.Tick], Awaitable[simulate.RunResult]]:
+        async def pipeline(sent: simulate.Tick, settled: simulate.Tick) -> simulate.RunResult:
+            sampling = asyncio.create_task(rss.run())
+            try:
+                return await simulate.run(
+                    plan,
+                    bootstrap=bootstrap,
+                    rate=rate,
+                    timeout_s=timeout_s,
+                    on_sent=sent,
+                    on_settled=settled,
+                )
+            finally:
+                sampling.cancel()
 
-    result = _with_progress(console, len(plan), pipeline)
-    line = bench.result_line(orders, result, ceiling)
-    released = len(latencies_ms(result.sent_at, result.outcomes))
+        return pipeline
+
+    console.print(f"burst: {orders} orders at once")
+    burst = _with_progress(console, len(plan), phase(plan, None))
+    paced, target = None, None
+    if paced_orders:
+        # New external ids (make_plan's run id), so these are new orders, not redeliveries.
+        _, paced_plan = make_plan(paced_orders, seed=3, shares=NO_FAILURES)
+        target = bench.paced_rate(bench.throughput(burst), paced_fraction)
+        console.print(f"paced: {paced_orders} orders at {target:.1f} orders/s")
+        paced = _with_progress(console, len(paced_plan), phase(paced_plan, target))
+    line = bench.result_line(orders, burst, ceiling, paced)
     rows = {
-        "orders sent / released": f"{orders} / {released}",
-        "transport ceiling": f"{line['ceiling_orders_per_s']} orders/s",
-        "pipeline throughput": f"{line['orders_per_s']} orders/s",
-        "latency p50 / p99": f"{line['p50_ms']} / {line['p99_ms']} ms",
+        **bench.table_rows(line, burst, paced, target),
         **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in rss.peak.items()},
     }
-    return line, rows, released == orders
+    released = len(latencies_ms(burst.sent_at, burst.outcomes))
+    if paced is not None:
+        released += len(latencies_ms(paced.sent_at, paced.outcomes))
+    return line, rows, released == orders + paced_orders
 
 
 def _warm_up(bootstrap: str) -> None:

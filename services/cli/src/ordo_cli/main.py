@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from ordo_cli import render, state
-from ordo_cli.bench import PipelineStuck
+from ordo_cli.bench import PACED_FRACTION, PACED_ORDERS, PipelineStuck
 from ordo_cli.flows import Targets, run_bench, simulate_and_report
 from ordo_cli.show import OrderNotFound, fetch_order, render_order
 from ordo_cli.signals import sigterm_as_interrupt
@@ -120,11 +120,19 @@ def show(
 
 @app.command()
 def bench(
-    orders: Annotated[int, typer.Option(min=1, help="Orders to push through.")] = 5000,
+    orders: Annotated[int, typer.Option(min=1, help="Orders to push through at once.")] = 5000,
+    paced_orders: Annotated[
+        int, typer.Option(min=0, help="Orders sent after the burst at a steady rate; 0 skips.")
+    ] = PACED_ORDERS,
+    paced_fraction: Annotated[
+        float,
+        typer.Option(min=0.01, max=1.0, help="The steady rate, as a fraction of the burst's."),
+    ] = PACED_FRACTION,
     timeout: Timeout = 600.0,
     ready_timeout: ReadyTimeout = 90.0,
 ) -> None:
-    """Measure the broker's ceiling, then the pipeline's throughput and latency.
+    """Measure the broker's ceiling, the pipeline's throughput under a burst, then its latency
+    at a steady rate below that throughput.
 
     Runs on a fresh embedded stack; the last line printed is the result as one JSON object."""
     # environ={}: always fresh embedded servers, whatever the environment points at.
@@ -134,7 +142,9 @@ def bench(
         sigterm_as_interrupt(),
         running(console, bench_dir, environ={}, ready_timeout=ready_timeout, publish=False) as ordo,
     ):
-        line, rows, complete = run_bench(console, ordo, orders, timeout)
+        line, rows, complete = run_bench(
+            console, ordo, orders, timeout, paced_orders, paced_fraction
+        )
     console.print(render.bench(rows))
     print(json.dumps(line))  # plain print: exactly one line, never wrapped by rich
     if not complete:

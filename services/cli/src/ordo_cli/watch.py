@@ -54,7 +54,11 @@ class OutcomeWatcher:
 
     async def start(self) -> None:
         consumer = self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            # The default 500 ms fetch wait added ~100 ms to every latency it measured.
+            fetch_max_wait_ms=100,
         )
         await consumer.start()
         await consumer.topics()  # fetches metadata for every topic, not just subscribed ones
