@@ -64,12 +64,16 @@ def test_sigkill_mid_stream_loses_nothing_and_releases_once(ordo: Ordo) -> None:
     per_order = Counter(e.subject for e in {e.id: e for e in releases}.values())
     assert set(per_order.values()) == {1}, "an order was released twice"
 
-    tickets = {
-        e.subject
-        for e in read_events(ordo.stack.kafka_bootstrap, TICKETS.name)
-        if e.type == "TicketOpened"
-    }
-    assert ids - complete <= tickets
+    def all_ticketed() -> set[str] | None:
+        opened = {
+            e.subject
+            for e in read_events(ordo.stack.kafka_bootstrap, TICKETS.name)
+            if e.type == "TicketOpened"
+        }
+        return opened if ids - complete <= opened else None
+
+    # Releases do not wait for ticketing: the tickets get a deadline of their own.
+    eventually(all_ticketed, 60, "a ticket for every order without a phone")
     with ordo.http("inventory") as api:
         assert api.get("/stock/KILL-1").json()["reserved"] == len(complete)
 
@@ -103,28 +107,50 @@ def test_sigterm_stops_a_service_cleanly_and_it_resumes_where_it_stopped(ordo: O
 
 
 def test_state_rebuilt_from_the_log_matches_what_services_decided(ordo: Ordo) -> None:
+    decided = ServiceState(ordo.stack.database_url)
+    try:
+        # A service stores its decision before its relay publishes the event, so while
+        # anything is in flight the two may differ for a moment: compare until they agree.
+        deadline, mismatches = time.monotonic() + 90, ["not compared yet"]
+        while mismatches and time.monotonic() < deadline:
+            mismatches = compare(ordo, decided)
+        assert not mismatches, mismatches[:10]
+    finally:
+        decided.close()
+
+
+def compare(ordo: Ordo, decided: ServiceState) -> list[str]:
     history: dict[str, list[Envelope]] = defaultdict(list)
     for topic in ORDER_HISTORY:
         for envelope in read_events(ordo.stack.kafka_bootstrap, topic.name):
             history[envelope.subject].append(envelope)
     assert len(history) >= ORDERS
-    decided = ServiceState(ordo.stack.database_url)
-    try:
-        for order_id, envelopes in history.items():
-            folded = OrderState.fold(order_id, envelopes)
-            assert folded.released == decided.released(order_id), order_id
-            assert folded.validated == decided.validated(order_id), order_id
-            assert folded.reserved == decided.reserved(order_id), order_id
-            assert folded.paid == decided.paid(order_id), order_id
-            want = folded.status.value
+    mismatches = []
+    for order_id, envelopes in history.items():
+        folded = OrderState.fold(order_id, envelopes)
+        expected = (folded.released, folded.validated, folded.reserved, folded.paid)
+        actual = (
+            decided.released(order_id),
+            decided.validated(order_id),
+            decided.reserved(order_id),
+            decided.paid(order_id),
+        )
+        if expected != actual:
+            mismatches.append(f"{order_id}: log says {expected}, services {actual}")
+            continue
+        if folded.released:
+            assert folded.validated is True
+            assert folded.reserved is True
+            assert folded.paid
+        served = order_state(ordo, order_id)
+        if served is None or served["status"] != folded.status.value:
+            mismatches.append(
+                f"{order_id}: read model says {served and served['status']}, log {folded.status}"
+            )
+    return mismatches
 
-            def served_matches(oid: str = order_id, want: str = want) -> bool:
-                served = order_state(ordo, oid)
-                return served is not None and served["status"] == want
 
-            eventually(served_matches, 30, f"the read model of {order_id} to say {want}")
-    finally:
-        decided.close()
+UNCACHED = {"AGGREGATE_CACHE_MAXSIZE": ""}  # each comparison must read what is stored now
 
 
 class ServiceState:
@@ -133,7 +159,7 @@ class ServiceState:
     def __init__(self, database_url: str) -> None:
         settings = Settings(database_url=database_url)
         self.apps = {
-            name: ServiceApplication(name, settings)
+            name: ServiceApplication(name, settings, extra_env=UNCACHED)
             for name in ("validation", "inventory", "payment", "fulfillment")
         }
 
