@@ -15,11 +15,18 @@ class ReleaseGate(Aggregate):
         return uuid.uuid5(NAMESPACE, order_id)
 
     @event("Opened")
-    def __init__(self, order_id: str):
+    def __init__(
+        self,
+        order_id: str,
+        validated: bool = False,
+        reserved: dict[str, int] | None = None,
+        paid: bool = False,
+    ):
+        # Opened by whichever fact arrives first, holding it: one event instead of two.
         self.order_id = order_id
-        self.validated = False
-        self.reserved: dict[str, int] | None = None
-        self.paid = False
+        self.validated = validated
+        self.reserved: dict[str, int] | None = reserved
+        self.paid = paid
         self.released = False
 
     @event("VerdictNoted")

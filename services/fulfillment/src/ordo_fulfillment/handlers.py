@@ -10,38 +10,48 @@ from ordo_fulfillment.domain import ReleaseGate
 from ordo_runtime import UnitOfWork
 
 
-def gate(uow: UnitOfWork, order_id: str) -> ReleaseGate:
-    return uow.get_or_add(
-        ReleaseGate, ReleaseGate.create_id(order_id), lambda: ReleaseGate(order_id)
-    )
+def existing(uow: UnitOfWork, order_id: str) -> ReleaseGate | None:
+    return uow.get(ReleaseGate, ReleaseGate.create_id(order_id))
+
+
+def opened(uow: UnitOfWork, order_gate: ReleaseGate) -> ReleaseGate:
+    uow.add(order_gate)
+    return order_gate
 
 
 def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
-    order_gate = gate(uow, event.order_id)
-    if not order_gate.validated:
+    order_gate = existing(uow, event.order_id)
+    if order_gate is None:
+        order_gate = opened(uow, ReleaseGate(event.order_id, validated=True))
+    elif not order_gate.validated:
         order_gate.note_verdict(True)
     return release_if_ready(order_gate)
 
 
 def on_validation_failed(event: ev.OrderValidationFailed, uow: UnitOfWork) -> Sequence[ev.Event]:
-    order_gate = gate(uow, event.order_id)
-    if order_gate.validated and not order_gate.released:
+    order_gate = existing(uow, event.order_id)
+    if order_gate is not None and order_gate.validated and not order_gate.released:
         order_gate.note_verdict(False)
     return []
 
 
 def on_reserved(event: ev.StockReserved, uow: UnitOfWork) -> Sequence[ev.Event]:
-    order_gate = gate(uow, event.order_id)
-    if order_gate.reserved is None:
-        order_gate.note_reservation({line.sku: line.quantity for line in event.lines})
+    lines = {line.sku: line.quantity for line in event.lines}
+    order_gate = existing(uow, event.order_id)
+    if order_gate is None:
+        order_gate = opened(uow, ReleaseGate(event.order_id, reserved=lines))
+    elif order_gate.reserved is None:
+        order_gate.note_reservation(lines)
     return release_if_ready(order_gate)
 
 
 def on_paid(
     event: ev.PaymentAuthorized | ev.CashOnDeliveryAccepted, uow: UnitOfWork
 ) -> Sequence[ev.Event]:
-    order_gate = gate(uow, event.order_id)
-    if not order_gate.paid:
+    order_gate = existing(uow, event.order_id)
+    if order_gate is None:
+        order_gate = opened(uow, ReleaseGate(event.order_id, paid=True))
+    elif not order_gate.paid:
         order_gate.note_payment(True)
     return release_if_ready(order_gate)
 

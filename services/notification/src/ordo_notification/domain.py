@@ -53,15 +53,16 @@ class CustomerNotices(Aggregate):
         return uuid.uuid5(NAMESPACE, order_id)
 
     @event("Opened")
-    def __init__(self, order_id: str):
+    def __init__(self, order_id: str, contact: dict[str, Any] | None = None):
+        # Usually opened by OrderReceived, knowing the customer: one event instead of three.
         self.order_id = order_id
-        self.received = False
-        self.contact_known = False
-        self.email: str | None = None
-        self.name: str | None = None
-        self.language = "en"
-        self.market: str | None = None
-        self.reference: str | None = None
+        self.received = contact is not None
+        self.contact_known = contact is not None
+        self.email: str | None = contact["email"] if contact else None
+        self.name: str | None = contact["name"] if contact else None
+        self.language = contact["language"] if contact else "en"
+        self.market: str | None = contact["market"] if contact else None
+        self.reference: str | None = contact["reference"] if contact else None
         # Statuses announced before the email was known, with what their message must say.
         self.pending: dict[str, dict[str, Any]] = {}
         self.requested: list[str] = []

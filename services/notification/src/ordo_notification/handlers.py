@@ -23,12 +23,17 @@ from ordo_runtime import UnitOfWork
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
-    notices = notices_for(uow, event.order_id)
-    if notices.received:
+    notices_id = CustomerNotices.create_id(event.order_id)
+    notices = uow.get(CustomerNotices, notices_id)
+    if notices is None:  # the usual case: open it knowing the customer, in one event
+        notices = CustomerNotices(event.order_id, contact_of(event.order))
+        uow.add(notices)
+    elif notices.received:
         return []  # a redelivery
-    if not notices.contact_known:  # a correction that overtook this event knows better
-        notices.learn_contact(**contact_of(event.order))
-    notices.mark_received()
+    else:
+        if not notices.contact_known:  # a correction that overtook this event knows better
+            notices.learn_contact(**contact_of(event.order))
+        notices.mark_received()
     tell(notices, RECEIVED, {})
     release_pending(notices)
     return []

@@ -18,11 +18,18 @@ class Settlement(Aggregate):
         return uuid.uuid5(NAMESPACE, order_id)
 
     @event("Opened")
-    def __init__(self, order_id: str):
+    def __init__(
+        self,
+        order_id: str,
+        method: str | None = None,
+        total: Decimal | None = None,
+        currency: str | None = None,
+    ):
+        # Usually opened by the order itself, knowing it: one event instead of two.
         self.order_id = order_id
-        self.method: str | None = None
-        self.total: Decimal | None = None
-        self.currency: str | None = None
+        self.method: str | None = method
+        self.total: Decimal | None = total
+        self.currency: str | None = currency
         self.notifications: dict[str, dict[str, str]] = {}
         self.outcome: str | None = None  # authorized | failed | cash_on_delivery
         self.corrections: list[str] = []

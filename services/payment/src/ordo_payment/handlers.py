@@ -17,11 +17,16 @@ def settlement(uow: UnitOfWork, order_id: str) -> Settlement:
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
-    case = settlement(uow, event.order_id)
-    if case.method is not None:
-        return []  # a redelivery
     order = event.order
-    case.learn_order(order.payment.method.value, order.total, order.currency)
+    known = (order.payment.method.value, order.total, order.currency)
+    case = uow.get(Settlement, Settlement.create_id(event.order_id))
+    if case is None:
+        case = Settlement(event.order_id, *known)
+        uow.add(case)
+    elif case.method is not None:
+        return []  # a redelivery
+    else:
+        case.learn_order(*known)  # a provider notification came first
     return decide(case)
 
 

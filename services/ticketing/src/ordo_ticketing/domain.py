@@ -37,9 +37,10 @@ class Case(Aggregate):
         return uuid.uuid5(NAMESPACE, f"case/{order_id}")
 
     @event("Started")
-    def __init__(self, order_id: str):
+    def __init__(self, order_id: str, order: dict[str, Any] | None = None):
+        # Most cases start from OrderReceived: one event, not a start and then the order.
         self.order_id = order_id
-        self.order: dict[str, Any] | None = None
+        self.order: dict[str, Any] | None = order
         self.tickets: dict[str, dict[str, Any]] = {}
         self.corrections: list[str] = []  # ids of the tickets whose correction is applied
 

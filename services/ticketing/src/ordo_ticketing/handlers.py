@@ -17,9 +17,10 @@ def case_of(uow: UnitOfWork, order_id: str) -> Case:
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
-    case = case_of(uow, event.order_id)
+    order = event.order.model_dump(mode="json")
+    case = uow.get_or_add(Case, Case.create_id(event.order_id), lambda: Case(event.order_id, order))
     if case.order is None:  # a late or repeated OrderReceived must not undo a correction
-        case.learn_order(event.order.model_dump(mode="json"))
+        case.learn_order(order)
     return []
 
 
