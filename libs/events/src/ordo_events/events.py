@@ -6,12 +6,13 @@ is brought up to date by the upcasters registered in `envelope.py` before it is 
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ordo_events.order import CanonicalOrder, Correction
+from ordo_events.order import Address, CanonicalOrder, Correction
 
 
 class Event(BaseModel):
@@ -61,6 +62,7 @@ class ReservedLine(BaseModel):
     model_config = ConfigDict(frozen=True)
     sku: str
     quantity: int
+    warehouse: str = "main"
 
 
 class MissingStock(BaseModel):
@@ -76,6 +78,14 @@ class StockReserved(Event):
 
 class StockShortage(Event):
     missing: list[MissingStock]
+
+
+class StockReleased(Event):
+    """Reserved stock given back: the order was cancelled, its payment failed, or its
+    reservation expired (`reason`: cancelled | payment_failed | expired | returned)."""
+
+    lines: list[ReservedLine]
+    reason: str
 
 
 # --- payment provider -> ordo.payment.provider (the provider's webhook, as received) ---
@@ -105,9 +115,61 @@ class CashOnDeliveryAccepted(Event):
     currency: str
 
 
+class PaymentCaptured(Event):
+    """Money taken: at once for a full payment, at shipment for a held one, on delivery for
+    cash on delivery."""
+
+    amount: Decimal
+    currency: str
+    provider_ref: str | None = None
+
+
+class PaymentVoided(Event):
+    """A held authorisation released without capture (the order was cancelled)."""
+
+    reason: str
+    provider_ref: str | None = None
+
+
+class PaymentRefunded(Event):
+    amount: Decimal
+    currency: str
+    reason: str
+
+
+class PaymentOverdue(Event):
+    """A prepaid order was not paid by the channel's deadline."""
+
+    deadline: datetime
+
+
 # --- fulfillment -> ordo.fulfillment -----------------------------------------------------
 class OrderReadyForFulfillment(Event):
     lines: list[ReservedLine]
+
+
+ShipmentStatus = Literal[
+    "planned", "packed", "handed_to_carrier", "in_transit", "delivered", "delivery_failed"
+]
+
+
+class ShipmentPlanned(Event):
+    """A released order split into shipments: one per delivery address and warehouse."""
+
+    shipment_id: str
+    warehouse: str
+    lines: list[ReservedLine]
+    address: Address | None = None
+    pickup_point: str | None = None
+    collector: str | None = None  # a third person collecting the parcel
+
+
+class ShipmentStatusChanged(Event):
+    shipment_id: str
+    status: ShipmentStatus
+    carrier: str | None = None
+    tracking_number: str | None = None
+    note: str | None = None
 
 
 # --- ticketing -> ordo.tickets -----------------------------------------------------------
@@ -124,6 +186,14 @@ class TicketResolved(Event):
     ticket_id: str
     resolved_by: str
     resolution: str
+
+
+class OrderCancelled(Event):
+    """An operator (or the customer, through one) cancelled the order; stock is released and
+    the payment voided or refunded by the services that hold them."""
+
+    reason: str
+    cancelled_by: str
 
 
 class OrderCorrected(Event):
@@ -152,13 +222,21 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderValidationFailed,
         StockReserved,
         StockShortage,
+        StockReleased,
         PaymentNotificationReceived,
         PaymentAuthorized,
         PaymentFailed,
         CashOnDeliveryAccepted,
+        PaymentCaptured,
+        PaymentVoided,
+        PaymentRefunded,
+        PaymentOverdue,
         OrderReadyForFulfillment,
+        ShipmentPlanned,
+        ShipmentStatusChanged,
         TicketOpened,
         TicketResolved,
+        OrderCancelled,
         OrderCorrected,
         NotificationSent,
     )

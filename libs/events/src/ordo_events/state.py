@@ -20,10 +20,23 @@ class Status(StrEnum):
     VALIDATED = "validated"
     NEEDS_ATTENTION = "needs_attention"
     READY_FOR_FULFILLMENT = "ready_for_fulfillment"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
 
 
 # Where an order rests until someone acts: the simulator and `make run` stop waiting here.
-FINAL_STATUSES = frozenset({Status.REJECTED, Status.NEEDS_ATTENTION, Status.READY_FOR_FULFILLMENT})
+FINAL_STATUSES = frozenset(
+    {
+        Status.REJECTED,
+        Status.NEEDS_ATTENTION,
+        Status.READY_FOR_FULFILLMENT,
+        Status.SHIPPED,
+        Status.DELIVERED,
+        Status.CANCELLED,
+    }
+)
+_MOVING = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
 
 
 @dataclass(frozen=True)
@@ -42,8 +55,12 @@ class OrderState:
     rejected: bool = False
     validated: bool | None = None
     reserved: bool | None = None
-    payment: str = "pending"  # pending | authorized | failed | cash_on_delivery
+    payment: str = "pending"  # pending | authorized | failed | cash_on_delivery | overdue
+    captured: bool = False
+    refunded: bool = False
     released: bool = False
+    cancelled: bool = False
+    shipments: tuple[tuple[str, str], ...] = ()  # (shipment id, its latest status)
     open_tickets: frozenset[str] = frozenset()
     notified: frozenset[str] = frozenset()
     timeline: tuple[TimelineEntry, ...] = field(default=())
@@ -52,6 +69,13 @@ class OrderState:
     def status(self) -> Status:
         if self.rejected:
             return Status.REJECTED
+        if self.cancelled:
+            return Status.CANCELLED
+        statuses = [status for _, status in self.shipments]
+        if statuses and all(status == "delivered" for status in statuses):
+            return Status.DELIVERED
+        if any(status in _MOVING for status in statuses):
+            return Status.SHIPPED
         if self.released:
             return Status.READY_FOR_FULFILLMENT
         if self.open_tickets:
@@ -130,8 +154,53 @@ def _(event: ev.CashOnDeliveryAccepted, state: OrderState) -> OrderState:
 
 
 @evolve.register
+def _(event: ev.PaymentCaptured, state: OrderState) -> OrderState:
+    return replace(state, captured=True)
+
+
+@evolve.register
+def _(event: ev.PaymentVoided, state: OrderState) -> OrderState:
+    return replace(state, payment="voided")
+
+
+@evolve.register
+def _(event: ev.PaymentRefunded, state: OrderState) -> OrderState:
+    return replace(state, refunded=True)
+
+
+@evolve.register
+def _(event: ev.PaymentOverdue, state: OrderState) -> OrderState:
+    return replace(state, payment="overdue") if state.payment == "pending" else state
+
+
+@evolve.register
+def _(event: ev.StockReleased, state: OrderState) -> OrderState:
+    return replace(state, reserved=False)
+
+
+@evolve.register
 def _(event: ev.OrderReadyForFulfillment, state: OrderState) -> OrderState:
     return replace(state, released=True)
+
+
+@evolve.register
+def _(event: ev.ShipmentPlanned, state: OrderState) -> OrderState:
+    return _with_shipment(state, event.shipment_id, "planned")
+
+
+@evolve.register
+def _(event: ev.ShipmentStatusChanged, state: OrderState) -> OrderState:
+    return _with_shipment(state, event.shipment_id, event.status)
+
+
+def _with_shipment(state: OrderState, shipment_id: str, status: str) -> OrderState:
+    others = tuple(s for s in state.shipments if s[0] != shipment_id)
+    return replace(state, shipments=(*others, (shipment_id, status)))
+
+
+@evolve.register
+def _(event: ev.OrderCancelled, state: OrderState) -> OrderState:
+    return replace(state, cancelled=True)
 
 
 @evolve.register
@@ -170,6 +239,16 @@ def summary(event: ev.Event) -> str:
             return f"resolved by {who}: {what}"
         case ev.OrderCorrected(corrected_by=who):
             return f"corrected by {who}"
+        case ev.OrderCancelled(cancelled_by=who, reason=why):
+            return f"cancelled by {who}: {why}"
+        case ev.StockReleased(reason=why):
+            return f"stock released ({why})"
+        case ev.ShipmentPlanned(shipment_id=sid, warehouse=wh):
+            return f"shipment {sid[:8]} planned from {wh}"
+        case ev.ShipmentStatusChanged(shipment_id=sid, status=status):
+            return f"shipment {sid[:8]}: {status.replace('_', ' ')}"
+        case ev.PaymentRefunded(amount=amount, currency=cur, reason=why):
+            return f"refunded {amount} {cur} ({why})"
         case ev.NotificationSent(status=status, recipient=to):
             return f"customer told '{status}' at {to}"
     return ""

@@ -19,16 +19,32 @@ class Topic:
 CHANNEL_ORDERS = Topic("ordo.channel.orders", writer="sales channels", event_types=())
 ORDERS = Topic("ordo.orders", "ingestion", (ev.OrderReceived, ev.OrderRejected))
 VALIDATION = Topic("ordo.validation", "validation", (ev.OrderValidated, ev.OrderValidationFailed))
-INVENTORY = Topic("ordo.inventory", "inventory", (ev.StockReserved, ev.StockShortage))
+INVENTORY = Topic(
+    "ordo.inventory", "inventory", (ev.StockReserved, ev.StockShortage, ev.StockReleased)
+)
 PAYMENT_PROVIDER = Topic("ordo.payment.provider", "payment", (ev.PaymentNotificationReceived,))
 PAYMENT = Topic(
     "ordo.payment",
     "payment",
-    (ev.PaymentAuthorized, ev.PaymentFailed, ev.CashOnDeliveryAccepted),
+    (
+        ev.PaymentAuthorized,
+        ev.PaymentFailed,
+        ev.CashOnDeliveryAccepted,
+        ev.PaymentCaptured,
+        ev.PaymentVoided,
+        ev.PaymentRefunded,
+        ev.PaymentOverdue,
+    ),
 )
-FULFILLMENT = Topic("ordo.fulfillment", "fulfillment", (ev.OrderReadyForFulfillment,))
+FULFILLMENT = Topic(
+    "ordo.fulfillment",
+    "fulfillment",
+    (ev.OrderReadyForFulfillment, ev.ShipmentPlanned, ev.ShipmentStatusChanged),
+)
 TICKETS = Topic(
-    "ordo.tickets", "ticketing", (ev.TicketOpened, ev.TicketResolved, ev.OrderCorrected)
+    "ordo.tickets",
+    "ticketing",
+    (ev.TicketOpened, ev.TicketResolved, ev.OrderCorrected, ev.OrderCancelled),
 )
 NOTIFICATIONS = Topic("ordo.notifications", "notification", (ev.NotificationSent,))
 DEAD_LETTER = Topic(
