@@ -1,0 +1,1 @@
+"""Ordo's order process as data. Importable, never run on its own."""
