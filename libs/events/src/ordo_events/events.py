@@ -172,6 +172,42 @@ class ShipmentStatusChanged(Event):
     note: str | None = None
 
 
+class ReturnRequested(Event):
+    """The customer asked to send back some lines (an RMA)."""
+
+    return_id: str
+    lines: list[ReservedLine]
+    reason: str
+
+
+class ReturnApproved(Event):
+    return_id: str
+    approved_by: str
+
+
+class ReturnRejected(Event):
+    return_id: str
+    rejected_by: str
+    reason: str
+
+
+class ReturnReceived(Event):
+    """The returned goods arrived: inventory restocks `lines`, payment refunds `amount`."""
+
+    return_id: str
+    lines: list[ReservedLine]
+    amount: Decimal
+    currency: str
+
+
+class ComplaintFiled(Event):
+    """A customer's complaint about an order; ticketing opens a ticket for it."""
+
+    complaint_id: str
+    message: str
+    filed_by: str
+
+
 # --- ticketing -> ordo.tickets -----------------------------------------------------------
 class TicketOpened(Event):
     ticket_id: str
@@ -234,6 +270,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderReadyForFulfillment,
         ShipmentPlanned,
         ShipmentStatusChanged,
+        ReturnRequested,
+        ReturnApproved,
+        ReturnRejected,
+        ReturnReceived,
+        ComplaintFiled,
         TicketOpened,
         TicketResolved,
         OrderCancelled,

@@ -247,6 +247,12 @@ def summary(event: ev.Event) -> str:
             return f"shipment {sid[:8]} planned from {wh}"
         case ev.ShipmentStatusChanged(shipment_id=sid, status=status):
             return f"shipment {sid[:8]}: {status.replace('_', ' ')}"
+        case ev.ReturnRequested(return_id=rid, lines=lines, reason=why):
+            return f"return {rid[:8]} requested for {len(lines)} line(s): {why}"
+        case ev.ReturnReceived(return_id=rid, amount=amount, currency=cur):
+            return f"return {rid[:8]} received, {amount} {cur} to refund"
+        case ev.ComplaintFiled(message=message):
+            return f"complaint: {message}"
         case ev.PaymentRefunded(amount=amount, currency=cur, reason=why):
             return f"refunded {amount} {cur} ({why})"
         case ev.NotificationSent(status=status, recipient=to):

@@ -39,7 +39,16 @@ PAYMENT = Topic(
 FULFILLMENT = Topic(
     "ordo.fulfillment",
     "fulfillment",
-    (ev.OrderReadyForFulfillment, ev.ShipmentPlanned, ev.ShipmentStatusChanged),
+    (
+        ev.OrderReadyForFulfillment,
+        ev.ShipmentPlanned,
+        ev.ShipmentStatusChanged,
+        ev.ReturnRequested,
+        ev.ReturnApproved,
+        ev.ReturnRejected,
+        ev.ReturnReceived,
+        ev.ComplaintFiled,
+    ),
 )
 TICKETS = Topic(
     "ordo.tickets",
