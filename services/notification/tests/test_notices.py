@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -9,7 +10,13 @@ import pytest
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder, Correction
 from ordo_notification.app import service
-from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices, message_id_for
+from ordo_notification.domain import (
+    REQUESTED_TOPIC,
+    SHIPMENT_STATUSES,
+    STATUS_OF,
+    CustomerNotices,
+    message_id_for,
+)
 from ordo_notification.mail import LANGUAGES, language_for, render
 from ordo_runtime.testing import Scenario, sample_order
 
@@ -147,18 +154,82 @@ def test_a_corrected_email_receives_later_emails() -> None:
 
 
 @pytest.mark.parametrize(
-    ("tag", "language"), [("pl", "pl"), ("pl-PL", "pl"), ("en_GB", "en"), ("de", "en"), ("", "en")]
+    ("tag", "language"),
+    [
+        ("pl", "pl"),
+        ("pl-PL", "pl"),
+        ("en_GB", "en"),
+        ("de", "de"),
+        ("ru-RU", "ru"),
+        ("fr", "en"),
+        ("", "en"),
+    ],
 )
 def test_the_language_of_an_order_chooses_the_templates(tag: str, language: str) -> None:
     assert language_for(tag) == language
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("status", ["received", "action_needed", "delayed", "confirmed"])
+@pytest.mark.parametrize("status", sorted({*STATUS_OF.values(), *SHIPMENT_STATUSES.values()}))
 def test_every_status_has_a_template_in_every_language(status: str, language: str) -> None:
-    facts = {"issues": [{"code": "phone.missing", "field": "customer.phone"}], "reason": "stock"}
+    facts = {
+        "issues": [{"code": "phone.missing", "field": "customer.phone"}],
+        "reason": "stock",
+        "carrier": None,
+        "tracking_number": None,
+        "note": None,
+        "amount": "10.00",
+        "currency": "PLN",
+        "deadline": "2026-11-23 12:00 UTC",
+    }
     subject, body = render(status, language, name=None, reference="W-9", **facts)
     assert "W-9" in subject
     assert "\n" not in subject
     assert "W-9" in body
     assert "None" not in body
+
+
+def shipment(status: str, shipment_id: str = "S-1") -> ev.ShipmentStatusChanged:
+    return ev.ShipmentStatusChanged(
+        order_id=ID, shipment_id=shipment_id, status=status, carrier="InPost", tracking_number="T1"
+    )
+
+
+def test_parcels_are_told_when_sent_and_delivered_each_once_and_transit_is_not() -> None:
+    scenario = Scenario(service).given(received())
+
+    scenario.when(shipment("packed"))
+    scenario.when(shipment("handed_to_carrier"))
+    scenario.when(shipment("in_transit"))
+    scenario.when(shipment("handed_to_carrier"))  # the carrier repeats itself
+    scenario.when(shipment("delivered"))
+    scenario.when(shipment("delivered", shipment_id="S-2"))  # the order's second parcel
+
+    told = [(r.status, r.subject) for r in requests(scenario)]
+    assert [status for status, _ in told] == [
+        "received",
+        "shipped/S-1",
+        "delivered/S-1",
+        "delivered/S-2",
+    ]
+    assert "W-1" in told[1][1]
+    shipped = requests(scenario)[1]
+    assert "T1" in shipped.body
+    assert "InPost" in shipped.body
+
+
+def test_a_cancellation_and_its_refund_are_each_told_once() -> None:
+    scenario = Scenario(service).given(received())
+    cancelled = ev.OrderCancelled(order_id=ID, reason="customer asked", cancelled_by="ala")
+    refunded = ev.PaymentRefunded(
+        order_id=ID, amount=Decimal("120.50"), currency="PLN", reason="cancelled"
+    )
+
+    scenario.when(cancelled)
+    scenario.when(cancelled)
+    scenario.when(refunded)
+
+    statuses = [r.status for r in requests(scenario)]
+    assert statuses == ["received", "cancelled", "refunded"]
+    assert "customer asked" in requests(scenario)[1].body
+    assert "120.50 PLN" in requests(scenario)[2].subject

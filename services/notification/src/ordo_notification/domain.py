@@ -16,6 +16,14 @@ RECEIVED = "received"
 ACTION_NEEDED = "action_needed"
 DELAYED = "delayed"
 CONFIRMED = "confirmed"
+SHIPPED = "shipped"
+DELIVERED = "delivered"
+DELIVERY_FAILED = "delivery_failed"
+CANCELLED = "cancelled"
+REFUNDED = "refunded"
+PAYMENT_OVERDUE = "payment_overdue"
+RETURN_APPROVED = "return_approved"
+RETURN_REJECTED = "return_rejected"
 
 # The statuses a customer hears about, by the event that announces them. Two events may
 # announce one status (a shortage and a failed payment both mean "delayed"): it is told once.
@@ -25,7 +33,40 @@ STATUS_OF: dict[type[ev.Event], str] = {
     ev.StockShortage: DELAYED,
     ev.PaymentFailed: DELAYED,
     ev.OrderReadyForFulfillment: CONFIRMED,
+    ev.OrderCancelled: CANCELLED,
+    ev.PaymentRefunded: REFUNDED,
+    ev.PaymentOverdue: PAYMENT_OVERDUE,
+    ev.ReturnApproved: RETURN_APPROVED,
+    ev.ReturnRejected: RETURN_REJECTED,
 }
+# Carrier statuses worth an email; packing and transit in between are only on the tracking page.
+SHIPMENT_STATUSES = {
+    "handed_to_carrier": SHIPPED,
+    "delivered": DELIVERED,
+    "delivery_failed": DELIVERY_FAILED,
+}
+
+
+def notice_of(event: ev.Event) -> tuple[str, str, dict[str, Any]] | None:
+    """(key, template, facts) of the email an event calls for, or None. The key is what is
+    told once: the status, or for parcels the status of that parcel (an order split into two
+    shipments is delivered twice); the template is the status itself."""
+    if isinstance(event, ev.ShipmentStatusChanged):
+        template = SHIPMENT_STATUSES.get(event.status)
+        if template is None:
+            return None
+        facts = {
+            "carrier": event.carrier,
+            "tracking_number": event.tracking_number,
+            "note": event.note,
+        }
+        return f"{template}/{event.shipment_id}", template, facts
+    status = STATUS_OF.get(type(event))
+    return None if status is None else (status, status, facts_of(event))
+
+
+def template_of(key: str) -> str:
+    return key.partition("/")[0]
 
 
 def facts_of(event: ev.Event) -> dict[str, Any]:
@@ -37,6 +78,14 @@ def facts_of(event: ev.Event) -> dict[str, Any]:
             return {"reason": "stock"}
         case ev.PaymentFailed():
             return {"reason": "payment"}
+        case ev.OrderCancelled(reason=reason):
+            return {"reason": reason}
+        case ev.PaymentRefunded(amount=amount, currency=currency):
+            return {"amount": str(amount), "currency": currency}
+        case ev.PaymentOverdue(deadline=deadline):
+            return {"deadline": deadline.strftime("%Y-%m-%d %H:%M UTC")}
+        case ev.ReturnRejected(reason=reason):
+            return {"reason": reason}
     return {}
 
 

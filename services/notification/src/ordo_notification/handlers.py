@@ -15,8 +15,9 @@ from ordo_notification.domain import (
     RECEIVED,
     STATUS_OF,
     CustomerNotices,
-    facts_of,
     message_id_for,
+    notice_of,
+    template_of,
 )
 from ordo_notification.mail import language_for, render
 from ordo_runtime import UnitOfWork
@@ -50,8 +51,11 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
 
 
 def on_status_event(event: ev.Event, uow: UnitOfWork) -> Sequence[ev.Event]:
-    """A status change the customer hears about (see STATUS_OF)."""
-    tell(notices_for(uow, event.order_id), STATUS_OF[type(event)], facts_of(event))
+    """A status change the customer may hear about (see `notice_of`)."""
+    notice = notice_of(event)
+    if notice is not None:
+        key, _, facts = notice
+        tell(notices_for(uow, event.order_id), key, facts)
     return []
 
 
@@ -94,7 +98,11 @@ def release_pending(notices: CustomerNotices) -> None:
 def request(notices: CustomerNotices, status: str, facts: dict[str, Any]) -> None:
     assert notices.email is not None
     subject, body = render(
-        status, notices.language, name=notices.name, reference=notices.reference, **facts
+        template_of(status),
+        notices.language,
+        name=notices.name,
+        reference=notices.reference,
+        **facts,
     )
     notices.request(
         order_id=notices.order_id,
@@ -128,6 +136,7 @@ def record_sent(
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     **dict.fromkeys(STATUS_OF, on_status_event),
+    ev.ShipmentStatusChanged: on_status_event,
     ev.OrderReceived: on_order_received,
     ev.OrderCorrected: on_order_corrected,
 }

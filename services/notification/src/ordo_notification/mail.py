@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-LANGUAGES = ("en", "pl")
+LANGUAGES = ("en", "pl", "de", "ru")
 DEFAULT_LANGUAGE = "en"
 
 # Plain text mail: nothing is HTML-escaped. StrictUndefined turns a template asking for a fact
