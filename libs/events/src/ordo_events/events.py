@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -216,6 +216,40 @@ class TicketOpened(Event):
     severity: Literal["low", "normal", "high"] = "normal"
     instructions: str
     issues: list[Issue] = []
+    channel: str | None = None
+    market: str | None = None
+    sla_due: datetime | None = None  # when an operator should have dealt with it
+    # What the instructions were rendered from, so a reader can render them in its own language.
+    details: dict[str, Any] = {}
+
+
+class TicketAssigned(Event):
+    ticket_id: str
+    assignee: str
+    assigned_by: str
+
+
+class TicketHeld(Event):
+    """An operator put the ticket aside (waiting for the customer, a delivery...)."""
+
+    ticket_id: str
+    held_by: str
+    note: str | None = None
+
+
+class TicketReleased(Event):
+    """A held ticket is back in the queue, with its assignee if it had one."""
+
+    ticket_id: str
+    released_by: str
+
+
+class TicketCancelled(Event):
+    """The ticket no longer needs an answer: its order was cancelled."""
+
+    ticket_id: str
+    cancelled_by: str
+    reason: str
 
 
 class TicketResolved(Event):
@@ -277,6 +311,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ComplaintFiled,
         TicketOpened,
         TicketResolved,
+        TicketAssigned,
+        TicketHeld,
+        TicketReleased,
+        TicketCancelled,
         OrderCancelled,
         OrderCorrected,
         NotificationSent,

@@ -214,6 +214,11 @@ def _(event: ev.TicketResolved, state: OrderState) -> OrderState:
 
 
 @evolve.register
+def _(event: ev.TicketCancelled, state: OrderState) -> OrderState:
+    return replace(state, open_tickets=state.open_tickets - {event.ticket_id})
+
+
+@evolve.register
 def _(event: ev.OrderCorrected, state: OrderState) -> OrderState:
     return replace(state, order=event.order, received=True)
 
@@ -237,6 +242,14 @@ def summary(event: ev.Event) -> str:
             return f"ticket {tid[:8]} opened: {reason}"
         case ev.TicketResolved(resolved_by=who, resolution=what):
             return f"resolved by {who}: {what}"
+        case ev.TicketAssigned(ticket_id=tid, assignee=who):
+            return f"ticket {tid[:8]} assigned to {who}"
+        case ev.TicketHeld(ticket_id=tid, held_by=who):
+            return f"ticket {tid[:8]} put on hold by {who}"
+        case ev.TicketReleased(ticket_id=tid, released_by=who):
+            return f"ticket {tid[:8]} released by {who}"
+        case ev.TicketCancelled(ticket_id=tid, reason=why):
+            return f"ticket {tid[:8]} cancelled: {why}"
         case ev.OrderCorrected(corrected_by=who):
             return f"corrected by {who}"
         case ev.OrderCancelled(cancelled_by=who, reason=why):

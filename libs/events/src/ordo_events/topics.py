@@ -53,7 +53,16 @@ FULFILLMENT = Topic(
 TICKETS = Topic(
     "ordo.tickets",
     "ticketing",
-    (ev.TicketOpened, ev.TicketResolved, ev.OrderCorrected, ev.OrderCancelled),
+    (
+        ev.TicketOpened,
+        ev.TicketResolved,
+        ev.OrderCorrected,
+        ev.OrderCancelled,
+        ev.TicketAssigned,
+        ev.TicketHeld,
+        ev.TicketReleased,
+        ev.TicketCancelled,
+    ),
 )
 NOTIFICATIONS = Topic("ordo.notifications", "notification", (ev.NotificationSent,))
 DEAD_LETTER = Topic(
