@@ -33,6 +33,18 @@ class Issue(BaseModel):
 # --- ingestion -> ordo.orders ------------------------------------------------------------
 class OrderReceived(Event):
     order: CanonicalOrder
+    # What the channel lacked or got wrong without making the order unreadable (a tax id that
+    # fails its checksum, totals that do not add up); kept for whoever decides on the order.
+    warnings: list[Issue] = []
+
+
+class OrderRevised(Event):
+    """The channel sent a changed version of an order ingestion already took (before it was
+    accepted); `order` is the whole new version. Never a second order."""
+
+    order: CanonicalOrder
+    revision: str | None = None
+    warnings: list[Issue] = []
 
 
 class OrderRejected(Event):
@@ -275,6 +287,19 @@ class OrderCorrected(Event):
     order: CanonicalOrder
 
 
+# --- validation -> ordo.rules -----------------------------------------------------------
+class RuleSetPublished(Event):
+    """A new version of the order rules (YAML, `text`) is in force: validation judges the
+    orders it reads from now on by it. Not about one order: `order_id` is the one subject
+    every rule set shares, so all versions land on one partition, in order."""
+
+    order_id: str = "ordo.rules"
+    rule_version: int  # not `version`: that is every event's schema version
+    name: str
+    text: str
+    published_by: str
+
+
 # --- notification -> ordo.notifications --------------------------------------------------
 class NotificationSent(Event):
     status: str
@@ -287,6 +312,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
         OrderReceived,
+        OrderRevised,
         OrderRejected,
         OrderValidated,
         OrderValidationFailed,
@@ -318,5 +344,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCancelled,
         OrderCorrected,
         NotificationSent,
+        RuleSetPublished,
     )
 }

@@ -36,6 +36,14 @@ class PaymentMethod(StrEnum):
     CASH_ON_DELIVERY = "cash_on_delivery"
 
 
+class PaymentStatus(StrEnum):
+    """Where the channel says the payment stands when the order arrives."""
+
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,10 +67,26 @@ class Delivery(_Model):
     method: DeliveryMethod
     address: Address | None = None
     pickup_point: str | None = None
+    service: str | None = None  # the channel's name for the delivery option chosen
+    cost: Decimal | None = Field(default=None, ge=0)
+    collector: str | None = None  # a third person collecting the parcel for the customer
 
 
 class Payment(_Model):
     method: PaymentMethod
+    status: PaymentStatus | None = None
+    provider: str | None = None
+    reference: str | None = None  # the provider's or channel's payment id
+
+
+class Totals(_Model):
+    """The totals as the channel stated them; None where the channel did not say."""
+
+    lines: Decimal | None = None
+    shipping: Decimal | None = None
+    discount: Decimal | None = None
+    tax: Decimal | None = None
+    grand_total: Decimal | None = None
 
 
 class Invoice(_Model):
@@ -76,6 +100,9 @@ class OrderLine(_Model):
     name: str | None = None
     quantity: int = Field(gt=0)
     unit_price: Decimal = Field(ge=0)
+    # Where this line goes when not to the order's delivery address: one order may ship to
+    # several addresses (gifts), each becoming a shipment of its own.
+    delivery_address: Address | None = None
 
 
 class CanonicalOrder(_Model):
@@ -93,6 +120,8 @@ class CanonicalOrder(_Model):
     payment: Payment
     invoice: Invoice | None = None
     lines: list[OrderLine] = Field(min_length=1)
+    billing_address: Address | None = None
+    totals: Totals | None = None
 
     @property
     def order_id(self) -> str:

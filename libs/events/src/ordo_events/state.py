@@ -114,6 +114,11 @@ def _(event: ev.OrderReceived, state: OrderState) -> OrderState:
 
 
 @evolve.register
+def _(event: ev.OrderRevised, state: OrderState) -> OrderState:
+    return replace(state, order=event.order)
+
+
+@evolve.register
 def _(event: ev.OrderRejected, state: OrderState) -> OrderState:
     return replace(state, rejected=True)
 
@@ -232,6 +237,8 @@ def summary(event: ev.Event) -> str:
     match event:
         case ev.OrderReceived(order=o):
             return f"received from {o.channel} as {o.external_id}, {len(o.lines)} line(s)"
+        case ev.OrderRevised(revision=revision):
+            return f"revised by the channel (revision {revision})" if revision else "revised"
         case ev.OrderRejected(issues=issues) | ev.OrderValidationFailed(issues=issues):
             return "; ".join(i.message for i in issues)
         case ev.StockShortage(missing=missing):
