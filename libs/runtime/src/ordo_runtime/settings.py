@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,11 @@ class Settings(BaseSettings):
     relay_idle_ms: int = 250
     aggregate_cache_size: int = 20000
     shutdown_grace_s: float = 10.0
+    # API tokens (see ordo_runtime.auth): JSON {"<token>": {"name", "role", "markets"}}, or a
+    # file of it. Without tokens the HTTP API refuses to start unless ORDO_AUTH=disabled.
+    ordo_tokens: str | None = None
+    ordo_tokens_file: str | None = None
+    ordo_auth: Literal["enabled", "disabled"] = "enabled"
 
 
 def database_params(url: str, dbname: str) -> dict[str, str]:
