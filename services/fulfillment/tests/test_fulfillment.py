@@ -16,16 +16,24 @@ OID = ORDER.order_id
 VALIDATED = ev.OrderValidated(order_id=OID, order=ORDER)
 RESERVED = ev.StockReserved(order_id=OID, lines=[ev.ReservedLine(sku="SKU-1", quantity=1)])
 PAID = ev.CashOnDeliveryAccepted(order_id=OID, amount=Decimal("10.00"), currency="PLN")
-RELEASED = ev.OrderReadyForFulfillment(
-    order_id=OID, lines=[ev.ReservedLine(sku="SKU-1", quantity=1)]
-)
+# The release comes with its one shipment planned (see test_shipments.py for splitting).
+RELEASED = [
+    ev.OrderReadyForFulfillment(order_id=OID, lines=[ev.ReservedLine(sku="SKU-1", quantity=1)]),
+    ev.ShipmentPlanned(
+        order_id=OID,
+        shipment_id=f"{OID}-S1",
+        warehouse="main",
+        lines=[ev.ReservedLine(sku="SKU-1", quantity=1)],
+        address=ORDER.delivery.address,
+    ),
+]
 
 
 @pytest.mark.parametrize("facts", list(itertools.permutations([VALIDATED, RESERVED, PAID])))
 def test_released_once_whatever_order_the_facts_arrive_in(facts: tuple[ev.Event, ...]) -> None:
     scenario = Scenario(service)
     published = [e for fact in facts for e in scenario.when(fact)]
-    assert published == [RELEASED]
+    assert published == RELEASED
 
 
 def test_never_released_twice() -> None:
@@ -48,4 +56,4 @@ def test_a_failed_revalidation_holds_the_order_back() -> None:
     )
     scenario = Scenario(service).given(VALIDATED, failed, RESERVED)
     assert scenario.when(PAID) == []
-    assert scenario.when(ev.OrderValidated(order_id=OID, order=ORDER, attempt=3)) == [RELEASED]
+    assert scenario.when(ev.OrderValidated(order_id=OID, order=ORDER, attempt=3)) == RELEASED

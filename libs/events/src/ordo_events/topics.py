@@ -65,6 +65,8 @@ TICKETS = Topic(
     ),
 )
 NOTIFICATIONS = Topic("ordo.notifications", "notification", (ev.NotificationSent,))
+# One partition: rule set versions are few and must stay in order.
+RULES = Topic("ordo.rules", "validation", (ev.RuleSetPublished,), key="rule set", partitions=1)
 DEAD_LETTER = Topic(
     "ordo.deadletter", writer="every service's runtime", event_types=(), key="source"
 )
@@ -79,6 +81,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     FULFILLMENT,
     TICKETS,
     NOTIFICATIONS,
+    RULES,
     DEAD_LETTER,
 )
 

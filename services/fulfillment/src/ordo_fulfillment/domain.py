@@ -1,12 +1,28 @@
-"""The release gate: an order goes to the warehouse once, when validated, reserved and paid."""
+"""An order's fulfilment, one aggregate per order: the release gate (an order goes to the
+warehouse once, when validated, reserved and paid), then its shipments' carrier statuses, its
+returns and its complaints. One aggregate, so releasing and planning shipments adds no read
+and no aggregate on the hot path."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from ordo_events import events as ev
+from ordo_fulfillment.planning import Shipping
+
 NAMESPACE = uuid.UUID("3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b")
+Lines = list[dict[str, Any]]  # ReservedLine dumps: sku, quantity, warehouse
+
+
+def as_lines(reserved: dict[str, int] | Lines | None) -> Lines | None:
+    # Gates stored before warehouses were kept hold {sku: quantity}: all from "main".
+    if isinstance(reserved, dict):
+        return [{"sku": s, "quantity": q, "warehouse": "main"} for s, q in reserved.items()]
+    return reserved
 
 
 class ReleaseGate(Aggregate):
@@ -19,23 +35,31 @@ class ReleaseGate(Aggregate):
         self,
         order_id: str,
         validated: bool = False,
-        reserved: dict[str, int] | None = None,
+        reserved: dict[str, int] | Lines | None = None,
         paid: bool = False,
+        order: dict[str, Any] | None = None,
     ):
         # Opened by whichever fact arrives first, holding it: one event instead of two.
         self.order_id = order_id
         self.validated = validated
-        self.reserved: dict[str, int] | None = reserved
+        self.reserved = as_lines(reserved)
         self.paid = paid
+        self.order = order  # a Shipping dump, from the validated order
         self.released = False
+        self.released_at: datetime | None = None
+        self.shipments: dict[str, dict[str, Any]] = {}
+        self.returns: dict[str, dict[str, Any]] = {}
+        self.complaints = 0
 
     @event("VerdictNoted")
-    def note_verdict(self, validated: bool) -> None:
+    def note_verdict(self, validated: bool, order: dict[str, Any] | None = None) -> None:
         self.validated = validated
+        if order is not None:
+            self.order = order
 
     @event("ReservationNoted")
-    def note_reservation(self, lines: dict[str, int]) -> None:
-        self.reserved = lines
+    def note_reservation(self, lines: dict[str, int] | Lines) -> None:
+        self.reserved = as_lines(lines)
 
     @event("PaymentNoted")
     def note_payment(self, paid: bool) -> None:
@@ -45,6 +69,110 @@ class ReleaseGate(Aggregate):
     def ready(self) -> bool:
         return self.validated and self.reserved is not None and self.paid and not self.released
 
+    @property
+    def shipping(self) -> Shipping | None:
+        return None if self.order is None else Shipping.model_validate(self.order)
+
+    def reserved_lines(self) -> list[ev.ReservedLine]:
+        return [ev.ReservedLine.model_validate(line) for line in self.reserved or []]
+
     @event("Released")
-    def release(self) -> None:
+    def release(
+        self, shipments: list[dict[str, Any]] | None = None, at: datetime | None = None
+    ) -> None:
+        # The plan is stored as decided, so a later change to planning never rewrites history.
         self.released = True
+        self.released_at = at
+        for planned in shipments or []:
+            self.shipments[planned["id"]] = {
+                **planned,
+                "status": "planned",
+                "time": at,
+                "history": [{"status": "planned", "time": at}],
+                "carrier": None,
+                "tracking_number": None,
+            }
+
+    @event("StatusRecorded")
+    def record_status(
+        self,
+        shipment_id: str,
+        status: str,
+        time: datetime,
+        carrier: str | None = None,
+        tracking_number: str | None = None,
+    ) -> None:
+        shipment = self.shipments[shipment_id]
+        shipment["status"], shipment["time"] = status, time
+        shipment["history"] = [*shipment["history"], {"status": status, "time": time}]
+        shipment["carrier"] = carrier or shipment["carrier"]
+        shipment["tracking_number"] = tracking_number or shipment["tracking_number"]
+
+    @event("ReturnRequested")
+    def request_return(
+        self, return_id: str, lines: dict[str, int], reason: str, by: str, at: datetime
+    ) -> None:
+        self.returns[return_id] = {
+            "lines": lines,
+            "reason": reason,
+            "status": "requested",
+            "requested_by": by,
+            "requested_at": at,
+        }
+
+    @event("ReturnDecided")
+    def decide_return(self, return_id: str, status: str, by: str, reason: str | None) -> None:
+        self.returns[return_id] = {
+            **self.returns[return_id],
+            "status": status,
+            "decided_by": by,
+            "decision_reason": reason,
+        }
+
+    @event("ReturnReceived")
+    def receive_return(self, return_id: str, by: str, at: datetime) -> None:
+        self.returns[return_id] = {
+            **self.returns[return_id],
+            "status": "received",
+            "received_by": by,
+            "received_at": at,
+        }
+
+    @event("ComplaintFiled")
+    def file_complaint(self, complaint_id: str, by: str) -> None:
+        self.complaints += 1
+
+
+class ChannelRegistry(Aggregate):
+    """The channels that ever released an order here, so a tracking request carrying only the
+    channel's order number can be resolved to order ids (they derive from channel and number)
+    without an index row per order on the release path. Written once per new channel."""
+
+    ID = uuid.uuid5(NAMESPACE, "channels")
+
+    @staticmethod
+    def create_id() -> uuid.UUID:
+        return ChannelRegistry.ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.channels: list[str] = []
+
+    @event("ChannelSeen")
+    def add(self, channel: str) -> None:
+        self.channels = [*self.channels, channel]
+
+
+class Ref(Aggregate):
+    """Finds an order from an id a request carries alone: a return id, a carrier's tracking
+    number (`kind` tells which)."""
+
+    @staticmethod
+    def create_id(kind: str, key: str) -> uuid.UUID:
+        return uuid.uuid5(NAMESPACE, f"{kind}/{key}")
+
+    @event("Registered")
+    def __init__(self, kind: str, key: str, order_id: str, target: str):
+        self.kind, self.key = kind, key
+        self.order_id = order_id
+        self.target = target  # the shipment a tracking number belongs to; the return id

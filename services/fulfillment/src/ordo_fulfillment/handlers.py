@@ -1,13 +1,20 @@
-"""Fulfillment's handlers: each notes one fact, then the gate decides."""
+"""Fulfillment's handlers: each notes one fact, then the gate decides; a released order is
+split into shipments at once; carriers' updates move the shipments on."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from ordo_events import events as ev
-from ordo_fulfillment.domain import ReleaseGate
-from ordo_runtime import UnitOfWork
+from ordo_events.topics import CARRIER_EVENTS
+from ordo_fulfillment.carrier import on_carrier_update
+from ordo_fulfillment.domain import ChannelRegistry, ReleaseGate
+from ordo_fulfillment.planning import Shipping, plan, planned_event
+from ordo_runtime import RawMessage, UnitOfWork
+from ordo_runtime.processor import RawHandler
 
 
 def existing(uow: UnitOfWork, order_id: str) -> ReleaseGate | None:
@@ -21,11 +28,14 @@ def opened(uow: UnitOfWork, order_gate: ReleaseGate) -> ReleaseGate:
 
 def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
+    shipping = Shipping.of(event.order)
     if order_gate is None:
-        order_gate = opened(uow, ReleaseGate(event.order_id, validated=True))
+        order_gate = opened(
+            uow, ReleaseGate(event.order_id, validated=True, order=shipping.stored())
+        )
     elif not order_gate.validated:
-        order_gate.note_verdict(True)
-    return release_if_ready(order_gate)
+        order_gate.note_verdict(True, shipping.stored())
+    return release_if_ready(uow, order_gate, shipping)
 
 
 def on_validation_failed(event: ev.OrderValidationFailed, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -36,13 +46,13 @@ def on_validation_failed(event: ev.OrderValidationFailed, uow: UnitOfWork) -> Se
 
 
 def on_reserved(event: ev.StockReserved, uow: UnitOfWork) -> Sequence[ev.Event]:
-    lines = {line.sku: line.quantity for line in event.lines}
+    lines = [line.model_dump() for line in event.lines]
     order_gate = existing(uow, event.order_id)
     if order_gate is None:
         order_gate = opened(uow, ReleaseGate(event.order_id, reserved=lines))
     elif order_gate.reserved is None:
         order_gate.note_reservation(lines)
-    return release_if_ready(order_gate)
+    return release_if_ready(uow, order_gate)
 
 
 def on_paid(
@@ -53,17 +63,40 @@ def on_paid(
         order_gate = opened(uow, ReleaseGate(event.order_id, paid=True))
     elif not order_gate.paid:
         order_gate.note_payment(True)
-    return release_if_ready(order_gate)
+    return release_if_ready(uow, order_gate)
 
 
-def release_if_ready(order_gate: ReleaseGate) -> list[ev.Event]:
+def release_if_ready(
+    uow: UnitOfWork, order_gate: ReleaseGate, shipping: Shipping | None = None
+) -> list[ev.Event]:
+    """Release once, and plan the shipments in the same write: one ShipmentPlanned per
+    shipment is all the release adds (the plan rides on the Released event)."""
     if not order_gate.ready:
         return []
-    order_gate.release()
-    lines = [
-        ev.ReservedLine(sku=sku, quantity=qty) for sku, qty in (order_gate.reserved or {}).items()
+    shipping = shipping or order_gate.shipping
+    reserved = order_gate.reserved_lines()
+    shipments = plan(order_gate.order_id, shipping, reserved)
+    order_gate.release([s.stored() for s in shipments], datetime.now(UTC))
+    if shipping is not None:
+        remember_channel(uow, shipping.channel)
+    return [
+        ev.OrderReadyForFulfillment(order_id=order_gate.order_id, lines=reserved),
+        *(planned_event(order_gate.order_id, shipping, s) for s in shipments),
     ]
-    return [ev.OrderReadyForFulfillment(order_id=order_gate.order_id, lines=lines)]
+
+
+def remember_channel(uow: UnitOfWork, channel: str) -> None:
+    registry = uow.get_or_add(ChannelRegistry, ChannelRegistry.ID, ChannelRegistry)
+    if channel not in registry.channels:
+        registry.add(channel)
+
+
+def prefetch(message: ev.Event | RawMessage) -> list[uuid.UUID]:
+    """The aggregates a message will read, so a batch loads them in one query (the channel
+    registry is a cache hit after the first batch)."""
+    if not isinstance(message, ev.Event):
+        return []
+    return [ReleaseGate.create_id(message.order_id), ChannelRegistry.ID]
 
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
@@ -73,3 +106,4 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.PaymentAuthorized: on_paid,
     ev.CashOnDeliveryAccepted: on_paid,
 }
+RAW_HANDLERS: dict[str, RawHandler] = {CARRIER_EVENTS.name: on_carrier_update}

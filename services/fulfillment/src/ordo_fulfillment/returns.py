@@ -1,0 +1,215 @@
+"""Returns (RMA) and complaints: the commands behind the HTTP routes, and their rules.
+
+A return may ask back only what left the warehouse (a shipment handed to the carrier or
+later), no more than was shipped minus what other returns already claim (a rejected return
+claims nothing). Requested -> approved or rejected; approved -> received, which states the
+refund: the returned quantities at the order's unit prices.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from ordo_events import events as ev
+from ordo_fulfillment.domain import NAMESPACE, Ref, ReleaseGate
+from ordo_runtime import UnitOfWork
+
+SHIPPED = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
+By = Field(min_length=1, description="Who acts: an operator login, or 'customer'")
+
+
+class ReturnLine(BaseModel):
+    sku: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+
+
+class ReturnRequest(BaseModel):
+    lines: list[ReturnLine] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    by: str = By
+
+
+class Approval(BaseModel):
+    by: str = By
+
+
+class Rejection(BaseModel):
+    by: str = By
+    reason: str = Field(min_length=1, description="Why, as the customer will be told")
+
+
+class Receipt(BaseModel):
+    by: str = By
+
+
+class Complaint(BaseModel):
+    message: str = Field(min_length=1)
+    by: str = By
+
+
+class NotFoundError(LookupError):
+    pass
+
+
+class RefusedError(Exception):
+    """The request breaks a rule; the message says which, for the person asking."""
+
+
+def shipped(gate: ReleaseGate) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for shipment in gate.shipments.values():
+        if shipment["status"] in SHIPPED:
+            out.update(shipment["lines"])
+    return out
+
+
+def claimed(gate: ReleaseGate) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for rma in gate.returns.values():
+        if rma["status"] != "rejected":
+            out.update(rma["lines"])
+    return out
+
+
+def return_problems(gate: ReleaseGate, wanted: Counter[str]) -> list[str]:
+    sent, taken = shipped(gate), claimed(gate)
+    problems = []
+    for sku, quantity in wanted.items():
+        if not sent[sku]:
+            problems.append(f"{sku}: nothing of it has been shipped in this order")
+        elif quantity > sent[sku] - taken[sku]:
+            problems.append(
+                f"{sku}: {quantity} asked back, but {sent[sku]} shipped and"
+                f" {taken[sku]} already in other returns"
+            )
+    return problems
+
+
+def origin(gate: ReleaseGate, sku: str) -> str:
+    """The warehouse a returned SKU goes back to: the first that shipped it."""
+    return next((s["warehouse"] for s in gate.shipments.values() if sku in s["lines"]), "main")
+
+
+def gate_of(uow: UnitOfWork, order_id: str) -> ReleaseGate:
+    gate = uow.get(ReleaseGate, ReleaseGate.create_id(order_id))
+    if gate is None:
+        raise NotFoundError(f"no order {order_id} in fulfilment")
+    return gate
+
+
+def gate_of_return(uow: UnitOfWork, return_id: str) -> tuple[ReleaseGate, dict[str, object]]:
+    ref = uow.get(Ref, Ref.create_id("return", return_id))
+    gate = None if ref is None else uow.get(ReleaseGate, ReleaseGate.create_id(ref.order_id))
+    if gate is None or return_id not in gate.returns:
+        raise NotFoundError(f"no return {return_id}")
+    return gate, gate.returns[return_id]
+
+
+class RequestReturn:
+    def __init__(self, order_id: str, body: ReturnRequest):
+        self.order_id, self.body = order_id, body
+        self.return_id = ""
+
+    def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
+        gate = gate_of(uow, self.order_id)
+        wanted: Counter[str] = Counter()
+        for line in self.body.lines:
+            wanted[line.sku] += line.quantity
+        problems = return_problems(gate, wanted)
+        if problems:
+            raise RefusedError("; ".join(problems))
+        number = len(gate.returns) + 1
+        self.return_id = str(uuid.uuid5(NAMESPACE, f"{self.order_id}/return/{number}"))
+        gate.request_return(
+            self.return_id, dict(wanted), self.body.reason, self.body.by, datetime.now(UTC)
+        )
+        uow.add(Ref("return", self.return_id, self.order_id, self.return_id))
+        lines = [
+            ev.ReservedLine(sku=sku, quantity=qty, warehouse=origin(gate, sku))
+            for sku, qty in wanted.items()
+        ]
+        return [
+            ev.ReturnRequested(
+                order_id=self.order_id,
+                return_id=self.return_id,
+                lines=lines,
+                reason=self.body.reason,
+            )
+        ]
+
+
+class DecideReturn:
+    def __init__(self, return_id: str, decision: Approval | Rejection):
+        self.return_id, self.decision = return_id, decision
+
+    def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
+        gate, rma = gate_of_return(uow, self.return_id)
+        if rma["status"] != "requested":
+            raise RefusedError(f"return {self.return_id} is {rma['status']} already")
+        by = self.decision.by
+        if isinstance(self.decision, Rejection):
+            gate.decide_return(self.return_id, "rejected", by, self.decision.reason)
+            reason = self.decision.reason
+            return [
+                ev.ReturnRejected(
+                    order_id=gate.order_id, return_id=self.return_id, rejected_by=by, reason=reason
+                )
+            ]
+        gate.decide_return(self.return_id, "approved", by, None)
+        return [ev.ReturnApproved(order_id=gate.order_id, return_id=self.return_id, approved_by=by)]
+
+
+class ReceiveReturn:
+    def __init__(self, return_id: str, receipt: Receipt):
+        self.return_id, self.receipt = return_id, receipt
+
+    def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
+        gate, rma = gate_of_return(uow, self.return_id)
+        if rma["status"] != "approved":
+            raise RefusedError(
+                f"return {self.return_id} is {rma['status']}: only an approved return is received"
+            )
+        gate.receive_return(self.return_id, self.receipt.by, datetime.now(UTC))
+        shipping = gate.shipping
+        lines: dict[str, int] = dict(rma["lines"])  # type: ignore[call-overload]
+        amount = Decimal("0")
+        if shipping is not None:  # None only for gates stored before orders were kept
+            amount = sum((shipping.unit_price(s) * q for s, q in lines.items()), amount)
+        return [
+            ev.ReturnReceived(
+                order_id=gate.order_id,
+                return_id=self.return_id,
+                lines=[
+                    ev.ReservedLine(sku=sku, quantity=qty, warehouse=origin(gate, sku))
+                    for sku, qty in lines.items()
+                ],
+                amount=amount,
+                currency=shipping.currency if shipping else "PLN",
+            )
+        ]
+
+
+class FileComplaint:
+    def __init__(self, order_id: str, body: Complaint):
+        self.order_id, self.body = order_id, body
+        self.complaint_id = ""
+
+    def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
+        gate = gate_of(uow, self.order_id)
+        number = gate.complaints + 1
+        self.complaint_id = str(uuid.uuid5(NAMESPACE, f"{self.order_id}/complaint/{number}"))
+        gate.file_complaint(self.complaint_id, self.body.by)
+        return [
+            ev.ComplaintFiled(
+                order_id=self.order_id,
+                complaint_id=self.complaint_id,
+                message=self.body.message,
+                filed_by=self.body.by,
+            )
+        ]

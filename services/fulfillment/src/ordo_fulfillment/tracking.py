@@ -1,0 +1,82 @@
+"""The public tracking view: an order's shipments and their timeline, for whoever knows the
+order number and a postcode it goes to. Nothing about the customer (no name, email, phone or
+address) is shown, and an order that exists but was not proven looks exactly like one that
+does not, so the endpoint cannot be used to find out which order numbers exist."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from ordo_events.order import order_id_for
+from ordo_fulfillment.domain import ChannelRegistry, ReleaseGate
+from ordo_fulfillment.planning import normal_postcode
+from ordo_runtime.store import ServiceApplication
+
+MOVING = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
+NOT_FOUND = "no order with this number and postcode"
+
+
+def candidates(order_number: str, channels: list[str]) -> list[str]:
+    """Order ids the number may stand for: itself, or a channel's order number (ids derive
+    from channel and number, so each channel gives one candidate)."""
+    return [order_number, *(order_id_for(channel, order_number) for channel in channels)]
+
+
+def proves(gate: ReleaseGate, postcode: str) -> bool:
+    shipping = gate.shipping
+    if shipping is None or not postcode:
+        return False
+    given = normal_postcode(postcode).encode()
+    # Compared in constant time, every code: the answer's timing tells nothing either.
+    matches = [hmac.compare_digest(given, code.encode()) for code in shipping.postcodes()]
+    return any(matches)
+
+
+def overall(statuses: list[str]) -> str:
+    if not statuses:
+        return "processing"
+    if all(status == "delivered" for status in statuses):
+        return "delivered"
+    if any(status in MOVING for status in statuses):
+        return "shipped"
+    return "preparing"
+
+
+def view(gate: ReleaseGate) -> dict[str, Any]:
+    shipping = gate.shipping
+    shipments = [
+        {
+            "shipment_id": shipment_id,
+            "status": shipment["status"],
+            "carrier": shipment["carrier"],
+            "tracking_number": shipment["tracking_number"],
+            "items": sum(shipment["lines"].values()),
+            "timeline": [
+                {"status": step["status"], "time": step["time"]} for step in shipment["history"]
+            ],
+        }
+        for shipment_id, shipment in gate.shipments.items()
+    ]
+    return {
+        "order_number": shipping.external_id if shipping else gate.order_id,
+        "status": overall([s["status"] for s in shipments]),
+        "shipments": shipments,
+    }
+
+
+def track(app: ServiceApplication, order_number: str, postcode: str) -> dict[str, Any] | None:
+    """The view of the order `order_number` names, if `postcode` proves the asker knows it.
+    Reads past the aggregate cache: another replica may have written since it was filled."""
+    app.forget([ChannelRegistry.ID])
+    registry = app.get(ChannelRegistry, ChannelRegistry.ID)
+    ids = [
+        ReleaseGate.create_id(o)
+        for o in candidates(order_number, registry.channels if registry else [])
+    ]
+    app.forget(ids)
+    for gate_id in ids:
+        gate = app.get(ReleaseGate, gate_id)
+        if gate is not None and proves(gate, postcode):
+            return view(gate)
+    return None
