@@ -54,16 +54,18 @@ def test_the_same_order_sent_again_is_taken_once(order_data: dict[str, Any]) -> 
     assert scenario.deliver(TOPIC, payload(order_data), [], offset=0) == []
 
 
-def test_an_edited_resend_before_acceptance_is_still_one_order(
-    order_data: dict[str, Any],
-) -> None:
+def test_an_edited_resend_revises_the_one_order(order_data: dict[str, Any]) -> None:
     scenario = Scenario(service)
     scenario.when_raw(TOPIC, payload(order_data))
     order_data["lines"][0]["quantity"] = 5
-    assert scenario.when_raw(TOPIC, payload(order_data)) == []
+    (revised,) = scenario.when_raw(TOPIC, payload(order_data))
+    assert revised == ev.OrderRevised(
+        order_id=ORDER_ID, order=CanonicalOrder.model_validate(order_data)
+    )
     kept = scenario.app.get(ChannelOrder, ChannelOrder.create_id(ORDER_ID))
     assert kept is not None
-    assert kept.order["lines"][0]["quantity"] == 2  # the first version stands
+    assert kept.order["lines"][0]["quantity"] == 5  # the latest version stands
+    assert scenario.when_raw(TOPIC, payload(order_data)) == []  # that version again: nothing
 
 
 def test_bad_json_is_rejected_and_kept_whole() -> None:

@@ -17,7 +17,7 @@ class Topic:
 
 
 CHANNEL_ORDERS = Topic("ordo.channel.orders", writer="sales channels", event_types=())
-ORDERS = Topic("ordo.orders", "ingestion", (ev.OrderReceived, ev.OrderRejected))
+ORDERS = Topic("ordo.orders", "ingestion", (ev.OrderReceived, ev.OrderRejected, ev.OrderRevised))
 VALIDATION = Topic("ordo.validation", "validation", (ev.OrderValidated, ev.OrderValidationFailed))
 INVENTORY = Topic(
     "ordo.inventory", "inventory", (ev.StockReserved, ev.StockShortage, ev.StockReleased)
@@ -67,12 +67,26 @@ TICKETS = Topic(
 NOTIFICATIONS = Topic("ordo.notifications", "notification", (ev.NotificationSent,))
 # One partition: rule set versions are few and must stay in order.
 RULES = Topic("ordo.rules", "validation", (ev.RuleSetPublished,), key="rule set", partitions=1)
+# Carriers' status updates as they send them (raw JSON, no CloudEvents): fulfillment reads
+# them into ShipmentStatusChanged.
+CARRIER_EVENTS = Topic(
+    "ordo.carrier.events", writer="carriers", event_types=(), key="shipment_id"
+)
 DEAD_LETTER = Topic(
     "ordo.deadletter", writer="every service's runtime", event_types=(), key="source"
 )
 
+# Channels that write their own order format to Kafka (their HTTP webhooks land here too):
+# ingestion turns each into a canonical order.
+CHANNEL_NAMES = ("shopify", "woocommerce", "allegro", "magento", "baselinker")
+CHANNEL_TOPICS: dict[str, Topic] = {
+    name: Topic(f"ordo.channel.{name}.orders", writer=f"the {name} channel", event_types=())
+    for name in CHANNEL_NAMES
+}
+
 ALL_TOPICS: tuple[Topic, ...] = (
     CHANNEL_ORDERS,
+    *CHANNEL_TOPICS.values(),
     ORDERS,
     VALIDATION,
     INVENTORY,
@@ -83,6 +97,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     NOTIFICATIONS,
     RULES,
     DEAD_LETTER,
+    CARRIER_EVENTS,
 )
 
 # The topics that make up an order's history; folding them gives OrderState.

@@ -10,6 +10,7 @@ from eventsourcing.utils import get_topic
 
 ORDERS = uuid.UUID("3d6b1f0e-8a52-4f4e-9c1a-2b7e5d9c4a10")
 REJECTIONS = uuid.UUID("9e2c7a41-5b3d-4c8e-a6f0-7d1e3b5c9a22")
+SKIPS = uuid.UUID("5b0e9d27-1c4f-4a8e-b3d6-8f2a7c1e4d93")
 
 
 class ChannelOrder(Aggregate):
@@ -22,13 +23,51 @@ class ChannelOrder(Aggregate):
 
     @event("Received")
     def __init__(
-        self, order_id: str, channel: str, external_id: str, order: dict[str, Any], cause: str
+        self,
+        order_id: str,
+        channel: str,
+        external_id: str,
+        order: dict[str, Any],
+        cause: str,
+        revision: str | None = None,
+        updated_at: str | None = None,
     ):
         self.order_id = order_id
         self.channel = channel
         self.external_id = external_id
-        self.order = order  # the canonical order as JSON, as it was first accepted
+        self.order = order  # the canonical order as JSON, its latest version
         self.cause = cause  # the Kafka record it came from
+        self.revisions = [revision] if revision else []  # the channel's versions seen
+        self.updated_at = updated_at  # ISO time of the channel's latest version, if it says
+
+    @event("Revised")
+    def revise(
+        self, order: dict[str, Any], cause: str, revision: str | None, updated_at: str | None
+    ) -> None:
+        self.order = order
+        self.cause = cause
+        if revision:
+            self.revisions = [*self.revisions, revision]
+        self.updated_at = updated_at or self.updated_at
+
+
+class Skip(Aggregate):
+    """A channel order acknowledged but not taken, in a state Ordo does not take (an Allegro
+    checkout form before READY_FOR_PROCESSING); one per cause, like a rejection."""
+
+    @staticmethod
+    def create_id(cause: str) -> uuid.UUID:
+        return uuid.uuid5(SKIPS, cause)
+
+    @event("Recorded")
+    def __init__(
+        self, cause: str, channel: str, external_id: str, status: str, revision: str | None
+    ):
+        self.cause = cause
+        self.channel = channel
+        self.external_id = external_id
+        self.status = status
+        self.revision = revision
 
 
 class Rejection(Aggregate):

@@ -1,39 +1,81 @@
-"""Ingestion's handlers: a channel's record becomes OrderReceived or OrderRejected."""
+"""Ingestion's handlers: a channel's record becomes OrderReceived, OrderRevised or
+OrderRejected (or a recorded skip)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from ordo_events import events as ev
-from ordo_events.order import CanonicalOrder
-from ordo_events.topics import CHANNEL_ORDERS
-from ordo_ingestion.domain import ChannelOrder, Rejection
-from ordo_ingestion.intake import UNKNOWN_CHANNEL, Refusal, read_order
+from ordo_events.topics import CHANNEL_ORDERS, CHANNEL_TOPICS
+from ordo_ingestion.channels import Adapted, Skipped
+from ordo_ingestion.domain import ChannelOrder, Rejection, Skip
+from ordo_ingestion.intake import UNKNOWN_CHANNEL, Refusal, read_channel
 from ordo_runtime import RawMessage, UnitOfWork
 from ordo_runtime.processor import RawHandler
 
 
 def on_channel_order(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event]:
-    result = read_order(message.value)
+    return take(uow, "canonical", message.value, message.id)
+
+
+def channel_handler(channel: str) -> RawHandler:
+    """The handler for a channel's own topic: its native payloads through its adapter."""
+
+    def on_native_order(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event]:
+        return take(uow, channel, message.value, message.id)
+
+    return on_native_order
+
+
+def take(uow: UnitOfWork, channel: str, value: bytes | None, cause: str) -> list[ev.Event]:
+    result = read_channel(channel, value)
     if isinstance(result, Refusal):
-        return reject(uow, message.id, result)
-    return receive(uow, result, message.id)
+        return reject(uow, cause, result)
+    if isinstance(result, Skipped):
+        return skip(uow, channel, result, cause)
+    return receive(uow, result, cause)
 
 
-def receive(uow: UnitOfWork, order: CanonicalOrder, cause: str) -> list[ev.Event]:
-    if uow.get(ChannelOrder, ChannelOrder.create_id(order.order_id)) is not None:
-        # The channel sent this order again (a retry, or an edit; revisions are not taken yet).
-        return []
-    uow.add(
-        ChannelOrder(
-            order.order_id,
-            order.channel,
-            order.external_id,
-            order.model_dump(mode="json"),
-            cause,
+def receive(uow: UnitOfWork, adapted: Adapted, cause: str) -> list[ev.Event]:
+    """The first version of an order is received; a changed later one revises it. A re-send
+    of a version already seen (same revision, or same content) changes nothing."""
+    order, revision, warnings = adapted.order, adapted.revision, adapted.warnings
+    stamp = adapted.updated_at.isoformat() if adapted.updated_at else None
+    found = uow.get(ChannelOrder, ChannelOrder.create_id(order.order_id))
+    data = order.model_dump(mode="json")
+    if found is None:
+        uow.add(
+            ChannelOrder(
+                order.order_id, order.channel, order.external_id, data, cause, revision, stamp
+            )
         )
-    )
-    return [ev.OrderReceived(order_id=order.order_id, order=order)]
+        return [ev.OrderReceived(order_id=order.order_id, order=order, warnings=warnings)]
+    if (revision and revision in found.revisions) or data == found.order:
+        return []
+    if _older(adapted.updated_at, found.updated_at):
+        return []  # a late delivery of a version the channel has since replaced
+    found.revise(data, cause, revision, stamp)
+    return [
+        ev.OrderRevised(order_id=order.order_id, order=order, revision=revision, warnings=warnings)
+    ]
+
+
+def skip(uow: UnitOfWork, channel: str, skipped: Skipped, cause: str) -> list[ev.Event]:
+    """Acknowledge and remember an order in a state Ordo does not take; it is no order yet."""
+    skip_id = Skip.create_id(cause)
+    if uow.get(Skip, skip_id) is None:
+        uow.add(Skip(cause, channel, skipped.external_id, skipped.status, skipped.revision))
+    return []
+
+
+def _older(new: datetime | None, kept: str | None) -> bool:
+    if new is None or kept is None:
+        return False
+    try:
+        return new < datetime.fromisoformat(kept)
+    except (ValueError, TypeError):  # naive against aware: cannot tell, so do not drop it
+        return False
 
 
 def reject(uow: UnitOfWork, cause: str, refusal: Refusal) -> list[ev.Event]:
@@ -61,4 +103,7 @@ def reject(uow: UnitOfWork, cause: str, refusal: Refusal) -> list[ev.Event]:
     ]
 
 
-RAW_HANDLERS: dict[str, RawHandler] = {CHANNEL_ORDERS.name: on_channel_order}
+RAW_HANDLERS: dict[str, RawHandler] = {
+    CHANNEL_ORDERS.name: on_channel_order,
+    **{topic.name: channel_handler(name) for name, topic in CHANNEL_TOPICS.items()},
+}

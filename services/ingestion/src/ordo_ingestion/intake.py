@@ -1,4 +1,4 @@
-"""Reading a channel's payload: either a CanonicalOrder or the reasons it is not one.
+"""Reading a channel's payload: an order (or a skip), or the reasons it is not one.
 
 Pure functions, shared by the Kafka and HTTP intakes, so both judge a payload the same way.
 """
@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-from pydantic import ValidationError
 
 from ordo_events.events import Issue
 from ordo_events.order import CanonicalOrder, order_id_for
+from ordo_ingestion.channels import ADAPTERS, Adapted, Skipped, Unusable
+from ordo_ingestion.channels.canonical import readable
 
 UNKNOWN_CHANNEL = "unknown"
-_SCALARS = (str, int, float, Decimal, bool, type(None))
 
 
 @dataclass(frozen=True)
@@ -42,64 +40,48 @@ class Refusal:
         return order_id_for(self.channel, self.external_id)
 
     def summary(self) -> str:
-        if self.malformed:
+        if self.malformed or all(i.field is None for i in self.issues):
             return self.issues[0].message
         fields = ", ".join(dict.fromkeys(i.field or "(order)" for i in self.issues))
+        if self.channel and self.channel in ADAPTERS and self.channel != "canonical":
+            return f"The {self.channel} order cannot be taken; check: {fields}."
         return f"The order does not match Ordo's canonical order; check: {fields}."
 
 
 def read_order(value: bytes | None) -> CanonicalOrder | Refusal:
+    """Ordo's canonical JSON (the `ordo.channel.orders` topic and `POST /orders`)."""
+    result = read_channel("canonical", value)
+    if isinstance(result, Adapted):
+        return result.order
+    assert isinstance(result, Refusal)  # canonical JSON has no status to skip on
+    return result
+
+
+def read_channel(channel: str, value: bytes | None) -> Adapted | Skipped | Refusal:
+    """A channel's own payload through its adapter; `channel` must be in ADAPTERS."""
     raw = text_of(value)
+    known = channel if channel != "canonical" else None  # canonical names it in the body
     try:
-        # Decimal keeps prices exactly as the channel wrote them.
+        # Decimal keeps prices exactly as the channel wrote them; ints stay exact (big ids).
         data = json.loads(value or b"", parse_float=Decimal)
     except (ValueError, RecursionError) as exc:
-        return Refusal(raw, [Issue(code="json.invalid", message=f"The body is not JSON: {exc}.")])
+        issue = Issue(code="json.invalid", message=f"The body is not JSON: {exc}.")
+        return Refusal(raw, [issue], channel=known)
     if not isinstance(data, dict):
         kind = type(data).__name__
         message = f"The body is JSON but a {kind}, not an object holding one order."
-        return Refusal(raw, [Issue(code="json.not_object", message=message)])
+        return Refusal(raw, [Issue(code="json.not_object", message=message)], channel=known)
     try:
-        return CanonicalOrder.model_validate(data)
-    except ValidationError as exc:
-        return Refusal(
-            raw,
-            issues_from(exc),
-            channel=_readable(data.get("channel"), 64),
-            external_id=_readable(data.get("external_id"), 128),
-        )
+        result = ADAPTERS[channel](data)
+    except RecursionError:
+        message = "The body nests too deeply to be an order."
+        return Refusal(raw, [Issue(code="json.too_deep", message=message)], channel=known)
+    if isinstance(result, Unusable):
+        name = channel if channel != "canonical" else readable(data.get("channel"), 64)
+        return Refusal(raw, result.issues, channel=name, external_id=result.external_id)
+    return result
 
 
 def text_of(value: bytes | None) -> str:
     # backslashreplace rather than replace: bytes that are not UTF-8 stay visible in the copy.
     return (value or b"").decode("utf-8", "backslashreplace")
-
-
-def issues_from(exc: ValidationError) -> list[Issue]:
-    return [_issue(error) for error in exc.errors(include_url=False)]
-
-
-def _issue(error: Any) -> Issue:
-    field = ".".join(str(part) for part in error["loc"]) or None
-    kind = error["type"]
-    if kind == "missing":
-        return Issue(code="field.missing", field=field, message=f"{field} is required.")
-    if kind == "extra_forbidden":
-        message = f"{field} is not a field of Ordo's canonical order."
-        return Issue(code="field.unknown", field=field, message=message)
-    message = f"{field}: {error['msg']}"
-    value = error.get("input")
-    if isinstance(value, _SCALARS):
-        message += f" (got {_short(value)})"
-    return Issue(code="field.invalid", field=field, message=message + ".")
-
-
-def _readable(value: object, max_length: int) -> str | None:
-    if isinstance(value, str) and value.strip() and len(value) <= max_length:
-        return value
-    return None
-
-
-def _short(value: object) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, Decimal) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
