@@ -8,13 +8,14 @@ from typing import Any
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
 from ordo_runtime import UnitOfWork
-from ordo_validation.domain import OrderCheck, check_order
+from ordo_validation.domain import OrderCheck
+from ordo_validation.rules import active
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
     if uow.get(OrderCheck, OrderCheck.create_id(event.order_id)) is not None:
         return []  # already checked: a redelivery
-    issues = check_order(event.order)
+    issues = check_order(event.order, uow)
     uow.add(OrderCheck(event.order_id, [i.code for i in issues]))
     return [verdict(event.order_id, event.order, issues, attempt=1)]
 
@@ -22,14 +23,19 @@ def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.E
 def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev.Event]:
     check = uow.get(OrderCheck, OrderCheck.create_id(event.order_id))
     if check is None:
-        issues = check_order(event.order)
+        issues = check_order(event.order, uow)
         uow.add(OrderCheck(event.order_id, [i.code for i in issues]))
         return [verdict(event.order_id, event.order, issues, attempt=1)]
     if event.ticket_id in check.corrections:
         return []
-    issues = check_order(event.order)
+    issues = check_order(event.order, uow)
     check.recheck(event.ticket_id, [i.code for i in issues])
     return [verdict(event.order_id, event.order, issues, attempt=check.attempts)]
+
+
+def check_order(order: CanonicalOrder, uow: UnitOfWork) -> list[ev.Issue]:
+    """The order judged by the rule set in force (compiled; refreshed at most once a second)."""
+    return active(uow.app).current().check(order)
 
 
 def verdict(order_id: str, order: CanonicalOrder, issues: list[ev.Issue], attempt: int) -> ev.Event:
