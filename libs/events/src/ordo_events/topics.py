@@ -72,6 +72,9 @@ RULES = Topic("ordo.rules", "validation", (ev.RuleSetPublished,), key="rule set"
 CARRIER_EVENTS = Topic(
     "ordo.carrier.events", writer="carriers", event_types=(), key="shipment_id"
 )
+# Warehouses' and the ERP's stock counts and adjustments (raw JSON, no CloudEvents):
+# inventory applies them to its stock.
+STOCK_SYNC = Topic("ordo.stock.sync", writer="warehouses and the ERP", event_types=(), key="sku")
 DEAD_LETTER = Topic(
     "ordo.deadletter", writer="every service's runtime", event_types=(), key="source"
 )
@@ -98,6 +101,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     RULES,
     DEAD_LETTER,
     CARRIER_EVENTS,
+    STOCK_SYNC,
 )
 
 # The topics that make up an order's history; folding them gives OrderState.
