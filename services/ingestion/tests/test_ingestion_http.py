@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -13,54 +13,11 @@ from aiokafka.errors import KafkaConnectionError
 from ordo_events import events as ev
 from ordo_events.order import order_id_for
 from ordo_ingestion import queries
-from ordo_ingestion.app import service
-from ordo_ingestion.routes import MAX_BODY
-from ordo_runtime import UnitOfWork
-from ordo_runtime.testing import Scenario
+from ordo_ingestion.intake_http import MAX_BODY
+from services.ingestion.tests.support import FakeRuntime
 
 TOPIC = "ordo.channel.orders"
 ORDER_ID = order_id_for("webshop", "W-1")
-
-
-class FakeProducer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes]] = []
-        self.failure: Exception | None = None
-
-    async def send_and_wait(
-        self, topic: str, value: bytes, key: bytes | None = None, **_: Any
-    ) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.sent.append((topic, key, value))
-
-
-class FakeRuntime:
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-        self.app = scenario.app
-        self.producer = FakeProducer()
-        self.published: list[ev.Event] = []
-
-    async def execute(
-        self, command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
-    ) -> list[ev.Event]:
-        events = self.scenario.execute(command)
-        self.published += events
-        return events
-
-
-@pytest.fixture
-def runtime() -> FakeRuntime:
-    return FakeRuntime(Scenario(service))
-
-
-@pytest.fixture
-async def client(runtime: FakeRuntime) -> AsyncIterator[httpx.AsyncClient]:
-    service.http.state.runtime = runtime
-    transport = httpx.ASGITransport(app=service.http)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ingestion") as client:
-        yield client
 
 
 def fields(response: httpx.Response) -> list[tuple[str, str | None]]:
@@ -158,14 +115,17 @@ async def _chunks(size: int) -> AsyncIterator[bytes]:
 
 
 @pytest.mark.parametrize("streamed", [False, True])
-async def test_a_body_over_one_mebibyte_is_a_413(
+async def test_a_body_over_one_mebibyte_is_a_413_and_is_kept_cut_short(
     client: httpx.AsyncClient, runtime: FakeRuntime, streamed: bool
 ) -> None:
     content = _chunks(MAX_BODY) if streamed else b" " * (MAX_BODY + 1)
     response = await client.post("/orders", content=content)
     assert response.status_code == 413
     assert "1 MiB" in response.json()["error"]
-    assert runtime.published == []
+    assert fields(response) == [("body.too_large", None)]
+    (rejection,) = runtime.published
+    assert isinstance(rejection, ev.OrderRejected)
+    assert len(rejection.raw) < 5000  # the start of it, not a mebibyte
     assert runtime.producer.sent == []
 
 

@@ -8,10 +8,12 @@ from ordo_events.events import Event
 from ordo_ingestion.domain import ChannelOrder
 from ordo_ingestion.handlers import RAW_HANDLERS
 from ordo_ingestion.routes import router
+from ordo_ingestion.webhooks import router as webhooks
 from ordo_runtime import RawMessage, Service
 
 http = FastAPI(title="Ordo ingestion", description="Takes orders from sales channels.")
 http.include_router(router)
+http.include_router(webhooks)
 
 
 def touched(message: Event | RawMessage) -> list[uuid.UUID]:

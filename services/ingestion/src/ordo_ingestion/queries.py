@@ -35,22 +35,38 @@ class IntakeView(BaseModel):
     received_at: datetime | None = None
 
 
-def recent_rejections(app: ServiceApplication, limit: int) -> list[RejectionView]:
-    """The newest `limit` rejections, newest first."""
+class RejectionPage(BaseModel):
+    rejections: list[RejectionView]
+    # Pass as `before` for the next (older) page; null when this page reached the oldest.
+    next_before: int | None = None
+
+
+def recent_rejections(
+    app: ServiceApplication, limit: int, before: int | None = None, channel: str | None = None
+) -> RejectionPage:
+    """The newest `limit` rejections older than the cursor `before`, newest first; only
+    `channel`'s when given."""
     recorder = app.process_recorder
     high = recorder.max_notification_id()
+    if high is not None and before is not None:
+        high = min(high, before - 1)
     found: list[RejectionView] = []
+    position: int | None = None
     while high is not None and high >= 1 and len(found) < limit:
         low = max(1, high - WINDOW + 1)
         notes = recorder.select_notifications(low, WINDOW, stop=high, topics=[REJECTION_CREATED])
         for note in reversed(notes):
             created = app.mapper.to_domain_event(note)
             assert isinstance(created, Rejection.Created)
+            if channel is not None and created.channel != channel:
+                continue
             found.append(_view(created.originator_id, created.timestamp, created))
+            position = note.id
             if len(found) == limit:
                 break
         high = low - 1
-    return found
+    more = len(found) == limit and position is not None and position > 1
+    return RejectionPage(rejections=found, next_before=position if more else None)
 
 
 def rejection(app: ServiceApplication, rejection_id: uuid.UUID) -> RejectionView | None:
