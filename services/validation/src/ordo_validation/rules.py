@@ -33,12 +33,14 @@ class RuleBook(Aggregate):
         return RULEBOOK_ID
 
     def __init__(self) -> None:
-        self.version = 0
+        self.rule_version = 0  # not `version`: that is the aggregate's own
         self.text: str | None = None  # None: the built-in default
         self.published_by: str | None = None
 
     def publish(self, rules: RuleSet, published_by: str) -> None:
-        self.published(rule_version=self.version + 1, text=rules.text, published_by=published_by)
+        self.published(
+            rule_version=self.rule_version + 1, text=rules.text, published_by=published_by
+        )
 
     class Published(Aggregate.Event):
         rule_version: int
@@ -47,7 +49,7 @@ class RuleBook(Aggregate):
 
     @event(Published)
     def published(self, rule_version: int, text: str, published_by: str) -> None:
-        self.version, self.text, self.published_by = rule_version, text, published_by
+        self.rule_version, self.text, self.published_by = rule_version, text, published_by
 
 
 def publish_rules(text: str, published_by: str) -> Callable[[UnitOfWork], Sequence[ev.Event]]:
@@ -59,7 +61,7 @@ def publish_rules(text: str, published_by: str) -> Callable[[UnitOfWork], Sequen
         book = uow.get_or_add(RuleBook, RULEBOOK_ID, RuleBook)
         if text == (book.text if book.text is not None else default_text()):
             return []  # already in force: publishing it again changes nothing
-        rules = compile_rules(text, version=book.version + 1)
+        rules = compile_rules(text, version=book.rule_version + 1)
         book.publish(rules, published_by)
         active(uow.app).look_now()
         return [
