@@ -4,11 +4,12 @@ PostgreSQL and SMTP, and every service as its own process, as `ordo up` runs the
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,15 @@ from ordo_cli.up import SERVICES
 from ordo_devstack import Stack, ensure_topics, start_stack
 
 T = TypeVar("T")
+# The suite's API callers, by the name tests ask for them with: `ordo.http(service, role=...)`.
+CALLERS: dict[str, dict[str, Any]] = {
+    "manager": {"name": "it-manager", "role": "manager"},
+    "operator": {"name": "it-operator-pl", "role": "operator", "markets": ["PL"]},
+    "operator-de": {"name": "it-operator-de", "role": "operator", "markets": ["DE"]},
+    "seller": {"name": "it-seller", "role": "seller"},
+    "viewer": {"name": "it-viewer", "role": "viewer"},
+}
+TOKENS = {caller: f"integration-{caller}-token-0123456789" for caller in CALLERS}
 
 
 def free_port() -> int:
@@ -35,9 +45,12 @@ class Ordo:
     supervisor: Supervisor
     urls: dict[str, str]
     specs: dict[str, ServiceSpec]
+    tokens: dict[str, str] = field(default_factory=lambda: dict(TOKENS))
 
-    def http(self, service: str) -> httpx.Client:
-        return httpx.Client(base_url=self.urls[service], timeout=10)
+    def http(self, service: str, role: str | None = "manager") -> httpx.Client:
+        """A client of `service` calling as `role` (a CALLERS name); None sends no token."""
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return httpx.Client(base_url=self.urls[service], timeout=10, headers=headers)
 
     def restart(self, *services: str) -> None:
         for service in services:
@@ -70,7 +83,12 @@ def ordo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ordo]:
                 name=name,
                 argv=[sys.executable, "-m", f"ordo_{name}"],
                 port=(port := free_port()),
-                env={**stack.env(), "HTTP_PORT": str(port), "OTEL_SERVICE_NAME": name},
+                env={
+                    **stack.env(),
+                    "HTTP_PORT": str(port),
+                    "OTEL_SERVICE_NAME": name,
+                    "ORDO_TOKENS": json.dumps({TOKENS[c]: who for c, who in CALLERS.items()}),
+                },
             )
             for name in SERVICES
         }

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from ordo_events.envelope import Envelope
 from ordo_events.events import Event
 from ordo_events.topics import ALL_TOPICS, Topic, topic_for
+from ordo_runtime.auth import Authenticator, secure
 from ordo_runtime.consumer import BatchConsumer
 from ordo_runtime.http import add_probes, serve
 from ordo_runtime.kafka import ensure_topics, producer
@@ -119,10 +120,13 @@ class Runtime:
             )
 
     async def run(self) -> None:
+        # Before anything starts: a service without tokens must not come up half-guarded.
+        auth = Authenticator.from_settings(self.settings)
         await self.start()
         http = self.service.http
         http.state.runtime = self
         add_probes(http)
+        secure(http, auth)
         jobs = [
             asyncio.create_task(self.relay.run(self.stop), name="relay"),
             *[asyncio.create_task(c.run(self.stop), name=c.group) for c in self.consumers],

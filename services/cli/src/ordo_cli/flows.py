@@ -32,10 +32,16 @@ class Targets:
     bootstrap: str
     inventory: str
     ticketing: str
+    token: str | None = None  # a manager's: the simulator sets stock levels
 
     @classmethod
     def of(cls, ordo: Running) -> Targets:
-        return cls(ordo.stack.kafka_bootstrap, ordo.urls["inventory"], ordo.urls["ticketing"])
+        return cls(
+            ordo.stack.kafka_bootstrap,
+            ordo.urls["inventory"],
+            ordo.urls["ticketing"],
+            ordo.tokens.get("manager"),
+        )
 
 
 def make_plan(
@@ -57,7 +63,7 @@ def simulate_and_report(
 ) -> RunSummary:
     seed, plan = make_plan(orders, seed)
     console.print(f"simulating {orders} orders (seed {seed}) into {targets.bootstrap}")
-    asyncio.run(simulate.seed_stock(targets.inventory, stock_levels(PLENTY)))
+    asyncio.run(simulate.seed_stock(targets.inventory, stock_levels(PLENTY), targets.token))
     result = _with_progress(
         console,
         len(plan),
@@ -96,7 +102,8 @@ def run_bench(
     bootstrap = ordo.stack.kafka_bootstrap
     with console.status("measuring the transport ceiling (broker only)"):
         ceiling = asyncio.run(bench.transport_ceiling(bootstrap, values, orders))
-    asyncio.run(simulate.seed_stock(ordo.urls["inventory"], stock_levels(PLENTY)))
+    token = ordo.tokens.get("manager")
+    asyncio.run(simulate.seed_stock(ordo.urls["inventory"], stock_levels(PLENTY), token))
     with console.status(f"warming up: {WARMUP} orders, not counted"):
         _warm_up(bootstrap)
     rss = bench.PeakRss(ordo.supervisor.pids())

@@ -67,6 +67,7 @@ def simulate(
             state.resolve(bootstrap, "kafka", "KAFKA_BOOTSTRAP_SERVERS"),
             state.resolve(inventory, "inventory", "ORDO_INVENTORY_URL"),
             state.resolve(ticketing, "ticketing", "ORDO_TICKETING_URL"),
+            state.token(),
         )
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")
@@ -107,7 +108,8 @@ def show(
 ) -> None:
     """An order's status and timeline, as the ticketing service knows it."""
     try:
-        doc = fetch_order(state.resolve(api, "ticketing", "ORDO_TICKETING_URL"), order_id)
+        api_url = state.resolve(api, "ticketing", "ORDO_TICKETING_URL")
+        doc = fetch_order(api_url, order_id, state.token())
     except LookupError as exc:  # also OrderNotFound
         message = f"no order {order_id}" if isinstance(exc, OrderNotFound) else str(exc)
         console.print(f"[red]{message}[/red]")

@@ -17,8 +17,9 @@ class OrderNotFound(LookupError):
     pass
 
 
-def fetch_order(api: str, order_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{api}/orders/{order_id}", timeout=10.0)
+def fetch_order(api: str, order_id: str, token: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.get(f"{api}/orders/{order_id}", timeout=10.0, headers=headers)
     if response.status_code == 404:
         raise OrderNotFound(order_id)
     response.raise_for_status()

@@ -35,8 +35,11 @@ class RunResult:
         return end - self.first_send
 
 
-async def seed_stock(inventory_url: str, levels: Mapping[str, int]) -> None:
-    async with httpx.AsyncClient(base_url=inventory_url, timeout=10.0) as http:
+async def seed_stock(
+    inventory_url: str, levels: Mapping[str, int], token: str | None = None
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=inventory_url, timeout=10.0, headers=headers) as http:
         for sku, on_hand in levels.items():
             response = await http.put(f"/stock/{sku}", json={"on_hand": on_hand})
             response.raise_for_status()

@@ -21,6 +21,7 @@ class StackInfo:
     smtp: str
     run_dir: str
     services: dict[str, str] = field(default_factory=dict)  # name -> base URL
+    tokens: dict[str, str] = field(default_factory=dict)  # role -> this run's API token
 
     def url(self, service: str) -> str | None:
         return self.services.get(service)
@@ -35,6 +36,7 @@ def write(info: StackInfo, state_dir: Path = STATE_DIR) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(info), indent=2))
+    tmp.chmod(0o600)  # it holds the run's API tokens
     tmp.replace(path)
     return path
 
@@ -50,6 +52,14 @@ def load(state_dir: Path = STATE_DIR) -> StackInfo | None:
     except (OSError, ValueError, TypeError):
         return None
     return info if psutil.pid_exists(info.pid) else None
+
+
+def token(role: str = "manager", state_dir: Path = STATE_DIR) -> str | None:
+    """The API token to send: ORDO_TOKEN, else a running `up`'s token for `role`."""
+    if found := os.environ.get("ORDO_TOKEN"):
+        return found
+    info = load(state_dir)
+    return info.tokens.get(role) if info else None
 
 
 def resolve(given: str | None, service: str, env_var: str, state_dir: Path = STATE_DIR) -> str:

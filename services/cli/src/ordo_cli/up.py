@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import secrets
 import shutil
 import socket
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -29,6 +31,10 @@ SERVICES = (
     "notification",
 )
 FIRST_PORT = 8001
+# The roles of ordo_runtime.auth (the CLI does not depend on the runtime); the operator's
+# token shows what market scoping does: it sees Polish orders only.
+DEV_ROLES = ("manager", "operator", "seller", "viewer")
+DEV_MARKETS = ("PL",)
 RUN_DIR = state.STATE_DIR / "run"
 
 
@@ -42,6 +48,7 @@ class Running:
     supervisor: Supervisor
     urls: dict[str, str]
     run_dir: Path
+    tokens: dict[str, str] = field(default_factory=dict)  # role -> API token of this run
 
     def info(self, pid: int) -> state.StackInfo:
         return state.StackInfo(
@@ -51,6 +58,7 @@ class Running:
             smtp=f"{self.stack.smtp_host}:{self.stack.smtp_port}",
             run_dir=str(self.run_dir),
             services=self.urls,
+            tokens=self.tokens,
         )
 
 
@@ -77,7 +85,20 @@ def pick_ports(names: Sequence[str], first: int = FIRST_PORT) -> dict[str, int]:
     return ports
 
 
-def service_specs(stack: Stack, ports: Mapping[str, int]) -> list[ServiceSpec]:
+def dev_tokens() -> dict[str, dict[str, object]]:
+    """A fresh API token per role, as ORDO_TOKENS takes them."""
+    tokens: dict[str, dict[str, object]] = {}
+    for role in DEV_ROLES:
+        entry: dict[str, object] = {"name": f"dev-{role}", "role": role}
+        if role == "operator":
+            entry["markets"] = list(DEV_MARKETS)
+        tokens[secrets.token_urlsafe(24)] = entry
+    return tokens
+
+
+def service_specs(
+    stack: Stack, ports: Mapping[str, int], tokens: Mapping[str, object] | None = None
+) -> list[ServiceSpec]:
     env = stack.env()
     specs = []
     for name, port in ports.items():
@@ -87,6 +108,8 @@ def service_specs(stack: Stack, ports: Mapping[str, int]) -> list[ServiceSpec]:
             "HTTP_PORT": str(port),
             "OTEL_SERVICE_NAME": name,
         }
+        if tokens:
+            service_env["ORDO_TOKENS"] = json.dumps(tokens)
         if name == "notification":
             service_env |= {"SMTP_HOST": env["SMTP_HOST"], "SMTP_PORT": env["SMTP_PORT"]}
         argv = [sys.executable, "-m", f"ordo_{name}"]
@@ -116,13 +139,16 @@ def running(
     supervisor = Supervisor(run_dir)
     try:
         asyncio.run(ensure_topics(stack.kafka_bootstrap))
-        specs = service_specs(stack, pick_ports(services))
+        # Fresh tokens every run, one per role, so the API is never open and nothing lingers.
+        tokens = dev_tokens()
+        specs = service_specs(stack, pick_ports(services), tokens)
         for spec in specs:
             supervisor.start(spec)
         console.print(f"service logs: {run_dir}/<service>.log")
         with console.status(f"waiting for {len(specs)} services to answer /ready"):
             supervisor.wait_ready(ready_timeout)
-        ordo = Running(stack, supervisor, {s.name: s.url for s in specs}, run_dir)
+        by_role = {str(entry["role"]): token for token, entry in tokens.items()}
+        ordo = Running(stack, supervisor, {s.name: s.url for s in specs}, run_dir, by_role)
         if publish:
             state.write(ordo.info(pid=os.getpid()))
         yield ordo
