@@ -42,15 +42,20 @@ def test_a_prepaid_order_waits_for_the_provider() -> None:
     assert scenario.when(notified("n1", "authorized")) == [
         ev.PaymentAuthorized(
             order_id=ORDER_ID, amount=Decimal("10.00"), currency="PLN", provider_ref="ref-n1"
-        )
+        ),
+        # A full payment is captured as soon as it is authorised.
+        ev.PaymentCaptured(
+            order_id=ORDER_ID, amount=Decimal("10.00"), currency="PLN", provider_ref="ref-n1"
+        ),
     ]
 
 
 def test_a_notification_before_the_order_is_decided_when_the_order_arrives() -> None:
     scenario = Scenario(service)
     assert scenario.when(notified("n1", "authorized")) == []
-    (authorized,) = scenario.when(received(PREPAID))
+    authorized, captured = scenario.when(received(PREPAID))
     assert isinstance(authorized, ev.PaymentAuthorized)
+    assert isinstance(captured, ev.PaymentCaptured)
 
 
 def test_a_decline_fails_and_a_later_authorization_recovers() -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from ordo_events.envelope import Envelope
 from ordo_events.events import PaymentNotificationReceived
 from ordo_events.topics import PAYMENT_PROVIDER
+from ordo_payment.deadlines import sweep
 from ordo_payment.domain import Settlement
 from ordo_payment.handlers import EVENT_HANDLERS
 from ordo_runtime import Service, per_order
@@ -21,7 +22,11 @@ from ordo_runtime.http import runtime_of
 
 http = FastAPI(title="Ordo payment")
 service = Service(
-    "payment", handlers=EVENT_HANDLERS, http=http, prefetch=per_order(Settlement.create_id)
+    "payment",
+    handlers=EVENT_HANDLERS,
+    http=http,
+    tasks=[sweep],
+    prefetch=per_order(Settlement.create_id),
 )
 WEBHOOK_IDS = uuid.UUID("8e6c4f0a-51b2-4d8c-9a3e-7f1d2c3b4a59")
 
@@ -29,9 +34,9 @@ WEBHOOK_IDS = uuid.UUID("8e6c4f0a-51b2-4d8c-9a3e-7f1d2c3b4a59")
 class ProviderNotification(BaseModel):
     order_id: str = Field(min_length=1)
     notification_id: str = Field(min_length=1, description="The provider's id; re-sends repeat it")
-    status: Literal["authorized", "declined"]
+    status: Literal["authorized", "declined", "captured", "refunded", "voided"]
     amount: Decimal = Field(ge=0)
-    currency: str = Field(min_length=3, max_length=3)
+    currency: str = Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
     provider_ref: str = Field(min_length=1)
     reason: str | None = None
 

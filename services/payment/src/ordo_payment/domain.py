@@ -1,13 +1,25 @@
-"""An order's settlement: prepaid orders wait for the provider, cash on delivery passes."""
+"""An order's settlement: the facts known about its payment, and what was announced.
+
+The decisions themselves are pure (`policy.decide`); the aggregate records facts as they
+arrive and, in one `Decided` event, what the decision announced, so a redelivered fact is
+recognised and money is never announced twice.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
+
+from ordo_events.order import SettlementMode
+from ordo_payment.policy import ZERO, Decided, Facts, Note, Order
 
 NAMESPACE = uuid.UUID("0c9d8e7f-1a2b-4c3d-8e9f-a0b1c2d3e4f5")
+# Stored before settlement modes existed: a prepaid order was settled in full.
+_LEGACY_MODES = {"prepaid": SettlementMode.FULL.value}
 
 
 class Settlement(Aggregate):
@@ -24,40 +36,142 @@ class Settlement(Aggregate):
         method: str | None = None,
         total: Decimal | None = None,
         currency: str | None = None,
+        deadline: datetime | None = None,
     ):
         # Usually opened by the order itself, knowing it: one event instead of two.
+        # `method` holds the settlement mode (the name predates the modes).
         self.order_id = order_id
         self.method: str | None = method
         self.total: Decimal | None = total
         self.currency: str | None = currency
+        self.deadline: datetime | None = deadline
         self.notifications: dict[str, dict[str, str]] = {}
         self.outcome: str | None = None  # authorized | failed | cash_on_delivery
         self.corrections: list[str] = []
+        self.shipped = False
+        self.delivered = False
+        self.cancelled: str | None = None
+        self.returns: dict[str, Decimal] = {}
+        self.deadline_passed: datetime | None = None
+        self.captured = ZERO
+        self.refunded = ZERO
+        self.voided = False
+        self.overdue = False
 
     @event("OrderKnown")
-    def learn_order(self, method: str, total: Decimal, currency: str) -> None:
-        self.method, self.total, self.currency = method, total, currency
+    def learn_order(
+        self, method: str, total: Decimal, currency: str, deadline: datetime | None = None
+    ) -> None:
+        self.method, self.total, self.currency, self.deadline = method, total, currency, deadline
 
     @event("Notified")
     def note(
-        self, notification_id: str, status: str, amount: Decimal, ref: str, reason: str
+        self,
+        notification_id: str,
+        status: str,
+        amount: Decimal,
+        ref: str,
+        reason: str,
+        currency: str | None = None,  # None in notifications stored before it was kept
     ) -> None:
         self.notifications[notification_id] = {
             "status": status,
             "amount": str(amount),
             "ref": ref,
             "reason": reason,
+            "currency": currency or self.currency or "",
         }
 
-    @event("Settled")
-    def settle(self, outcome: str) -> None:
-        self.outcome = outcome
+    @event("ShipmentMoved")
+    def shipment_moved(self, status: str) -> None:
+        self.shipped = True  # delivered implies it was handed over first
+        self.delivered = self.delivered or status == "delivered"
+
+    @event("Cancelled")
+    def cancel(self, reason: str) -> None:
+        self.cancelled = reason
+
+    @event("Returned")
+    def returned(self, return_id: str, amount: Decimal) -> None:
+        self.returns[return_id] = amount
+
+    @event("DeadlinePassed")
+    def pass_deadline(self, deadline: datetime) -> None:
+        self.deadline_passed = deadline
 
     @event("MethodChanged")
     def change_method(self, correction_id: str, method: str) -> None:
         self.method = method
         self.corrections.append(correction_id)
 
+    @event("Decided")
+    def record(
+        self, outcome: str | None, captured: Decimal, refunded: Decimal, voided: bool, overdue: bool
+    ) -> None:
+        self.outcome, self.captured, self.refunded = outcome, captured, refunded
+        self.voided, self.overdue = voided, overdue
+
+    @event("Settled")
+    def settle(self, outcome: str) -> None:
+        """Kept so settlements stored before `Decided` existed still load."""
+        self.outcome = outcome
+
     @property
-    def paid(self) -> bool:
-        return self.outcome in ("authorized", "cash_on_delivery")
+    def mode(self) -> SettlementMode | None:
+        return (
+            None
+            if self.method is None
+            else SettlementMode(_LEGACY_MODES.get(self.method, self.method))
+        )
+
+    @property
+    def known(self) -> bool:
+        return self.method is not None
+
+    @property
+    def awaits_payment(self) -> bool:
+        """A prepaid order not yet covered, nor cancelled: what a deadline applies to."""
+        return (
+            self.mode not in (None, SettlementMode.CASH_ON_DELIVERY)
+            and self.outcome != "authorized"
+            and self.cancelled is None
+            and not self.overdue
+        )
+
+    def facts(self) -> Facts:
+        order = None
+        if self.mode is not None and self.total is not None and self.currency is not None:
+            order = Order(self.mode, self.total, self.currency)
+        notes = {
+            nid: Note(
+                n["status"],
+                Decimal(n["amount"]),
+                n.get("currency") or self.currency or "",
+                n["ref"],
+                n["reason"],
+            )
+            for nid, n in self.notifications.items()
+        }
+        return Facts(
+            self.order_id,
+            order,
+            notes,
+            self.shipped,
+            self.delivered,
+            self.cancelled,
+            self.returns,
+            self.deadline_passed,
+        )
+
+    def decided(self) -> Decided:
+        return Decided(self.outcome, self.captured, self.refunded, self.voided, self.overdue)
+
+    def apply(self, decided: Decided) -> None:
+        if decided != self.decided():
+            self.record(
+                decided.outcome, decided.captured, decided.refunded, decided.voided, decided.overdue
+            )
+
+
+# The log topics the deadline sweep follows: they carry each order's deadline.
+DEADLINE_TOPICS = [get_topic(Settlement.Opened), get_topic(Settlement.OrderKnown)]  # type: ignore[attr-defined]

@@ -1,33 +1,61 @@
-"""Payment's handlers. Each returns the settlement decision it can make now, if any."""
+"""Payment's handlers: each records the fact it brings, then announces what `policy.decide`
+makes of all the facts. A fact already recorded (a redelivery, a re-sent notification)
+changes nothing."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from ordo_events import events as ev
-from ordo_events.order import PaymentMethod
+from ordo_events.order import CanonicalOrder, PaymentStatus, SettlementMode
 from ordo_payment.domain import Settlement
+from ordo_payment.policy import decide
+from ordo_payment.settings import DEADLINES
 from ordo_runtime import UnitOfWork
+
+# The channel's own word that the order is paid stands for a provider notification.
+_CHANNEL_NOTES = {PaymentStatus.PAID: "captured", PaymentStatus.AUTHORIZED: "authorized"}
 
 
 def settlement(uow: UnitOfWork, order_id: str) -> Settlement:
     return uow.get_or_add(Settlement, Settlement.create_id(order_id), lambda: Settlement(order_id))
 
 
+def announce(case: Settlement, because: str = "") -> list[ev.Event]:
+    events, decided = decide(case.facts(), case.decided(), because)
+    case.apply(decided)
+    return events
+
+
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
     order = event.order
-    known = (order.payment.method.value, order.total, order.currency)
+    mode = order.payment.mode
+    known = (mode.value, order.total, order.currency, _deadline(order, mode))
     case = uow.get(Settlement, Settlement.create_id(event.order_id))
     if case is None:
         case = Settlement(event.order_id, *known)
         uow.add(case)
-    elif case.method is not None:
+    elif case.known:
         return []  # a redelivery
     else:
         case.learn_order(*known)  # a provider notification came first
-    return decide(case)
+    status = order.payment.status
+    if mode is not SettlementMode.CASH_ON_DELIVERY and status in _CHANNEL_NOTES:
+        ref = order.payment.reference or f"{order.channel}:{order.external_id}"
+        case.note(f"channel:{ref}", _CHANNEL_NOTES[status], order.total, ref, "", order.currency)
+    return announce(case)
+
+
+def _deadline(order: CanonicalOrder, mode: SettlementMode) -> datetime | None:
+    if mode is SettlementMode.CASH_ON_DELIVERY:
+        return None
+    placed = order.placed_at or datetime.now(UTC)
+    if placed.tzinfo is None:
+        placed = placed.replace(tzinfo=UTC)  # a channel that gives no zone means UTC
+    return placed + DEADLINES.window(order.channel)
 
 
 def on_provider_notification(
@@ -37,54 +65,87 @@ def on_provider_notification(
     if event.notification_id in case.notifications:
         return []  # the provider re-sent it
     case.note(
-        event.notification_id, event.status, event.amount, event.provider_ref, event.reason or ""
+        event.notification_id,
+        event.status,
+        event.amount,
+        event.provider_ref,
+        event.reason or "",
+        event.currency.upper(),
     )
-    return decide(case)
+    return announce(case)
 
 
 def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev.Event]:
     method = event.correction.payment_method
     case = settlement(uow, event.order_id)
-    if method is None or event.ticket_id in case.corrections or case.paid:
+    if method is None or event.ticket_id in case.corrections:
         return []
-    case.change_method(event.ticket_id, method.value)
-    return decide(case)
+    if case.outcome in ("authorized", "cash_on_delivery"):
+        return []  # settled: a correction no longer changes how
+    case.change_method(event.ticket_id, event.order.payment.mode.value)
+    return announce(case)
 
 
-def decide(case: Settlement) -> list[ev.Event]:
-    """What the settlement allows now. Emits only on a change of outcome."""
-    if case.method is None or case.total is None or case.currency is None or case.paid:
+def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """Held payments are captured when goods leave, cash on delivery when they arrive."""
+    if event.status not in ("handed_to_carrier", "in_transit", "delivered"):
         return []
-    if case.method == PaymentMethod.CASH_ON_DELIVERY:
-        case.settle("cash_on_delivery")
-        return [
-            ev.CashOnDeliveryAccepted(
-                order_id=case.order_id, amount=case.total, currency=case.currency
-            )
-        ]
-    for note in case.notifications.values():
-        if note["status"] == "authorized" and Decimal(note["amount"]) >= case.total:
-            case.settle("authorized")
-            return [
-                ev.PaymentAuthorized(
-                    order_id=case.order_id,
-                    amount=Decimal(note["amount"]),
-                    currency=case.currency,
-                    provider_ref=note["ref"],
-                )
-            ]
-    if case.notifications and case.outcome != "failed":
-        last = list(case.notifications.values())[-1]
-        reason = last["reason"] or "declined by the payment provider"
-        if last["status"] == "authorized":
-            reason = f"authorized {last['amount']} is less than the order total {case.total}"
-        case.settle("failed")
-        return [ev.PaymentFailed(order_id=case.order_id, reason=reason, provider_ref=last["ref"])]
-    return []
+    case = uow.get(Settlement, Settlement.create_id(event.order_id))
+    if case is None:
+        return []
+    held = case.mode is SettlementMode.HELD and not case.shipped
+    cod = case.mode is SettlementMode.CASH_ON_DELIVERY and event.status == "delivered"
+    if not (held or (cod and not case.delivered)):
+        return []  # nothing this settlement waits for: no write on the hot path
+    case.shipment_moved(event.status)
+    return announce(case)
+
+
+def on_cancelled(event: ev.OrderCancelled, uow: UnitOfWork) -> Sequence[ev.Event]:
+    case = settlement(uow, event.order_id)
+    if case.cancelled is not None:
+        return []
+    case.cancel(event.reason)
+    return announce(case, f"order cancelled: {event.reason}")
+
+
+def on_return_received(event: ev.ReturnReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
+    case = settlement(uow, event.order_id)
+    if event.return_id in case.returns:
+        return []
+    if case.currency is not None and event.currency.upper() != case.currency:
+        # Raised, the return goes to the dead letters with this reason, for an operator.
+        raise ValueError(
+            f"return {event.return_id} is in {event.currency} but order {event.order_id} was"
+            f" paid in {case.currency}: refund it by hand"
+        )
+    case.returned(event.return_id, event.amount)
+    return announce(case, f"return {event.return_id} received")
+
+
+def overdue(settlement_id: uuid.UUID) -> Callable[[UnitOfWork], list[ev.Event]]:
+    """The deadline sweep's command: PaymentOverdue, if the order is still unpaid."""
+
+    def command(uow: UnitOfWork) -> list[ev.Event]:
+        case = uow.get(Settlement, settlement_id)
+        if case is None or case.deadline is None or not case.awaits_payment:
+            return []
+        case.pass_deadline(case.deadline)
+        return announce(case)
+
+    return command
+
+
+def overdue_cause(settlement_id: uuid.UUID) -> str:
+    """The same for every replica, so two sweeps firing for one order store it once."""
+    return f"overdue/{settlement_id}"
 
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     ev.OrderReceived: on_order_received,
     ev.PaymentNotificationReceived: on_provider_notification,
     ev.OrderCorrected: on_order_corrected,
+    ev.ShipmentStatusChanged: on_shipment,
+    ev.OrderCancelled: on_cancelled,
+    ev.ReturnReceived: on_return_received,
 }

@@ -1,0 +1,121 @@
+"""Payment deadlines: each channel gives its customers a time to pay; an order still unpaid
+then is announced PaymentOverdue (ticketing opens a ticket for it).
+
+The sweep is the service's background task. It follows the service's own log for the
+events that carry a deadline (a settlement opened, or the order learnt), keeps the
+deadlines still ahead in a heap, and when one passes writes the decision through
+`Runtime.execute` with a cause id derived from the settlement, so replicas sweeping at once
+store it once. Its position in the log is stored below the oldest deadline still ahead, so a
+restart reads again only what may still fall due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from ordo_events.events import Event
+from ordo_payment.domain import DEADLINE_TOPICS, Settlement
+from ordo_payment.handlers import overdue, overdue_cause
+from ordo_payment.settings import DEADLINES, DeadlineSettings
+from ordo_runtime.store import ServiceApplication, UnitOfWork, with_tracking
+
+log = logging.getLogger(__name__)
+
+TRACKING_NAME = "payment-deadlines"
+
+
+class SweepRuntime(Protocol):
+    """What the sweep needs of a Runtime (tests give it an in-memory one)."""
+
+    app: ServiceApplication
+
+    async def execute(
+        self,
+        command: Callable[[UnitOfWork], Sequence[Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> list[Event]: ...
+
+
+class Sweep:
+    def __init__(self, runtime: SweepRuntime, settings: DeadlineSettings = DEADLINES):
+        self.runtime, self.app, self.settings = runtime, runtime.app, settings
+        self.topics = DEADLINE_TOPICS
+        self.read: int | None = None  # the log position read up to
+        self.stored = 0  # the position stored: everything up to it is done
+        self.ahead: list[tuple[datetime, int, uuid.UUID]] = []  # (deadline, position, id)
+        self.fired = 0
+
+    async def tick(self, now: datetime | None = None) -> list[Event]:
+        """Read new deadlines, announce those passed, store how far all is done."""
+        if self.read is None:
+            self.stored = self.read = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
+        await asyncio.to_thread(self._read_new)
+        now = now or datetime.now(UTC)
+        due = []
+        while self.ahead and self.ahead[0][0] <= now:
+            due.append(heapq.heappop(self.ahead))
+        announced: list[Event] = []
+        for entry in due:
+            events = await self._fire(entry[2])
+            if events is None:
+                heapq.heappush(self.ahead, entry)  # kept contending: the next tick tries again
+            else:
+                announced += events
+        done = min((position for _, position, _ in self.ahead), default=self.read + 1) - 1
+        if done > self.stored:
+            with contextlib.suppress(IntegrityError):  # a sibling replica stored it first
+                await self.runtime.execute(lambda uow: [], None, with_tracking(TRACKING_NAME, done))
+            self.stored = done
+        return announced
+
+    def _read_new(self) -> None:
+        assert self.read is not None
+        while True:
+            batch = self.app.follow(self.read, self.settings.payment_sweep_batch, self.topics)
+            for notification in batch:
+                opened = self.app.mapper.to_domain_event(notification)
+                deadline: datetime | None = getattr(opened, "deadline", None)
+                if deadline is not None:
+                    heapq.heappush(self.ahead, (deadline, notification.id, opened.originator_id))
+            if not batch:
+                return
+            self.read = batch[-1].id
+
+    async def _fire(self, settlement_id: uuid.UUID) -> list[Event] | None:
+        case = await asyncio.to_thread(self.app.get, Settlement, settlement_id)
+        if case is None or not case.awaits_payment:
+            return []  # paid or cancelled in time: the usual case, and no write
+        for _ in range(3):
+            try:
+                events = await self.runtime.execute(
+                    overdue(settlement_id), overdue_cause(settlement_id)
+                )
+            except IntegrityError:
+                # A handler or a sibling sweep wrote the settlement meanwhile: look again.
+                self.app.forget([settlement_id])
+                continue
+            self.fired += len(events)
+            return events
+        return None
+
+
+async def sweep(runtime: SweepRuntime, stop: asyncio.Event) -> None:
+    """The background task: a tick every PAYMENT_SWEEP_S until the service stops."""
+    deadlines = Sweep(runtime)
+    while not stop.is_set():
+        try:
+            await deadlines.tick()
+        except Exception:  # the database away for a moment: the next tick tries again
+            log.exception("payment deadline sweep failed; retrying")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), deadlines.settings.payment_sweep_s)
