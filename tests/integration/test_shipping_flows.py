@@ -1,0 +1,135 @@
+"""Shipping on the real stack: a released order is planned into shipments, carriers' updates
+on ordo.carrier.events move it to delivered (seen on public tracking and on ticketing's order
+view), and a return runs from request to the refund it states."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from ordo_events.topics import CARRIER_EVENTS, DEAD_LETTER
+from ordo_runtime.testing import sample_order
+from tests.integration.conftest import Ordo, eventually, wait_for_status
+from tests.integration.kafka_tools import read_raw, send
+from tests.integration.test_order_paths import set_stock, submit
+
+pytestmark = pytest.mark.integration
+
+
+def track(ordo: Ordo, number: str, postcode: str) -> httpx.Response:
+    # No token: tracking is public.
+    with httpx.Client(base_url=ordo.urls["fulfillment"], timeout=10) as public:
+        return public.get(f"/track/{number}", params={"postcode": postcode})
+
+
+def carrier_update(ordo: Ordo, key: str, **update: Any) -> None:
+    send(
+        ordo.stack.kafka_bootstrap,
+        CARRIER_EVENTS.name,
+        [(key.encode(), json.dumps(update).encode(), [])],
+    )
+
+
+def tracked_status(ordo: Ordo, number: str, status: str) -> dict[str, Any] | None:
+    response = track(ordo, number, "00-001")
+    body: dict[str, Any] = response.json() if response.status_code == 200 else {}
+    return body if body.get("status") == status else None
+
+
+def test_released_order_ships_is_delivered_and_partly_returned(ordo: Ordo) -> None:
+    set_stock(ordo, "SHIP-1", 10)
+    order = sample_order(
+        external_id="ship-1", lines=[{"sku": "SHIP-1", "quantity": 2, "unit_price": "30.00"}]
+    )
+    order_id = submit(ordo, order)
+    wait_for_status(ordo, order_id, "ready_for_fulfillment")
+    planned = eventually(
+        lambda: tracked_status(ordo, "ship-1", "preparing"), 30, "planned shipment"
+    )
+    (shipment,) = planned["shipments"]
+    shipment_id = shipment["shipment_id"]
+    assert shipment_id == f"{order_id}-S1"
+
+    wrong = track(ordo, "ship-1", "99-999")
+    unknown = track(ordo, "no-such-order", "00-001")
+    assert (
+        (wrong.status_code, wrong.text)
+        == (unknown.status_code, unknown.text)
+        == (404, unknown.text)
+    )
+
+    carrier_update(
+        ordo,
+        shipment_id,
+        shipment_id=shipment_id,
+        status="handed_to_carrier",
+        carrier="inpost",
+        tracking_number="IT-TN-1",
+        time="2030-01-01T08:00:00Z",
+    )
+    carrier_update(
+        ordo, "IT-TN-1", tracking_number="IT-TN-1", status="in_transit", time="2030-01-01T12:00:00Z"
+    )
+    carrier_update(
+        ordo, "IT-TN-1", tracking_number="IT-TN-1", status="delivered", time="2030-01-02T10:00:00Z"
+    )
+    carrier_update(
+        ordo,
+        "bad",
+        status="delivered",
+        shipment_id="no-such-shipment-S1",
+        time="2030-01-02T10:00:00Z",
+    )
+
+    body = eventually(
+        lambda: tracked_status(ordo, "ship-1", "delivered"), 30, "delivered on /track"
+    )
+    timeline = [step["status"] for step in body["shipments"][0]["timeline"]]
+    assert timeline == ["planned", "handed_to_carrier", "in_transit", "delivered"]
+    assert "Kowalski" not in json.dumps(body)
+    state = wait_for_status(ordo, order_id, "delivered", deadline_s=30)
+    assert state["status"] == "delivered"
+
+    def refused_shipment() -> list[str]:
+        letters = read_raw(ordo.stack.kafka_bootstrap, DEAD_LETTER.name)
+        reasons = [dict(headers).get("dlq_reason", b"").decode() for _, headers in letters]
+        return [r for r in reasons if "no-such-shipment-S1" in r]
+
+    assert eventually(refused_shipment, 30, "the unknown shipment dead-lettered")
+
+    with ordo.http("fulfillment") as api:
+        too_many = api.post(
+            f"/orders/{order_id}/returns",
+            json={
+                "lines": [{"sku": "SHIP-1", "quantity": 3}],
+                "reason": "too big",
+                "by": "customer",
+            },
+        )
+        assert too_many.status_code == 409, too_many.text
+        assert "SHIP-1: 3 asked back, but 2 shipped" in too_many.json()["detail"]
+        asked = api.post(
+            f"/orders/{order_id}/returns",
+            json={
+                "lines": [{"sku": "SHIP-1", "quantity": 1}],
+                "reason": "too big",
+                "by": "customer",
+            },
+        )
+        assert asked.status_code == 201, asked.text
+        return_id = asked.json()["return_id"]
+        approved = api.post(f"/returns/{return_id}/approve", json={"by": "it-operator"})
+        assert approved.status_code == 202, approved.text
+        received = api.post(f"/returns/{return_id}/received", json={"by": "it-warehouse"})
+        assert received.status_code == 202, received.text
+        assert received.json()["refund"] == {"amount": "30.00", "currency": "PLN"}
+
+    def return_on_timeline() -> bool:
+        with ordo.http("ticketing") as api:
+            timeline = api.get(f"/orders/{order_id}").json().get("timeline", [])
+        return any(entry.get("type") == "ReturnReceived" for entry in timeline)
+
+    assert eventually(return_on_timeline, 30, "ReturnReceived in the order's history")
