@@ -40,8 +40,8 @@ class Refusal:
         return order_id_for(self.channel, self.external_id)
 
     def summary(self) -> str:
-        if self.malformed or all(i.field is None for i in self.issues):
-            return self.issues[0].message
+        if self.malformed or not any(i.code.startswith("field.") for i in self.issues):
+            return " ".join(issue.message for issue in self.issues)
         fields = ", ".join(dict.fromkeys(i.field or "(order)" for i in self.issues))
         if self.channel and self.channel in ADAPTERS and self.channel != "canonical":
             return f"The {self.channel} order cannot be taken; check: {fields}."

@@ -105,7 +105,9 @@ def tax_id(reader: Reader, raw: str | None, country: str | None, path: str) -> s
     else:
         return text
     try:
-        return str(module.validate(text))
+        compact = str(module.validate(text))
+        # VAT numbers travel with their country prefix (gb.vat drops it; eu.vat keeps it).
+        return "GB" + compact if module is gb_vat else compact
     except TaxIdError:
         reader.warn("tax_id.invalid", path, f"{path}: {raw!r} is not a valid {kind}.")
         return raw.strip()
