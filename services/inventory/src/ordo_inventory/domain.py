@@ -1,76 +1,197 @@
-"""Stock per SKU and each order's reservation. Stock never goes below zero."""
+"""Stock per SKU and warehouse, and each order's reservation. Stock never goes below zero.
+
+`Stock` keeps running totals per warehouse only; which order holds what lives in that
+order's `Reservation`, so a popular SKU's aggregate does not grow with its orders.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 
 from eventsourcing.domain import Aggregate, event
 
 NAMESPACE = uuid.UUID("5d0e8a52-6a43-4b8e-9d1e-2f3a4b5c6d70")
+DEFAULT_WAREHOUSE = "main"
+Hold = tuple[str, str, int]  # sku, warehouse, quantity
 
 
 class Stock(Aggregate):
-    """One SKU: what is on hand and what orders hold of it."""
+    """One SKU in every warehouse: what is on hand and how much of it orders hold."""
 
     @staticmethod
     def create_id(sku: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"stock/{sku}")
 
     @event("Registered")
-    def __init__(self, sku: str, on_hand: int):
+    def __init__(self, sku: str, on_hand: int = 0, warehouse: str = DEFAULT_WAREHOUSE):
         self.sku = sku
-        self.on_hand = on_hand
-        self.held: dict[str, int] = {}
-        # Kept as a running total: a popular SKU holds thousands of reservations.
-        self.reserved = 0
+        self.on_hand: dict[str, int] = {warehouse: on_hand}
+        self.reserved: dict[str, int] = {}
 
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
+    def available(self, warehouse: str) -> int:
+        return max(0, self.on_hand.get(warehouse, 0) - self.reserved.get(warehouse, 0))
 
+    def shortfall(self, warehouse: str) -> int:
+        """Units held for orders beyond what a count found on hand: to be reported."""
+        return max(0, self.reserved.get(warehouse, 0) - self.on_hand.get(warehouse, 0))
+
+    def warehouses(self, preference: Sequence[str] = ()) -> list[str]:
+        """Every warehouse that ever had this SKU, preferred ones first, the rest by name."""
+        known = set(self.on_hand) | set(self.reserved)
+        return [w for w in preference if w in known] + sorted(known - set(preference))
+
+    @event("Counted")
+    def count(self, warehouse: str, on_hand: int) -> None:
+        """An absolute count: sets on hand; reservations stay."""
+        self.on_hand[warehouse] = on_hand
+
+    def adjust(self, warehouse: str, delta: int) -> None:
+        if self.on_hand.get(warehouse, 0) + delta < 0:
+            raise ValueError(
+                f"{self.sku}@{warehouse}: adjustment {delta} would leave"
+                f" {self.on_hand.get(warehouse, 0) + delta} on hand"
+            )
+        self._adjust(warehouse, delta)
+
+    @event("Adjusted")
+    def _adjust(self, warehouse: str, delta: int) -> None:
+        self.on_hand[warehouse] = self.on_hand.get(warehouse, 0) + delta
+
+    @event("Taken")
+    def take(self, parts: dict[str, int]) -> None:
+        for warehouse, quantity in parts.items():
+            self.reserved[warehouse] = self.reserved.get(warehouse, 0) + quantity
+
+    @event("Freed")
+    def free(self, parts: dict[str, int]) -> None:
+        for warehouse, quantity in parts.items():
+            self.reserved[warehouse] = max(0, self.reserved.get(warehouse, 0) - quantity)
+
+    @event("Restocked")
+    def restock(self, warehouse: str, quantity: int) -> None:
+        self.on_hand[warehouse] = self.on_hand.get(warehouse, 0) + quantity
+
+    @event("Corrected")
+    def correct(self, warehouse: str, reserved: int) -> None:
+        """Reconciliation: the reserved total recomputed from the reservations."""
+        self.reserved[warehouse] = reserved
+
+    # Events of the single-warehouse version, kept so stored histories still load.
     @event("LevelSet")
     def set_level(self, on_hand: int) -> None:
-        self.on_hand = on_hand
-
-    def reserve(self, order_id: str, quantity: int) -> None:
-        if quantity > self.available:
-            raise ValueError(f"{self.sku}: {quantity} wanted, {self.available} free")
-        self._reserve(order_id, quantity)
+        self.on_hand[DEFAULT_WAREHOUSE] = on_hand
 
     @event("Reserved")
     def _reserve(self, order_id: str, quantity: int) -> None:
-        self.held[order_id] = self.held.get(order_id, 0) + quantity
-        self.reserved += quantity
+        self.reserved[DEFAULT_WAREHOUSE] = self.reserved.get(DEFAULT_WAREHOUSE, 0) + quantity
 
 
 class Reservation(Aggregate):
-    """An order's claim on stock: made once, all lines or none."""
+    """An order's claim on stock: all lines or none, held until released."""
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"reservation/{order_id}")
 
     @event("Opened")
-    def __init__(self, order_id: str):
+    def __init__(self, order_id: str, settled_by: str | None = None):
         self.order_id = order_id
-        self.lines: dict[str, int] = {}
+        self.lines: dict[str, int] = {}  # what the order wants, per SKU
+        self.holds: list[list[str | int]] = []  # [sku, warehouse, quantity] while reserved
         self.reserved = False
         self.attempts = 0
+        self.times_held = 0  # names each hold, so an expiry releases only the one it saw
+        self.settled = settled_by is not None  # paid, cash on delivery or released: no expiry
+        self.cancelled = False
+        self.released_for: str | None = None
+        self.returns: list[str] = []
+
+    @property
+    def held(self) -> list[Hold]:
+        return [(str(s), str(w), int(q)) for s, w, q in self.holds]
 
     @event("Held")
-    def hold(self, lines: dict[str, int]) -> None:
+    def hold(
+        self,
+        lines: dict[str, int],
+        holds: list[list[str | int]] | None = None,
+        number: int = 1,
+        expires: bool = False,
+    ) -> None:
+        """`number` counts the order's holds and `expires` says whether this one may expire,
+        so the expiry sweep can tell from the stored event alone."""
         self.lines = lines
+        # The single-warehouse version stored only `lines`: everything was held in main.
+        self.holds = holds or [[s, DEFAULT_WAREHOUSE, q] for s, q in lines.items()]
         self.reserved = True
         self.attempts += 1
+        self.times_held = number
+        self.released_for = None
 
     @event("FellShort")
-    def fall_short(self, missing: dict[str, list[int]]) -> None:
+    def fall_short(
+        self, missing: dict[str, list[int]], lines: dict[str, int] | None = None
+    ) -> None:
+        self.lines = lines or self.lines
         self.attempts += 1
 
+    @event("Released")
+    def release(self, reason: str) -> None:
+        self.holds = []
+        self.reserved = False
+        self.released_for = reason
 
-def wanted(lines: list[tuple[str, int]]) -> dict[str, int]:
+    @event("Cancelled")
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    @event("Settled")
+    def settle(self, why: str) -> None:
+        self.settled = True
+
+    @event("Returned")
+    def note_return(self, return_id: str) -> None:
+        self.returns.append(return_id)
+
+
+def wanted(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
     """Quantities per SKU; an order may list one SKU on several lines."""
     totals: dict[str, int] = {}
     for sku, quantity in lines:
         totals[sku] = totals.get(sku, 0) + quantity
     return totals
+
+
+def allocate(stock: Stock, quantity: int, preference: Sequence[str]) -> dict[str, int] | None:
+    """Where to take `quantity` from: the first preferred warehouse that covers it all, else
+    split across warehouses in order of preference; None when together they fall short."""
+    order = stock.warehouses(preference)
+    for warehouse in order:
+        if stock.available(warehouse) >= quantity:
+            return {warehouse: quantity}
+    parts: dict[str, int] = {}
+    left = quantity
+    for warehouse in order:
+        part = min(left, stock.available(warehouse))
+        if part > 0:
+            parts[warehouse] = part
+            left -= part
+    return parts if left == 0 else None
+
+
+def by_warehouse(holds: Iterable[Hold]) -> dict[str, dict[str, int]]:
+    """Holds grouped as sku -> warehouse -> quantity."""
+    grouped: dict[str, dict[str, int]] = {}
+    for sku, warehouse, quantity in holds:
+        parts = grouped.setdefault(sku, {})
+        parts[warehouse] = parts.get(warehouse, 0) + quantity
+    return grouped
+
+
+def total_available(stock: Stock | None, preference: Sequence[str] = ()) -> int:
+    return sum(stock.available(w) for w in stock.warehouses(preference)) if stock else 0
+
+
+def totals(levels: Mapping[str, int]) -> int:
+    return sum(levels.values())

@@ -1,51 +1,154 @@
-"""Inventory's handlers: reserve stock for validated orders, or report the shortage."""
+"""Inventory's handlers: reserve stock for validated orders, release it when the order is
+cancelled or its payment fails, settle it once paid, and restock returns."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ordo_events import events as ev
-from ordo_inventory.domain import Reservation, Stock, wanted
+from ordo_inventory.domain import (
+    DEFAULT_WAREHOUSE,
+    Reservation,
+    Stock,
+    allocate,
+    by_warehouse,
+    total_available,
+    wanted,
+)
+from ordo_inventory.settings import SETTINGS
+from ordo_inventory.sync import RAW_HANDLERS
 from ordo_runtime import RawMessage, UnitOfWork
+
+# Releases after which a later payment takes the stock again (a cancellation never does).
+RETAKEN_AFTER = ("payment_failed", "expired")
 
 
 def on_order_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
-    reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
-    if reservation is None:
-        reservation = Reservation(event.order_id)
-        uow.add(reservation)
-    elif reservation.reserved:
-        return []  # already holding stock for this order
-    needs = wanted([(line.sku, line.quantity) for line in event.order.lines])
+    reservation = reservation_of(uow, event.order_id)
+    if reservation.reserved or reservation.cancelled:
+        return []  # already holding stock for this order, or it is cancelled
+    return reserve(uow, reservation, wanted((ln.sku, ln.quantity) for ln in event.order.lines))
+
+
+def reserve(uow: UnitOfWork, reservation: Reservation, needs: Mapping[str, int]) -> list[ev.Event]:
+    """All lines or none; each line from the first preferred warehouse that covers it, else
+    split across warehouses."""
     stocks = {sku: uow.get(Stock, Stock.create_id(sku)) for sku in needs}
-    missing = [
-        ev.MissingStock(sku=sku, requested=qty, available=max(0, s.available if s else 0))
-        for sku, qty in needs.items()
-        if (s := stocks[sku]) is None or s.available < qty
-    ]
+    plan: dict[str, dict[str, int]] = {}
+    missing: list[ev.MissingStock] = []
+    for sku, quantity in needs.items():
+        stock = stocks[sku]
+        parts = allocate(stock, quantity, SETTINGS.preference) if stock else None
+        if parts is None:
+            free = total_available(stock, SETTINGS.preference)
+            missing.append(ev.MissingStock(sku=sku, requested=quantity, available=free))
+        else:
+            plan[sku] = parts
     if missing:
-        reservation.fall_short({m.sku: [m.requested, m.available] for m in missing})
-        return [ev.StockShortage(order_id=event.order_id, missing=missing)]
-    for sku, qty in needs.items():
+        reservation.fall_short({m.sku: [m.requested, m.available] for m in missing}, dict(needs))
+        return [ev.StockShortage(order_id=reservation.order_id, missing=missing)]
+    holds: list[list[str | int]] = []
+    for sku, parts in plan.items():
         stock = stocks[sku]
         assert stock is not None
-        stock.reserve(event.order_id, qty)
-    reservation.hold(needs)
-    lines = [ev.ReservedLine(sku=sku, quantity=qty) for sku, qty in needs.items()]
-    return [ev.StockReserved(order_id=event.order_id, lines=lines)]
+        stock.take(parts)
+        holds += [[sku, warehouse, quantity] for warehouse, quantity in parts.items()]
+    number = reservation.times_held + 1
+    reservation.hold(dict(needs), holds, number, not reservation.settled)
+    lines = [ev.ReservedLine(sku=str(s), warehouse=str(w), quantity=int(q)) for s, w, q in holds]
+    return [ev.StockReserved(order_id=reservation.order_id, lines=lines)]
 
 
-def set_stock_level(sku: str, on_hand: int) -> Callable[[UnitOfWork], Sequence[ev.Event]]:
-    """The command behind PUT /stock/{sku}: an absolute count from the warehouse."""
+def release(uow: UnitOfWork, reservation: Reservation, reason: str) -> list[ev.Event]:
+    """Give back what the order holds, if anything; StockReleased says why."""
+    if not reservation.reserved:
+        return []
+    held = reservation.held
+    for sku, parts in by_warehouse(held).items():
+        stock = uow.get(Stock, Stock.create_id(sku))
+        if stock is not None:
+            stock.free(parts)
+    reservation.release(reason)
+    lines = [ev.ReservedLine(sku=s, warehouse=w, quantity=q) for s, w, q in held]
+    return [ev.StockReleased(order_id=reservation.order_id, lines=lines, reason=reason)]
+
+
+def on_order_cancelled(event: ev.OrderCancelled, uow: UnitOfWork) -> Sequence[ev.Event]:
+    reservation = reservation_of(uow, event.order_id)
+    if reservation.cancelled:
+        return []
+    reservation.cancel()  # also when nothing is held yet: a later validation reserves nothing
+    return release(uow, reservation, "cancelled")
+
+
+def on_payment_failed(event: ev.PaymentFailed, uow: UnitOfWork) -> Sequence[ev.Event]:
+    reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
+    if reservation is None or reservation.settled:
+        return []
+    return release(uow, reservation, "payment_failed")
+
+
+def on_paid(
+    event: ev.PaymentAuthorized | ev.CashOnDeliveryAccepted, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    """Paid or cash on delivery: the reservation no longer expires. Stock given back because
+    the payment failed or was late is taken again."""
+    why = type(event).__name__
+    found = uow.get(Reservation, Reservation.create_id(event.order_id))
+    if found is None:
+        uow.add(Reservation(event.order_id, settled_by=why))  # paid before it was validated
+        return []
+    if not found.settled:
+        found.settle(why)
+    if found.released_for in RETAKEN_AFTER and not found.cancelled and found.lines:
+        return reserve(uow, found, found.lines)
+    return []
+
+
+def on_ready_for_fulfillment(
+    event: ev.OrderReadyForFulfillment, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
+    if reservation is not None and not reservation.settled:
+        reservation.settle("OrderReadyForFulfillment")
+    return []
+
+
+def on_return_received(event: ev.ReturnReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """Returned units go back on hand in the warehouse they came back to, once per return."""
+    reservation = reservation_of(uow, event.order_id)
+    if event.return_id in reservation.returns:
+        return []
+    for line in event.lines:
+        stock = uow.get(Stock, Stock.create_id(line.sku))
+        if stock is None:
+            stock = Stock(line.sku, 0, line.warehouse)
+            uow.add(stock)
+        stock.restock(line.warehouse, line.quantity)
+    reservation.note_return(event.return_id)
+    return [ev.StockReleased(order_id=event.order_id, lines=event.lines, reason="returned")]
+
+
+def reservation_of(uow: UnitOfWork, order_id: str) -> Reservation:
+    return uow.get_or_add(
+        Reservation, Reservation.create_id(order_id), lambda: Reservation(order_id)
+    )
+
+
+def set_stock_level(
+    sku: str, on_hand: int, warehouse: str = DEFAULT_WAREHOUSE
+) -> Callable[[UnitOfWork], Sequence[ev.Event]]:
+    """The command behind PUT /stock/{sku}[/{warehouse}]: an absolute count. Reservations
+    stay; a count below them leaves nothing available and shows as a shortfall."""
 
     def command(uow: UnitOfWork) -> Sequence[ev.Event]:
         stock = uow.get(Stock, Stock.create_id(sku))
         if stock is None:
-            uow.add(Stock(sku, on_hand))
-        elif stock.on_hand != on_hand:
-            stock.set_level(on_hand)
+            uow.add(Stock(sku, on_hand, warehouse))
+        elif stock.on_hand.get(warehouse) != on_hand:
+            stock.count(warehouse, on_hand)
         return []
 
     return command
@@ -53,12 +156,24 @@ def set_stock_level(sku: str, on_hand: int) -> Callable[[UnitOfWork], Sequence[e
 
 def touched(message: ev.Event | RawMessage) -> list[uuid.UUID]:
     """The aggregates a message will read, so a batch loads them in one query."""
-    if not isinstance(message, ev.OrderValidated):
+    if isinstance(message, RawMessage):
         return []
-    skus = {line.sku for line in message.order.lines}
-    return [Reservation.create_id(message.order_id), *(Stock.create_id(sku) for sku in skus)]
+    ids = [Reservation.create_id(message.order_id)]
+    if isinstance(message, ev.OrderValidated):
+        ids += [Stock.create_id(sku) for sku in {line.sku for line in message.order.lines}]
+    elif isinstance(message, ev.ReturnReceived):
+        ids += [Stock.create_id(sku) for sku in {line.sku for line in message.lines}]
+    return ids
 
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     ev.OrderValidated: on_order_validated,
+    ev.OrderCancelled: on_order_cancelled,
+    ev.PaymentFailed: on_payment_failed,
+    ev.PaymentAuthorized: on_paid,
+    ev.CashOnDeliveryAccepted: on_paid,
+    ev.OrderReadyForFulfillment: on_ready_for_fulfillment,
+    ev.ReturnReceived: on_return_received,
 }
+
+__all__ = ["EVENT_HANDLERS", "RAW_HANDLERS", "set_stock_level", "touched"]

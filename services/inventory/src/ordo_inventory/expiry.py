@@ -1,0 +1,127 @@
+"""Releases reservations that were neither paid, nor cash on delivery, nor released for
+fulfilment within the configured time.
+
+A background task of the service. It follows the service's own log for reservations held,
+settled and released (so it keeps in memory only the holds that may still expire, with no
+query per order) and releases the due ones through Runtime.execute. The cause id names the
+reservation and its hold, so two replicas sweeping at once store one release: the second
+meets the first's event ids (or its newer aggregate version) and changes nothing. Its
+position is stored as the oldest hold still pending, so a restart reads only from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
+
+from ordo_events.events import Event
+from ordo_inventory.domain import Reservation
+from ordo_inventory.handlers import release
+from ordo_inventory.settings import SETTINGS, InventorySettings
+from ordo_runtime import UnitOfWork
+from ordo_runtime.store import ServiceApplication, with_tracking
+
+TRACKING_NAME = "inventory-expiry"
+HELD = get_topic(Reservation.Held)  # type: ignore[attr-defined]
+ENDED = (
+    get_topic(Reservation.Settled),  # type: ignore[attr-defined]
+    get_topic(Reservation.Released),  # type: ignore[attr-defined]
+)
+PAGE = 1000
+
+
+class SweepRuntime(Protocol):
+    """What the sweep needs of a Runtime (tests give it an in-memory one)."""
+
+    app: ServiceApplication
+
+    async def execute(
+        self,
+        command: Callable[[UnitOfWork], Sequence[Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> list[Event]: ...
+
+
+def expire(reservation_id: uuid.UUID, number: int) -> Callable[[UnitOfWork], Sequence[Event]]:
+    """Release hold `number` of a reservation, unless it was settled or released meanwhile."""
+
+    def command(uow: UnitOfWork) -> Sequence[Event]:
+        reservation = uow.get(Reservation, reservation_id)
+        if reservation is None or reservation.settled or reservation.times_held != number:
+            return []
+        return release(uow, reservation, "expired")
+
+    return command
+
+
+class ExpirySweep:
+    def __init__(self, runtime: SweepRuntime, settings: InventorySettings = SETTINGS):
+        self.runtime, self.app, self.settings = runtime, runtime.app, settings
+        self.position: int | None = None
+        self.saved = 0
+        # reservation id -> (notification id, hold number, held at as a UNIX time)
+        self.pending: dict[uuid.UUID, tuple[int, int, float]] = {}
+        self.expired = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.sweep()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.sweep_every_s)
+
+    async def sweep(self, now: float | None = None) -> int:
+        """Release every due hold; returns how many this replica released."""
+        await asyncio.to_thread(self._follow)
+        now = time.time() if now is None else now
+        due = [
+            (rid, number)
+            for rid, (_, number, held_at) in self.pending.items()
+            if held_at + self.settings.hold_ttl_s <= now
+        ]
+        released = 0
+        for rid, number in due:
+            try:
+                events = await self.runtime.execute(expire(rid, number), f"expire/{rid}/{number}")
+                released += len(events)
+            except IntegrityError:
+                self.app.forget([rid])  # another replica released it first
+            self.pending.pop(rid, None)
+        self.expired += released
+        await asyncio.to_thread(self._save)
+        return released
+
+    def _follow(self) -> None:
+        if self.position is None:
+            self.position = self.saved = self.app.position(TRACKING_NAME) or 0
+        while notes := self.app.follow(self.position, PAGE, [HELD, *ENDED]):
+            for note in notes:
+                event: Any = self.app.mapper.to_domain_event(note)
+                rid = event.originator_id
+                if note.topic == HELD and event.expires:
+                    held_at = event.timestamp.timestamp()
+                    self.pending[rid] = (note.id, event.number, held_at)
+                elif note.topic != HELD:
+                    self.pending.pop(rid, None)
+            self.position = notes[-1].id
+
+    def _save(self) -> None:
+        """Store the oldest pending hold's position, so a restart reads no further back."""
+        assert self.position is not None
+        mark = min((n for n, _, _ in self.pending.values()), default=self.position + 1) - 1
+        if mark > self.saved:
+            with contextlib.suppress(IntegrityError):  # a sibling replica stored it already
+                UnitOfWork(self.app).commit(with_tracking(TRACKING_NAME, mark))
+            self.saved = mark
+
+
+async def sweep_task(runtime: Any, stop: asyncio.Event) -> None:
+    """The service's background task (Service.tasks)."""
+    await ExpirySweep(runtime).run(stop)
