@@ -1,46 +1,139 @@
-"""The operator API: resolve tickets, and read orders, tickets and dead letters."""
+"""The operator API: act on tickets and dead letters, and read orders, tickets and the queue."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel, Field
 
 from ordo_runtime.http import runtime_of
-from ordo_ticketing import queries
+from ordo_ticketing import deadletters, queries
 from ordo_ticketing.commands import (
+    AssignTicket,
+    CancelOrder,
+    HoldTicket,
+    ReleaseTicket,
     Resolution,
-    ResolveRefusedError,
     ResolveTicket,
+    TicketCommand,
     TicketNotFoundError,
 )
+from ordo_ticketing.domain import TicketRefusedError
+from ordo_ticketing.instructions import language_of
+from ordo_ticketing.queue import QueueFilter, queue
 
 router = APIRouter()
 CONFLICT_RETRIES = 3
 
 
-@router.post("/tickets/{ticket_id}/resolve", status_code=202)
-async def resolve_ticket(ticket_id: str, body: Resolution, request: Request) -> dict[str, Any]:
+def actor(request: Request, claimed: str | None = None) -> str:
+    """Who is acting: the one place that says so. Until authentication lands it is whom the
+    caller names (the X-Operator header, else the body's own field)."""
+    name = request.headers.get("x-operator") or claimed
+    if not name or not name.strip():
+        raise HTTPException(422, "say who is acting: an X-Operator header (or the body's name)")
+    return name.strip()[:128]
+
+
+def language(
+    lang: str | None = None, accept_language: Annotated[str | None, Header()] = None
+) -> str:
+    return language_of(lang, accept_language)
+
+
+async def run(request: Request, command: TicketCommand, cause_id: str | None) -> dict[str, Any]:
     runtime = runtime_of(request)
     for _ in range(CONFLICT_RETRIES):  # the consumer may be writing the same case just now
-        command = ResolveTicket(ticket_id, body)
         try:
-            await runtime.execute(command, cause_id=f"resolve/{ticket_id}")
+            await runtime.execute(command, cause_id=cause_id)
         except TicketNotFoundError as exc:
             raise HTTPException(404, str(exc)) from None
-        except ResolveRefusedError as exc:
+        except TicketRefusedError as exc:
             raise HTTPException(409, str(exc)) from None
         except IntegrityError:
-            continue  # the next try reads the case afresh: resolved by then, or not
+            command.ticket = {}
+            continue  # the next try reads the case afresh
         return queries.ticket_from_case(command.ticket)
-    raise HTTPException(409, f"ticket {ticket_id} is being changed right now; try again")
+    raise HTTPException(409, f"ticket {command.ticket_id} is being changed right now; try again")
+
+
+class Assignment(BaseModel):
+    assignee: str | None = Field(
+        default=None, description="Whom to; the acting operator if left out"
+    )
+
+
+class Hold(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class Cancellation(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Retry(BaseModel):
+    ids: list[str] = Field(min_length=1, max_length=500)
+
+
+@router.post("/tickets/{ticket_id}/resolve", status_code=202)
+async def resolve_ticket(ticket_id: str, body: Resolution, request: Request) -> dict[str, Any]:
+    command = ResolveTicket(ticket_id, body, actor(request, body.resolved_by))
+    return await run(request, command, f"resolve/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/assign", status_code=202)
+async def assign_ticket(ticket_id: str, body: Assignment, request: Request) -> dict[str, Any]:
+    by = actor(request)
+    return await run(request, AssignTicket(ticket_id, by, body.assignee or by), None)
+
+
+@router.post("/tickets/{ticket_id}/hold", status_code=202)
+async def hold_ticket(ticket_id: str, body: Hold, request: Request) -> dict[str, Any]:
+    return await run(request, HoldTicket(ticket_id, actor(request), body.note), None)
+
+
+@router.post("/tickets/{ticket_id}/release", status_code=202)
+async def release_ticket(ticket_id: str, request: Request) -> dict[str, Any]:
+    return await run(request, ReleaseTicket(ticket_id, actor(request)), None)
+
+
+@router.post("/tickets/{ticket_id}/cancel-order", status_code=202)
+async def cancel_order(ticket_id: str, body: Cancellation, request: Request) -> dict[str, Any]:
+    command = CancelOrder(ticket_id, actor(request), body.reason)
+    return await run(request, command, f"cancel-order/{ticket_id}")
+
+
+@router.post("/deadletters/retry", status_code=202)
+async def retry_dead_letters(body: Retry, request: Request) -> dict[str, Any]:
+    """Publish each dead letter's original record to its original topic again."""
+    runtime, by = runtime_of(request), actor(request)
+    try:
+        rows = await deadletters.load(runtime.pool, body.ids)
+        records = [deadletters.original_record(row) for row in rows]
+    except deadletters.DeadLetterNotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except deadletters.RetryRefusedError as exc:
+        raise HTTPException(409, str(exc)) from None
+    try:
+        await runtime.execute(deadletters.RetryDeadLetters(records))
+    except IntegrityError:
+        raise HTTPException(409, "some of these were being retried just now; look again") from None
+    await runtime.pool.execute(deadletters.MARK_RETRIED, body.ids, by)
+    return {"retried": sorted(body.ids), "retried_by": by}
+
+
+@router.get("/queue")
+async def get_queue(request: Request, f: Annotated[QueueFilter, Query()]) -> dict[str, Any]:
+    return await queue(runtime_of(request).pool, f, datetime.now(UTC))
 
 
 @router.get("/tickets")
 async def list_tickets(
     request: Request,
-    status: Literal["open", "resolved"] | None = None,
+    status: str | None = None,
     reason: str | None = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
@@ -48,12 +141,13 @@ async def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}")
-async def get_ticket(ticket_id: str, request: Request) -> dict[str, Any]:
-    pool = runtime_of(request).pool
-    found = await queries.ticket(pool, ticket_id)
+async def get_ticket(
+    ticket_id: str, request: Request, lang: Annotated[str, Depends(language)]
+) -> dict[str, Any]:
+    found = await queries.ticket_detail(runtime_of(request).pool, ticket_id, lang)
     if found is None:
         raise HTTPException(404, f"no ticket {ticket_id}")
-    return {**found, "order_state": await queries.order_view(pool, found["order_id"])}
+    return found
 
 
 @router.get("/orders/{order_id}")

@@ -1,4 +1,4 @@
-"""Resolving a ticket: the operator's answer, and the corrected order that lets it go on."""
+"""The operator's commands on a ticket: assign, hold, release, resolve, cancel the order."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from pydantic import BaseModel, Field
 from ordo_events import events as ev
 from ordo_events.order import Correction
 from ordo_runtime import UnitOfWork
-from ordo_ticketing.domain import Case, TicketRef
+from ordo_ticketing.domain import Case, TicketRef, TicketRefusedError
+
+# The old name, kept for callers that catch it.
+ResolveRefusedError = TicketRefusedError
 
 
 class Resolution(BaseModel):
-    resolved_by: str = Field(min_length=1, description="Who resolved it, e.g. an operator login")
+    resolved_by: str | None = Field(
+        default=None, description="Who resolved it; the acting operator when left out"
+    )
     resolution: str = Field(min_length=1, description="What was done, in a few words")
     correction: Correction | None = Field(
         default=None,
@@ -28,16 +33,12 @@ class TicketNotFoundError(LookupError):
     pass
 
 
-class ResolveRefusedError(Exception):
-    """The ticket cannot be resolved as asked; the message says why, for the operator."""
+class TicketCommand:
+    """A command on one ticket by one operator. After it ran, `ticket` is the ticket as it
+    is now, for the HTTP answer."""
 
-
-class ResolveTicket:
-    """The command behind POST /tickets/{id}/resolve. After it ran, `ticket` is the ticket as
-    resolved, for the HTTP answer."""
-
-    def __init__(self, ticket_id: str, resolution: Resolution):
-        self.ticket_id, self.resolution = ticket_id, resolution
+    def __init__(self, ticket_id: str, by: str):
+        self.ticket_id, self.by = ticket_id, by
         self.ticket: dict[str, Any] = {}
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -45,32 +46,110 @@ class ResolveTicket:
         case = None if ref is None else uow.get(Case, Case.create_id(ref.order_id))
         if case is None or self.ticket_id not in case.tickets:
             raise TicketNotFoundError(f"no ticket {self.ticket_id}")
-        ticket = case.tickets[self.ticket_id]
-        if ticket["status"] == "resolved":
-            raise ResolveRefusedError(
-                f"ticket {self.ticket_id} was already resolved by {ticket['resolved_by']}"
-                f" at {ticket['resolved_at']:%Y-%m-%d %H:%M} UTC: {ticket['resolution']}"
+        events = self.decide(case, case.ticket(self.ticket_id))
+        self.ticket = dict(case.tickets[self.ticket_id])
+        return events
+
+    def decide(self, case: Case, ticket: dict[str, Any]) -> list[ev.Event]:
+        raise NotImplementedError
+
+
+class AssignTicket(TicketCommand):
+    def __init__(self, ticket_id: str, by: str, assignee: str):
+        super().__init__(ticket_id, by)
+        self.assignee = assignee
+
+    def decide(self, case: Case, ticket: dict[str, Any]) -> list[ev.Event]:
+        if ticket["assignee"] == self.assignee:
+            return []  # already theirs: a repeated click changes nothing
+        case.assign_ticket(self.ticket_id, self.assignee)
+        tid, oid = self.ticket_id, case.order_id
+        return [
+            ev.TicketAssigned(
+                order_id=oid, ticket_id=tid, assignee=self.assignee, assigned_by=self.by
             )
+        ]
+
+
+class HoldTicket(TicketCommand):
+    def __init__(self, ticket_id: str, by: str, note: str | None = None):
+        super().__init__(ticket_id, by)
+        self.note = note
+
+    def decide(self, case: Case, ticket: dict[str, Any]) -> list[ev.Event]:
+        if ticket["status"] == "on_hold":
+            raise TicketRefusedError(f"ticket {self.ticket_id} is already on hold")
+        case.hold_ticket(self.ticket_id)
+        tid, oid = self.ticket_id, case.order_id
+        return [ev.TicketHeld(order_id=oid, ticket_id=tid, held_by=self.by, note=self.note)]
+
+
+class ReleaseTicket(TicketCommand):
+    def decide(self, case: Case, ticket: dict[str, Any]) -> list[ev.Event]:
+        if ticket["status"] != "on_hold":
+            raise TicketRefusedError(f"ticket {self.ticket_id} is not on hold")
+        case.release_ticket(self.ticket_id)
+        return [
+            ev.TicketReleased(order_id=case.order_id, ticket_id=self.ticket_id, released_by=self.by)
+        ]
+
+
+class CancelOrder(TicketCommand):
+    """Cancel the ticket's order: OrderCancelled, and every live ticket of it is cancelled
+    (the services holding stock and payment release them on OrderCancelled)."""
+
+    def __init__(self, ticket_id: str, by: str, reason: str):
+        super().__init__(ticket_id, by)
+        self.reason = reason
+
+    def decide(self, case: Case, ticket: dict[str, Any]) -> list[ev.Event]:
+        if case.order is None:
+            raise TicketRefusedError(
+                f"order {case.order_id} is not in Ordo (rejected at intake, or its details"
+                " have not arrived): there is no order to cancel"
+            )
+        live = case.live_tickets()
+        case.cancel_order()
+        events: list[ev.Event] = [
+            ev.OrderCancelled(order_id=case.order_id, reason=self.reason, cancelled_by=self.by)
+        ]
+        for tid in live:
+            case.cancel_ticket(tid)
+            events.append(
+                ev.TicketCancelled(
+                    order_id=case.order_id, ticket_id=tid, cancelled_by=self.by, reason=self.reason
+                )
+            )
+        return events
+
+
+class ResolveTicket(TicketCommand):
+    """The command behind POST /tickets/{id}/resolve."""
+
+    def __init__(self, ticket_id: str, resolution: Resolution, by: str | None = None):
+        super().__init__(ticket_id, by or resolution.resolved_by or "operator")
+        self.resolution = resolution
+
+    def decide(self, case: Case, ticket: dict[str, Any]) -> list[ev.Event]:
         fix, order = self.resolution.correction, case.current_order
         corrected = None
         if fix is not None:
             if order is None:
-                raise ResolveRefusedError(no_order_to_correct(case.order_id, ticket["reason"]))
+                raise TicketRefusedError(no_order_to_correct(case.order_id, ticket["reason"]))
             corrected = fix.apply(order)
         case.resolve_ticket(
             ticket_id=self.ticket_id,
-            resolved_by=self.resolution.resolved_by,
+            resolved_by=self.by,
             resolution=self.resolution.resolution,
             resolved_at=datetime.now(UTC),
             correction=None if fix is None else fix.model_dump(mode="json"),
             order=None if corrected is None else corrected.model_dump(mode="json"),
         )
-        self.ticket = dict(case.tickets[self.ticket_id])
         events: list[ev.Event] = [
             ev.TicketResolved(
                 order_id=case.order_id,
                 ticket_id=self.ticket_id,
-                resolved_by=self.resolution.resolved_by,
+                resolved_by=self.by,
                 resolution=self.resolution.resolution,
             )
         ]
@@ -79,7 +158,7 @@ class ResolveTicket:
                 ev.OrderCorrected(
                     order_id=case.order_id,
                     ticket_id=self.ticket_id,
-                    corrected_by=self.resolution.resolved_by,
+                    corrected_by=self.by,
                     correction=fix,
                     order=corrected,
                 )

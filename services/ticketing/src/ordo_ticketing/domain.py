@@ -12,20 +12,30 @@ from ordo_events.order import CanonicalOrder
 
 NAMESPACE = uuid.UUID("5d3c8a7e-2f41-4b6a-9c0e-7e1f2a3b4c5d")
 
-# reason -> (stage where the order stopped, severity). A rejected intake or missing stock keeps
-# a customer waiting with nothing an operator can see elsewhere, so they come first.
+# reason -> (stage where the order stopped, severity). A rejected intake, missing stock or a
+# parcel that did not arrive keeps a customer waiting with nothing they can do, so they come first.
 Severity = Literal["low", "normal", "high"]
 REASONS: dict[str, tuple[str, Severity]] = {
     "validation_failed": ("validation", "normal"),
     "out_of_stock": ("inventory", "high"),
     "payment_declined": ("payment", "normal"),
     "order_rejected": ("intake", "high"),
+    "payment_overdue": ("payment", "normal"),
+    "complaint": ("after_sales", "normal"),
+    "delivery_failed": ("delivery", "high"),
+    "order_stuck": ("", "normal"),  # the stage is the one the order is stuck in
 }
+# A ticket that still waits for an operator; resolved and cancelled are final.
+LIVE = frozenset({"open", "assigned", "on_hold"})
 
 
 def ticket_id_for(order_id: str, reason: str, cause: str) -> str:
     """The same failure always names the same ticket, so a redelivery cannot open a second."""
     return str(uuid.uuid5(NAMESPACE, f"ticket/{order_id}/{reason}/{cause}"))
+
+
+class TicketRefusedError(Exception):
+    """The ticket cannot change as asked; the message says why, for the operator."""
 
 
 class Case(Aggregate):
@@ -43,6 +53,7 @@ class Case(Aggregate):
         self.order: dict[str, Any] | None = order
         self.tickets: dict[str, dict[str, Any]] = {}
         self.corrections: list[str] = []  # ids of the tickets whose correction is applied
+        self.cancelled = False
 
     @event("OrderLearned")
     def learn_order(self, order: dict[str, Any]) -> None:
@@ -63,6 +74,8 @@ class Case(Aggregate):
         instructions: str,
         issues: list[dict[str, Any]],
         opened_at: datetime,
+        sla_due: datetime | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         self.tickets[ticket_id] = {
             "ticket_id": ticket_id,
@@ -71,14 +84,41 @@ class Case(Aggregate):
             "stage": stage,
             "severity": severity,
             "status": "open",
+            "assignee": None,
             "instructions": instructions,
             "issues": issues,
+            "details": details or {},
             "opened_at": opened_at,
+            "sla_due": sla_due,
             "resolved_at": None,
             "resolved_by": None,
             "resolution": None,
             "correction": None,
         }
+
+    @event("TicketAssigned")
+    def assign_ticket(self, ticket_id: str, assignee: str) -> None:
+        ticket = self.tickets[ticket_id]
+        status = "on_hold" if ticket["status"] == "on_hold" else "assigned"
+        self.tickets[ticket_id] = {**ticket, "assignee": assignee, "status": status}
+
+    @event("TicketHeld")
+    def hold_ticket(self, ticket_id: str) -> None:
+        self.tickets[ticket_id] = {**self.tickets[ticket_id], "status": "on_hold"}
+
+    @event("TicketReleased")
+    def release_ticket(self, ticket_id: str) -> None:
+        ticket = self.tickets[ticket_id]
+        status = "open" if ticket["assignee"] is None else "assigned"
+        self.tickets[ticket_id] = {**ticket, "status": status}
+
+    @event("TicketCancelled")
+    def cancel_ticket(self, ticket_id: str) -> None:
+        self.tickets[ticket_id] = {**self.tickets[ticket_id], "status": "cancelled"}
+
+    @event("OrderCancelled")
+    def cancel_order(self) -> None:
+        self.cancelled = True
 
     @event("TicketResolved")
     def resolve_ticket(
@@ -111,11 +151,31 @@ class Case(Aggregate):
         """How many corrections the order has had: a failure after a correction is a new one."""
         return len(self.corrections)
 
-    def open_ticket_for(self, reason: str) -> str | None:
+    def open_ticket_for(self, reason: str, subject: str | None = None) -> str | None:
+        """The live ticket for this reason (and subject: a shipment, a complaint), if any."""
         for ticket in self.tickets.values():
-            if ticket["reason"] == reason and ticket["status"] == "open":
+            if (
+                ticket["reason"] == reason
+                and ticket["status"] in LIVE
+                and ticket.get("details", {}).get("subject") == subject
+            ):
                 return str(ticket["ticket_id"])
         return None
+
+    def live_tickets(self) -> list[str]:
+        return [tid for tid, t in self.tickets.items() if t["status"] in LIVE]
+
+    def ticket(self, ticket_id: str, *, live: bool = True) -> dict[str, Any]:
+        """The ticket, refusing (when `live`) one that is already resolved or cancelled."""
+        ticket = self.tickets[ticket_id]
+        if live and ticket["status"] == "resolved":
+            raise TicketRefusedError(
+                f"ticket {ticket_id} was already resolved by {ticket['resolved_by']}"
+                f" at {ticket['resolved_at']:%Y-%m-%d %H:%M} UTC: {ticket['resolution']}"
+            )
+        if live and ticket["status"] == "cancelled":
+            raise TicketRefusedError(f"ticket {ticket_id} was cancelled with its order")
+        return ticket
 
 
 class TicketRef(Aggregate):

@@ -10,6 +10,7 @@ from ordo_events import events as ev
 from ordo_runtime import UnitOfWork
 from ordo_ticketing.domain import REASONS, Case, TicketRef, ticket_id_for
 from ordo_ticketing.instructions import render
+from ordo_ticketing.settings import settings
 
 
 def case_of(uow: UnitOfWork, order_id: str) -> Case:
@@ -53,7 +54,8 @@ def on_stock_shortage(event: ev.StockShortage, uow: UnitOfWork) -> Sequence[ev.E
         )
         for m in event.missing
     ]
-    return open_ticket(uow, event.order_id, "out_of_stock", None, issues, missing=event.missing)
+    missing = [m.model_dump(mode="json") for m in event.missing]
+    return open_ticket(uow, event.order_id, "out_of_stock", None, issues, missing=missing)
 
 
 def on_payment_failed(event: ev.PaymentFailed, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -73,24 +75,79 @@ def on_order_rejected(event: ev.OrderRejected, uow: UnitOfWork) -> Sequence[ev.E
     )
 
 
+def on_payment_overdue(event: ev.PaymentOverdue, uow: UnitOfWork) -> Sequence[ev.Event]:
+    deadline = event.deadline.isoformat()
+    issue = ev.Issue(
+        code="payment.overdue",
+        field="payment",
+        message=f"Not paid by {event.deadline:%Y-%m-%d %H:%M}.",
+    )
+    return open_ticket(uow, event.order_id, "payment_overdue", deadline, [issue], deadline=deadline)
+
+
+def on_complaint_filed(event: ev.ComplaintFiled, uow: UnitOfWork) -> Sequence[ev.Event]:
+    issue = ev.Issue(code="complaint", field=None, message=event.message)
+    return open_ticket(
+        uow,
+        event.order_id,
+        "complaint",
+        event.complaint_id,
+        [issue],
+        subject=event.complaint_id,  # each complaint is a ticket of its own
+        complaint=event.message,
+        filed_by=event.filed_by,
+    )
+
+
+def on_shipment_status_changed(
+    event: ev.ShipmentStatusChanged, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    if event.status != "delivery_failed":
+        return []
+    note = event.note or "the carrier gave no reason"
+    issue = ev.Issue(code="delivery.failed", field="delivery", message=note)
+    case = case_of(uow, event.order_id)
+    attempt = sum(
+        1 for t in case.tickets.values() if t.get("details", {}).get("subject") == event.shipment_id
+    )
+    return open_ticket(
+        uow,
+        event.order_id,
+        "delivery_failed",
+        f"{event.shipment_id}/{attempt}",
+        [issue],
+        subject=event.shipment_id,  # one live ticket per shipment that did not arrive
+        carrier=event.carrier,
+        tracking_number=event.tracking_number,
+        note=note,
+    )
+
+
 def open_ticket(
     uow: UnitOfWork,
     order_id: str,
     reason: str,
     cause: str | None,
     issues: list[ev.Issue],
+    stage: str | None = None,
+    now: datetime | None = None,
     **details: Any,
 ) -> list[ev.Event]:
-    """Open one ticket for a failure, unless it is open already. Without an explicit cause, a
-    failure is told apart from a repeat of it by the corrections the order has had since."""
+    """Open one ticket for a failure, unless it is open already (for the same subject) or the
+    order is cancelled. Without an explicit cause, a failure is told apart from a repeat of
+    it by the corrections the order has had since. `details` must be JSON: they are kept so
+    the instructions can be rendered again in the operator's language."""
     case = case_of(uow, order_id)
     ticket_id = ticket_id_for(order_id, reason, cause or f"generation-{case.generation}")
-    if ticket_id in case.tickets or case.open_ticket_for(reason) is not None:
+    subject = details.get("subject")
+    if case.cancelled or ticket_id in case.tickets or case.open_ticket_for(reason, subject):
         return []
-    stage, severity = REASONS[reason]
-    instructions = render(
-        reason, order_id=order_id, order=case.current_order, issues=issues, **details
-    )
+    default_stage, severity = REASONS[reason]
+    stage = stage or default_stage
+    order = case.current_order
+    instructions = render(reason, order_id=order_id, order=order, issues=issues, **details)
+    opened_at = now or datetime.now(UTC)
+    sla_due = opened_at + settings().ticket_sla(severity)
     case.open_ticket(
         ticket_id=ticket_id,
         reason=reason,
@@ -98,7 +155,9 @@ def open_ticket(
         severity=severity,
         instructions=instructions,
         issues=[issue.model_dump(mode="json") for issue in issues],
-        opened_at=datetime.now(UTC),
+        opened_at=opened_at,
+        sla_due=sla_due,
+        details=details,
     )
     uow.add(TicketRef(ticket_id, order_id))
     return [
@@ -110,6 +169,10 @@ def open_ticket(
             severity=severity,
             instructions=instructions,
             issues=issues,
+            channel=details.get("channel") if order is None else order.channel,
+            market=None if order is None else order.market,
+            sla_due=sla_due,
+            details=details,
         )
     ]
 
@@ -121,4 +184,7 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.StockShortage: on_stock_shortage,
     ev.PaymentFailed: on_payment_failed,
     ev.OrderRejected: on_order_rejected,
+    ev.PaymentOverdue: on_payment_overdue,
+    ev.ComplaintFiled: on_complaint_filed,
+    ev.ShipmentStatusChanged: on_shipment_status_changed,
 }

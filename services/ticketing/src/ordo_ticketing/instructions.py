@@ -1,7 +1,8 @@
 """Plain-text instructions for the operator, one jinja2 template per ticket reason and language.
 
 Templates live in templates/<language>/<reason>.txt.j2 so wording can change, and languages be
-added, without touching the handlers.
+added, without touching the handlers. English is complete; another language falls back to it
+for a reason it has no template for.
 """
 
 from __future__ import annotations
@@ -9,18 +10,20 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
 from ordo_events.events import Issue
 from ordo_events.order import CanonicalOrder
 
 DEFAULT_LANGUAGE = "en"
+LANGUAGES = ("en", "pl", "ru")
 
 
 @cache
 def environment() -> Environment:
-    # Plain text for people, not HTML: nothing to escape. StrictUndefined turns a misspelt
-    # variable into an error in the tests instead of a silent gap in the instructions.
+    # Plain text for people, not HTML: nothing to escape here (the console's HTML templates
+    # escape it). StrictUndefined turns a misspelt variable into an error in the tests
+    # instead of a silent gap in the instructions.
     return Environment(
         loader=PackageLoader("ordo_ticketing", "templates"),
         autoescape=False,
@@ -39,6 +42,29 @@ def render(
     language: str = DEFAULT_LANGUAGE,
     **details: Any,
 ) -> str:
-    template = environment().get_template(f"{language}/{reason}.txt.j2")
+    env = environment()
+    try:
+        template = env.get_template(f"{language}/{reason}.txt.j2")
+    except TemplateNotFound:
+        template = env.get_template(f"{DEFAULT_LANGUAGE}/{reason}.txt.j2")
     text = template.render(order_id=order_id, order=order, issues=issues, **details)
     return text.strip() + "\n"
+
+
+def language_of(lang: str | None, accept_language: str | None) -> str:
+    """The operator's language: `?lang=` if we have it, else the browser's preference
+    (Accept-Language, by weight), else English."""
+    if lang and lang.lower()[:2] in LANGUAGES:
+        return lang.lower()[:2]
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        try:
+            weight = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            weight = 0.0
+        weighted.append((-weight, index, tag.strip().lower()[:2]))
+    for _, _, code in sorted(weighted):
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE

@@ -27,6 +27,7 @@ from ordo_ticketing.tables import (
     INSERT_EVENTS,
     SCHEMA,
     SELECT_ORDER_STATES,
+    UPDATE_CHANGES,
     UPSERT_CORRECTIONS,
     UPSERT_OPENED,
     UPSERT_ORDERS,
@@ -62,19 +63,31 @@ class OrderProjection:
         opened: dict[str, tuple[Any, ...]] = {}
         resolved: dict[str, tuple[Any, ...]] = {}
         corrected: dict[str, tuple[Any, ...]] = {}
+        changes: dict[str, tuple[str, str | None, str]] = {}
         for e in envelopes:
             match e.data:
                 case ev.TicketOpened(ticket_id=tid, order_id=oid) as t:
                     issues = json.dumps([i.model_dump(mode="json") for i in t.issues])
                     row = (t.reason, t.stage, t.severity, t.instructions, issues, e.time)
-                    opened[tid] = (tid, oid, *row)
+                    extra = (t.channel, t.market, t.sla_due, json.dumps(t.details))
+                    opened[tid] = (tid, oid, *row, *extra)
+                case (
+                    ev.TicketAssigned(ticket_id=tid)
+                    | ev.TicketHeld(ticket_id=tid)
+                    | ev.TicketReleased(ticket_id=tid)
+                    | ev.TicketCancelled(ticket_id=tid)
+                ):
+                    changes[tid] = fold_change(changes.get(tid), e.data)
                 case ev.TicketResolved(ticket_id=tid, order_id=oid) as t:
                     resolved[tid] = (tid, oid, t.resolved_by, t.resolution, e.time)
                 case ev.OrderCorrected(ticket_id=tid, order_id=oid) as t:
                     corrected[tid] = (tid, oid, t.correction.model_dump_json())
-        # Opened before resolved: both may be in one batch (they share a partition, in order).
+        # Opened first, resolved after the changes: all may be in one batch (they share a
+        # partition, in order), and resolving is the last thing that happens to a ticket.
+        changed = {tid: (tid, *change) for tid, change in changes.items()}
         for sql, rows in (
             (UPSERT_OPENED, opened),
+            (UPDATE_CHANGES, changed),
             (UPSERT_RESOLVED, resolved),
             (UPSERT_CORRECTIONS, corrected),
         ):
@@ -92,6 +105,26 @@ class OrderProjection:
         known = {row["order_id"]: row for row in rows}
         updates = [order_row(oid, known.get(oid), new) for oid, new in by_order.items()]
         await conn.execute(UPSERT_ORDERS, *columns(updates))
+
+
+def fold_change(
+    before: tuple[str, str | None, str] | None, event: ev.Event
+) -> tuple[str, str | None, str]:
+    """One batch's status changes of a ticket as one: (status or marker, assignee, by).
+    'assign' and 'released' are settled against the row in UPDATE_CHANGES."""
+    status, assignee = (None, None) if before is None else before[:2]
+    match event:
+        case ev.TicketAssigned(assignee=who, assigned_by=by):
+            if status == "on_hold":
+                return "on_hold", who, by
+            return ("assign" if status is None or status == "assign" else "assigned"), who, by
+        case ev.TicketHeld(held_by=by):
+            return "on_hold", assignee, by
+        case ev.TicketReleased(released_by=by):
+            return ("released" if assignee is None else "assigned"), assignee, by
+        case ev.TicketCancelled(cancelled_by=by):
+            return "cancelled", assignee, by
+    raise TypeError(f"not a ticket change: {type(event).__name__}")
 
 
 async def load_histories(
@@ -122,6 +155,8 @@ def stored_state(order_id: str, row: asyncpg.Record | None) -> OrderState:
         released=row["released"],
         open_tickets=frozenset(row["open_tickets"]),
         notified=frozenset(row["notified"]),
+        cancelled=row["cancelled"],
+        shipments=tuple((sid, status) for sid, status in json.loads(row["shipments"])),
     )
 
 
@@ -147,6 +182,8 @@ def order_row(order_id: str, row: asyncpg.Record | None, new: list[Envelope]) ->
         state.released,
         json.dumps(sorted(state.open_tickets)),
         json.dumps(sorted(state.notified)),
+        state.cancelled,
+        json.dumps(state.shipments),
     )
 
 
@@ -175,6 +212,7 @@ def event_row(e: Envelope) -> tuple[Any, ...]:
 
 
 def dead_letter_row(record: Record) -> tuple[Any, ...]:
+    # `payload` keeps the value's bytes whole, for a retry; `value` is for reading.
     headers = {k: (v or b"").decode("utf-8", "replace") for k, v in record.headers}
     value = (record.value or b"").decode("utf-8", "replace")[:MAX_DEAD_LETTER_TEXT]
     return (
@@ -187,6 +225,8 @@ def dead_letter_row(record: Record) -> tuple[Any, ...]:
         None if record.key is None else record.key.decode("utf-8", "replace"),
         value,
         json.dumps(headers),
+        headers.get("ce_subject"),
+        record.value or b"",
     )
 
 

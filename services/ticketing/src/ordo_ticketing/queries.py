@@ -6,13 +6,18 @@ import json
 from typing import Any
 
 import asyncpg
+from jinja2 import TemplateError
 
+from ordo_events.events import Issue
+from ordo_events.order import CanonicalOrder
 from ordo_events.state import OrderState
+from ordo_ticketing.instructions import DEFAULT_LANGUAGE, render
 from ordo_ticketing.projection import load_histories
 
 TICKET_COLUMNS = (
     "ticket_id, order_id, reason, stage, severity, status, instructions, issues, opened_at,"
-    " resolved_at, resolved_by, resolution, correction"
+    " resolved_at, resolved_by, resolution, correction, channel, market, assignee, sla_due,"
+    " details"
 )
 
 
@@ -75,9 +80,42 @@ async def ticket(db: asyncpg.Pool | asyncpg.Connection, ticket_id: str) -> dict[
     return None if row is None else ticket_json(row)
 
 
+async def ticket_detail(
+    db: asyncpg.Pool | asyncpg.Connection, ticket_id: str, language: str = DEFAULT_LANGUAGE
+) -> dict[str, Any] | None:
+    """The ticket, its instructions in `language`, and its order's state with the timeline."""
+    found = await ticket(db, ticket_id)
+    if found is None:
+        return None
+    state = await order_view(db, found["order_id"])
+    found["instructions"] = localized(found, state, language)
+    return {**found, "language": language, "order_state": state}
+
+
+def localized(found: dict[str, Any], state: dict[str, Any] | None, language: str) -> str:
+    """The instructions rendered again in the operator's language, from what the ticket was
+    opened with and the order as it is now; the stored English text when that cannot be."""
+    stored: str = found["instructions"] or ""
+    if language == DEFAULT_LANGUAGE and not found["details"]:
+        return stored
+    order_json = None if state is None else state["order"]
+    try:
+        return render(
+            found["reason"],
+            order_id=found["order_id"],
+            order=None if order_json is None else CanonicalOrder.model_validate(order_json),
+            issues=[Issue.model_validate(i) for i in found["issues"]],
+            language=language,
+            **found["details"],
+        )
+    except (TemplateError, ValueError, TypeError):  # a ticket from before details were kept
+        return stored
+
+
 async def dead_letters(db: asyncpg.Pool | asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        "SELECT id, received_at, reason, service, origin, type, key, value, headers"
+        "SELECT id, received_at, reason, service, origin, type, key, value, headers, subject,"
+        " retries, retried_at, retried_by"
         " FROM dead_letters ORDER BY received_at DESC, id DESC LIMIT $1",
         limit,
     )
@@ -85,6 +123,7 @@ async def dead_letters(db: asyncpg.Pool | asyncpg.Connection, limit: int) -> lis
         {
             **dict(row),
             "received_at": row["received_at"].isoformat(),
+            "retried_at": None if row["retried_at"] is None else row["retried_at"].isoformat(),
             "headers": json.loads(row["headers"]),
         }
         for row in rows
@@ -95,12 +134,14 @@ def ticket_json(row: asyncpg.Record) -> dict[str, Any]:
     out = dict(row)
     out["issues"] = json.loads(row["issues"])
     out["correction"] = None if row["correction"] is None else json.loads(row["correction"])
-    for name in ("opened_at", "resolved_at"):
+    out["details"] = json.loads(row["details"])
+    for name in ("opened_at", "resolved_at", "sla_due"):
         out[name] = None if row[name] is None else row[name].isoformat()
     return out
 
 
 def ticket_from_case(ticket: dict[str, Any]) -> dict[str, Any]:
     """A ticket as the Case aggregate holds it, in the same shape as `ticket_json`."""
-    times = {k: ticket[k].isoformat() if ticket[k] else None for k in ("opened_at", "resolved_at")}
+    keys = ("opened_at", "resolved_at", "sla_due")
+    times = {k: ticket[k].isoformat() if ticket.get(k) else None for k in keys}
     return {**ticket, **times}

@@ -59,6 +59,20 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     headers jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_by_time ON dead_letters (received_at DESC);
+-- Added for the operator console; ADD COLUMN so a read model kept from before still works.
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS cancelled boolean NOT NULL DEFAULT false;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS shipments text NOT NULL DEFAULT '[]';
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS channel text;
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS market text;
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS assignee text;
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS sla_due timestamptz;
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS details jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS changed_by text;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS subject text;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS payload bytea;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS retries int NOT NULL DEFAULT 0;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS retried_at timestamptz;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS retried_by text;
 """
 
 INSERT_EVENTS = """
@@ -71,20 +85,23 @@ RETURNING event_id
 """
 
 SELECT_ORDER_STATES = """
-SELECT order_id, received, rejected, validated, reserved, payment, released, open_tickets, notified
+SELECT order_id, received, rejected, validated, reserved, payment, released, open_tickets, notified,
+       cancelled, shipments
 FROM orders WHERE order_id = ANY($1)
 """
 
 # Ticket and notification sets arrive as JSON arrays: unnest cannot take a ragged text[][].
 UPSERT_ORDERS = """
 INSERT INTO orders (order_id, channel, external_id, status, updated_at, received, rejected,
-                    validated, reserved, payment, released, open_tickets, notified)
+                    validated, reserved, payment, released, open_tickets, notified, cancelled,
+                    shipments)
 SELECT o, c, x, s, u, rc, rj, v, rs, p, rl,
        ARRAY(SELECT jsonb_array_elements_text(ot::jsonb)),
-       ARRAY(SELECT jsonb_array_elements_text(n::jsonb))
+       ARRAY(SELECT jsonb_array_elements_text(n::jsonb)), cn, sh
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[],
             $7::boolean[], $8::boolean[], $9::boolean[], $10::text[], $11::boolean[], $12::text[],
-            $13::text[]) AS t(o, c, x, s, u, rc, rj, v, rs, p, rl, ot, n)
+            $13::text[], $14::boolean[], $15::text[]) AS t(o, c, x, s, u, rc, rj, v, rs, p, rl, ot,
+                                                            n, cn, sh)
 ON CONFLICT (order_id) DO UPDATE SET
     channel = COALESCE(EXCLUDED.channel, orders.channel),
     external_id = COALESCE(EXCLUDED.external_id, orders.external_id),
@@ -92,17 +109,41 @@ ON CONFLICT (order_id) DO UPDATE SET
     updated_at = GREATEST(EXCLUDED.updated_at, orders.updated_at),
     received = EXCLUDED.received, rejected = EXCLUDED.rejected, validated = EXCLUDED.validated,
     reserved = EXCLUDED.reserved, payment = EXCLUDED.payment, released = EXCLUDED.released,
-    open_tickets = EXCLUDED.open_tickets, notified = EXCLUDED.notified
+    open_tickets = EXCLUDED.open_tickets, notified = EXCLUDED.notified,
+    cancelled = EXCLUDED.cancelled, shipments = EXCLUDED.shipments
 """
 
 UPSERT_OPENED = """
-INSERT INTO tickets (ticket_id, order_id, reason, stage, severity, instructions, issues, opened_at)
-SELECT i, o, r, st, sv, ins, iss::jsonb, t
+INSERT INTO tickets (ticket_id, order_id, reason, stage, severity, instructions, issues, opened_at,
+                     channel, market, sla_due, details)
+SELECT i, o, r, st, sv, ins, iss::jsonb, t, ch, mk, due, d::jsonb
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::timestamptz[]) AS u(i, o, r, st, sv, ins, iss, t)
+            $8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[], $12::text[])
+     AS u(i, o, r, st, sv, ins, iss, t, ch, mk, due, d)
 ON CONFLICT (ticket_id) DO UPDATE SET
     reason = EXCLUDED.reason, stage = EXCLUDED.stage, severity = EXCLUDED.severity,
-    instructions = EXCLUDED.instructions, issues = EXCLUDED.issues, opened_at = EXCLUDED.opened_at
+    instructions = EXCLUDED.instructions, issues = EXCLUDED.issues, opened_at = EXCLUDED.opened_at,
+    channel = EXCLUDED.channel, market = EXCLUDED.market, sla_due = EXCLUDED.sla_due,
+    details = EXCLUDED.details
+"""
+
+# A batch's assignments, holds, releases and cancellations, folded per ticket in Python first
+# (projection.py, `fold_change`). 'assign' and 'released' depend on the row: an assignment
+# keeps a held ticket on hold, a release goes back to assigned or open by the assignee.
+# An UPDATE: the ticket's TicketOpened came before them on the same partition.
+UPDATE_CHANGES = """
+UPDATE tickets SET
+    assignee = COALESCE(u.a, tickets.assignee),
+    changed_by = u.b,
+    status = CASE
+        WHEN tickets.status IN ('resolved', 'cancelled') THEN tickets.status
+        WHEN u.s = 'assign' AND tickets.status = 'on_hold' THEN 'on_hold'
+        WHEN u.s = 'assign' THEN 'assigned'
+        WHEN u.s = 'released' AND COALESCE(u.a, tickets.assignee) IS NULL THEN 'open'
+        WHEN u.s = 'released' THEN 'assigned'
+        ELSE u.s END
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(i, s, a, b)
+WHERE tickets.ticket_id = u.i
 """
 
 UPSERT_RESOLVED = """
@@ -121,9 +162,11 @@ ON CONFLICT (ticket_id) DO UPDATE SET correction = EXCLUDED.correction
 """
 
 INSERT_DEAD_LETTERS = """
-INSERT INTO dead_letters (id, received_at, reason, service, origin, type, key, value, headers)
-SELECT i, t, r, s, o, ty, k, v, h::jsonb
+INSERT INTO dead_letters (id, received_at, reason, service, origin, type, key, value, headers,
+                          subject, payload)
+SELECT i, t, r, s, o, ty, k, v, h::jsonb, sb, pl
 FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-            $7::text[], $8::text[], $9::text[]) AS u(i, t, r, s, o, ty, k, v, h)
+            $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
+     AS u(i, t, r, s, o, ty, k, v, h, sb, pl)
 ON CONFLICT (id) DO NOTHING
 """

@@ -1,0 +1,74 @@
+"""Retrying dead letters: the original record goes back, whole, to the topic it came from.
+
+Every consumer of that topic sees it again; the ones that handled it already refuse it as a
+duplicate (their outgoing ids derive from its id), and the one that failed gets another go.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from ordo_events import events as ev
+from ordo_runtime import UnitOfWork
+from ordo_runtime.outbox import Outgoing
+from ordo_ticketing.domain import NAMESPACE
+
+DLQ_HEADERS = ("dlq_reason", "dlq_service", "dlq_origin")
+
+
+class DeadLetterNotFoundError(LookupError):
+    pass
+
+
+class RetryRefusedError(Exception):
+    pass
+
+
+async def load(db: asyncpg.Pool | asyncpg.Connection, ids: Sequence[str]) -> list[asyncpg.Record]:
+    rows = await db.fetch(
+        "SELECT id, origin, subject, payload, headers, retries FROM dead_letters"
+        " WHERE id = ANY($1)",
+        list(ids),
+    )
+    missing = set(ids) - {r["id"] for r in rows}
+    if missing:
+        raise DeadLetterNotFoundError(f"no dead letter {', '.join(sorted(missing))}")
+    return list(rows)
+
+
+def original_record(row: asyncpg.Record) -> Outgoing:
+    """The dead-lettered record as it was first published; its id names this retry, so the
+    same retry asked twice (two clicks, two replicas) is refused by the outbox."""
+    origin = row["origin"] or ""
+    topic = origin.rsplit("/", 2)[0] if origin.count("/") >= 2 else ""
+    if not topic or row["payload"] is None:
+        raise RetryRefusedError(f"dead letter {row['id']} does not say where it came from")
+    headers: dict[str, Any] = json.loads(row["headers"])
+    kept = [(k, str(v).encode()) for k, v in headers.items() if k not in DLQ_HEADERS]
+    kept.append(("ordo_retry_of", row["id"].encode()))
+    # The original key is not kept by the dead-letter topic; Ordo keys by order id (ce_subject).
+    key = (row["subject"] or "").encode()
+    record_id = uuid.uuid5(NAMESPACE, f"retry/{row['id']}/{row['retries']}")
+    return Outgoing.record(topic, key, bytes(row["payload"]), kept, record_id)
+
+
+class RetryDeadLetters:
+    """The command: publish the originals through the outbox, in one transaction."""
+
+    def __init__(self, records: Sequence[Outgoing]):
+        self.records = records
+
+    def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
+        uow.publish(*self.records)
+        return []
+
+
+MARK_RETRIED = """
+UPDATE dead_letters SET retries = retries + 1, retried_at = now(), retried_by = $2
+WHERE id = ANY($1)
+"""

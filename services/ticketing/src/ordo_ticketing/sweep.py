@@ -1,0 +1,110 @@
+"""The SLA sweep: an order that rests in a stage longer than the stage's SLA gets a ticket.
+
+Runs in every replica. Ticket ids (and the command's event ids) derive from the order, the
+stage and the time of the order's last event, so two replicas sweeping at once open one ticket:
+the second write is refused, or finds the ticket there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+from eventsourcing.persistence import IntegrityError
+
+from ordo_events import events as ev
+from ordo_runtime import Runtime, UnitOfWork
+from ordo_ticketing.domain import ticket_id_for
+from ordo_ticketing.handlers import open_ticket
+from ordo_ticketing.settings import settings
+
+log = logging.getLogger(__name__)
+Execute = Callable[..., Awaitable[list[ev.Event]]]
+
+# Orders that are not resting in a final status: the ones that can be stuck.
+CANDIDATES = """
+SELECT order_id, status, updated_at, reserved, payment FROM orders
+WHERE status IN ('received', 'validated') AND updated_at < $1
+ORDER BY updated_at LIMIT 500
+"""
+
+
+def stage_of(row: asyncpg.Record) -> str:
+    """Where the order waits: for validation, for stock, or for the customer's payment."""
+    if row["status"] == "received":
+        return "validation"
+    if not row["reserved"]:
+        return "inventory"
+    return "payment" if row["payment"] == "pending" else "fulfillment"
+
+
+class OpenStuckTicket:
+    def __init__(self, order_id: str, stage: str, since: datetime, now: datetime):
+        self.order_id, self.stage, self.since, self.now = order_id, stage, since, now
+
+    @property
+    def cause(self) -> str:
+        return f"{self.stage}/{self.since.isoformat()}"
+
+    @property
+    def ticket_id(self) -> str:
+        return ticket_id_for(self.order_id, "order_stuck", self.cause)
+
+    def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
+        waited = int((self.now - self.since).total_seconds() // 60)
+        issue = ev.Issue(
+            code="sla.breached",
+            field=None,
+            message=f"Nothing has happened in stage {self.stage} for {waited} minutes.",
+        )
+        return open_ticket(
+            uow,
+            self.order_id,
+            "order_stuck",
+            self.cause,
+            [issue],
+            stage=self.stage,
+            now=self.now,
+            since=self.since.isoformat(),
+            waited_m=waited,
+        )
+
+
+async def sweep(db: asyncpg.Pool | asyncpg.Connection, execute: Execute, now: datetime) -> int:
+    """Open tickets for the orders stuck now; returns how many were opened."""
+    slas = [s for s in map(settings().stage_sla, settings().stage_sla_s) if s is not None]
+    if not slas:
+        return 0
+    opened = 0
+    for row in await db.fetch(CANDIDATES, now - min(slas)):
+        stage = stage_of(row)
+        sla = settings().stage_sla(stage)
+        if sla is None or row["updated_at"] > now - sla:
+            continue
+        command = OpenStuckTicket(row["order_id"], stage, row["updated_at"], now)
+        try:
+            opened += len(await execute(command, cause_id=f"stuck/{command.ticket_id}"))
+        except IntegrityError:
+            pass  # another replica opened it a moment ago
+    return opened
+
+
+async def run_sweeps(runtime: Runtime, stop: asyncio.Event) -> None:
+    """The service task: sweep, then wait for the interval or for the service to stop."""
+    interval = settings().sweep_interval_s
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+        if stop.is_set():
+            return
+        try:
+            await sweep(runtime.pool, runtime.execute, datetime.now(UTC))
+        except (OSError, asyncpg.PostgresError) as exc:  # the next sweep tries again
+            log.warning("SLA sweep failed: %s", exc)
+
+
+__all__ = ["OpenStuckTicket", "run_sweeps", "stage_of", "sweep"]
