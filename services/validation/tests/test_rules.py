@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder, Correction
 from ordo_rules import RuleSetError, default_text
 from ordo_runtime import UnitOfWork
+from ordo_runtime.auth import Authenticator, Principal, secure
 from ordo_runtime.testing import Scenario, sample_order
 from ordo_validation.app import http, service
 from ordo_validation.rules import ActiveRules, publish_rules
@@ -129,10 +131,11 @@ def api() -> Iterator[TestClient]:
 def test_the_api_shows_publishes_and_refuses(api: TestClient) -> None:
     shown: dict[str, Any] = api.get("/rules").json()
     assert (shown["version"], shown["text"]) == (0, default_text())
-    put = api.put("/rules", params={"published_by": "ola"}, content=STRICT)
+    put = api.put("/rules", content=STRICT)
     assert put.status_code == 200, put.text
     assert (put.json()["version"], put.json()["published"]) == (1, True)
-    refused = api.put("/rules", params={"published_by": "ola"}, content=BROKEN)
+    assert put.json()["published_by"] == "local"  # the caller, never a field of the request
+    refused = api.put("/rules", content=BROKEN)
     assert refused.status_code == 422
     (error,) = refused.json()["detail"]["errors"]
     assert error["line"] == 5
@@ -141,5 +144,19 @@ def test_the_api_shows_publishes_and_refuses(api: TestClient) -> None:
     assert api.get("/rules").json()["version"] == 1
 
 
-def test_a_publication_must_say_who_published_it(api: TestClient) -> None:
-    assert api.put("/rules", content=STRICT).status_code == 422
+MANAGER, VIEWER = "manager-token-0123456789", "viewer-token-0123456789"
+
+
+def test_the_publisher_is_the_caller_its_token_names() -> None:
+    guarded = FastAPI()  # validation's routes on an app not started yet, to add the guard
+    guarded.include_router(http.router)
+    guarded.state.runtime = _Runtime(Scenario(service))
+    who = {MANAGER: Principal.of("ola", "manager"), VIEWER: Principal.of("vic", "viewer")}
+    secure(guarded, Authenticator(who))
+    with TestClient(guarded) as client:
+        as_viewer = {"Authorization": f"Bearer {VIEWER}"}
+        assert client.get("/rules", headers=as_viewer).status_code == 200
+        assert client.put("/rules", content=STRICT, headers=as_viewer).status_code == 403
+        as_manager = {"Authorization": f"Bearer {MANAGER}"}
+        put = client.put("/rules", content=STRICT, headers=as_manager)
+        assert put.json()["published_by"] == "ola"

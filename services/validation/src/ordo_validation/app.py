@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Request
 
 from ordo_rules import RuleSetError
 from ordo_runtime import Service, per_order
+from ordo_runtime.auth import caller
 from ordo_runtime.http import runtime_of
 from ordo_validation.domain import OrderCheck
 from ordo_validation.handlers import EVENT_HANDLERS
@@ -37,12 +38,11 @@ async def get_rules(request: Request) -> dict[str, Any]:
 
 
 @http.put("/rules")
-async def put_rules(
-    request: Request,
-    published_by: Annotated[str, Query(min_length=1, max_length=128, description="Who")],
-) -> dict[str, Any]:
-    """Publish a new version: the body is the YAML. A broken file gets 422 with every
-    problem's line and field, and the version in force stays in force."""
+async def put_rules(request: Request) -> dict[str, Any]:
+    """Publish a new version: the body is the YAML; the publisher is the caller the token
+    names. A broken file gets 422 with every problem's line and field, and the version in
+    force stays in force."""
+    published_by = caller(request).name
     body = await request.body()
     if len(body) > MAX_RULES_BYTES:
         raise HTTPException(413, f"a rule file is at most {MAX_RULES_BYTES} bytes")
