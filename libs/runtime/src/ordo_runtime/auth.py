@@ -24,7 +24,6 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from starlette.responses import JSONResponse
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Permissions. A route names the one it needs; a role is the set it holds.
@@ -59,8 +58,8 @@ PUBLIC = (
 )
 
 # Routes whose permission is not their method's default (GET: READ, anything else: MANAGE),
-# by path template; "*" matches one path segment, a trailing "/**" any rest. A route may
-# instead name its own with `openapi_extra=needs(PERMISSION)`.
+# by path; "*" matches one path segment, a trailing "/**" any rest. A route may instead name
+# its own with `openapi_extra=needs(PERMISSION)`, which wins over this table.
 ROUTE_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/orders", ORDERS_CREATE),
     ("GET", "/orders", ORDERS_READ),
@@ -211,20 +210,33 @@ def is_public(method: str, path: str) -> bool:
 
 
 def permission_for(app: Any, scope: Scope) -> str:
-    """The matched route's own permission, else the table's, else its method's default."""
-    method, template = scope["method"], scope["path"]
-    for route in getattr(app, "routes", ()):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            own = (getattr(route, "openapi_extra", None) or {}).get(PERMISSION_KEY)
-            if own:
-                return str(own)
-            template = getattr(route, "path", template)
-            break
-    for rule_method, pattern, permission in ROUTE_PERMISSIONS:
-        if rule_method == method and matches(pattern, template):
-            return permission
+    """The route's own permission (`needs`), else the table's, else its method's default."""
+    method, path = scope["method"], scope["path"]
+    for rules in (declared(app), ROUTE_PERMISSIONS):
+        for rule_method, pattern, permission in rules:
+            if rule_method == method and matches(pattern, path):
+                return permission
     return READ if method in ("GET", "HEAD", "OPTIONS") else MANAGE
+
+
+def declared(app: Any) -> tuple[tuple[str, str, str], ...]:
+    """Permissions routes name for themselves, read once from the app's OpenAPI document
+    (which carries `openapi_extra` for included routers too), most specific path first."""
+    state = getattr(app, "state", None)
+    found: tuple[tuple[str, str, str], ...] | None = getattr(state, "declared_permissions", None)
+    if found is not None:
+        return found
+    rules = []
+    openapi = getattr(app, "openapi", None)
+    for template, operations in (openapi()["paths"] if openapi else {}).items():
+        pattern = "/".join("*" if part.startswith("{") else part for part in template.split("/"))
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and PERMISSION_KEY in operation:
+                rules.append((method.upper(), pattern, str(operation[PERMISSION_KEY])))
+    found = tuple(sorted(rules, key=lambda rule: rule[1].count("*")))
+    if state is not None:
+        state.declared_permissions = found
+    return found
 
 
 class _Guard:

@@ -1,0 +1,240 @@
+"""Roles, tokens, the guard every service's API sits behind, and customer-data masking."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI, Request
+
+from ordo_runtime import auth
+from ordo_runtime.auth import Authenticator, Principal, caller, needs, secure
+from ordo_runtime.masking import mask_customer_data, mask_email, mask_phone, mask_text
+from ordo_runtime.settings import Settings
+
+TOKENS = {
+    "manager-token-0123456789": {"name": "maria", "role": "manager"},
+    "operator-token-0123456789": {"name": "olek", "role": "operator", "markets": ["pl"]},
+    "seller-token-0123456789": {"name": "shop", "role": "seller"},
+    "viewer-token-0123456789": {"name": "vera", "role": "viewer"},
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("manager", set(auth.PERMISSIONS)),
+        ("operator", {"orders:read", "tickets:read", "tickets:act", "customer:read"}),
+        ("seller", {"orders:create"}),
+        ("viewer", {"orders:read", "tickets:read", "read"}),
+    ],
+)
+def test_each_role_holds_exactly_its_permissions(role: str, allowed: set[str]) -> None:
+    assert set(auth.ROLES[role]) == allowed
+
+
+def test_only_the_manager_may_change_things_beyond_orders_and_tickets() -> None:
+    assert [r for r, p in auth.ROLES.items() if auth.MANAGE in p] == ["manager"]
+    assert [r for r, p in auth.ROLES.items() if auth.RAW_READ in p] == ["manager"]
+    assert not any(auth.CUSTOMER_DATA in auth.ROLES[r] for r in ("viewer", "seller"))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "permission"),
+    [
+        ("POST", "/orders", "orders:create"),
+        ("GET", "/orders", "orders:read"),
+        ("GET", "/orders/abc", "orders:read"),
+        ("GET", "/orders/abc/intake", "orders:read"),
+        ("GET", "/tickets/t-1", "tickets:read"),
+        ("POST", "/tickets/t-1/resolve", "tickets:act"),
+        ("GET", "/rejections/r-1", "raw:read"),
+        ("GET", "/deadletters", "raw:read"),
+        ("GET", "/stock/SKU-1", "read"),
+        ("PUT", "/stock/SKU-1", "manage"),
+        ("POST", "/webhooks/payments", "manage"),
+        ("DELETE", "/orders/abc", "manage"),
+    ],
+)
+def test_a_route_needs_the_tables_permission_else_its_methods_default(
+    method: str, path: str, permission: str
+) -> None:
+    scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+    assert auth.permission_for(FastAPI(), scope) == permission
+
+
+def test_only_probes_tracking_and_signed_webhooks_are_public() -> None:
+    assert auth.is_public("GET", "/health")
+    assert auth.is_public("GET", "/ready")
+    assert auth.is_public("GET", "/track/ABC123")
+    assert auth.is_public("POST", "/channels/shopify/orders")
+    assert not auth.is_public("GET", "/metrics")
+    assert not auth.is_public("POST", "/health")
+    assert not auth.is_public("GET", "/track")
+    assert not auth.is_public("GET", "/channels/shopify/orders")
+    assert not auth.is_public("POST", "/channels/shopify/orders/extra")
+
+
+def test_an_operator_sees_only_their_markets() -> None:
+    olek = Principal.of("olek", "operator", ["pl"])
+    assert olek.sees("PL")
+    assert not olek.sees("DE")
+    assert not olek.sees(None)
+    assert Principal.of("maria", "manager").sees("DE")
+
+
+def test_bad_token_configuration_is_refused_naming_the_problem() -> None:
+    with pytest.raises(ValueError, match="unknown role 'admin'"):
+        Authenticator.from_config({"x" * 20: {"name": "a", "role": "admin"}})
+    with pytest.raises(ValueError, match="needs the markets"):
+        Authenticator.from_config({"x" * 20: {"name": "o", "role": "operator"}})
+    with pytest.raises(ValueError, match="shorter than 16"):
+        Authenticator.from_config({"short": {"name": "m", "role": "manager"}})
+
+
+def test_without_tokens_a_service_refuses_to_start_unless_auth_is_disabled() -> None:
+    with pytest.raises(auth.NoTokensError, match="ORDO_AUTH=disabled"):
+        Authenticator.from_settings(Settings())
+    disabled = Authenticator.from_settings(Settings(ordo_auth="disabled"))
+    assert disabled.identify(None) == auth.ANONYMOUS
+
+
+def test_tokens_come_from_the_environment_and_a_file(tmp_path: Path) -> None:
+    file = tmp_path / "tokens.json"
+    file.write_text(json.dumps({"viewer-token-0123456789": TOKENS["viewer-token-0123456789"]}))
+    settings = Settings(ordo_tokens=json.dumps(TOKENS), ordo_tokens_file=str(file))
+    authenticator = Authenticator.from_settings(settings)
+    found = authenticator.identify("Bearer operator-token-0123456789")
+    assert found == Principal.of("olek", "operator", ["PL"])
+    assert authenticator.identify("Bearer viewer-token-0123456789") is not None
+    assert authenticator.identify("Bearer nope-nope-nope-nope") is None
+    assert authenticator.identify("Basic manager-token-0123456789") is None
+    assert authenticator.identify(None) is None
+
+
+def app_with_routes() -> FastAPI:
+    router = APIRouter()
+
+    @router.get("/whoami")
+    async def whoami(request: Request) -> dict[str, Any]:
+        who = caller(request)
+        return {"name": who.name, "role": who.role}
+
+    @router.post("/tickets/{ticket_id}/resolve")
+    async def resolve(ticket_id: str, request: Request) -> dict[str, str]:
+        return {"resolved_by": caller(request).name}
+
+    @router.post("/special", openapi_extra=needs(auth.ORDERS_CREATE))
+    async def special() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app = FastAPI()
+    app.include_router(router)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "alive"}
+
+    return app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = app_with_routes()
+    secure(app, Authenticator.from_config(TOKENS))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        yield client
+
+
+def bearer(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {role}-token-0123456789"}
+
+
+async def test_no_token_is_a_401_with_a_bearer_challenge(client: httpx.AsyncClient) -> None:
+    response = await client.get("/whoami")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="ordo"'
+    unknown = await client.get("/whoami", headers={"Authorization": "Bearer guessed-guessed"})
+    assert unknown.status_code == 401
+    assert 'error="invalid_token"' in unknown.headers["www-authenticate"]
+
+
+async def test_probes_need_no_token(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_role_without_the_permission_is_a_403_naming_it(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/tickets/t-1/resolve", headers=bearer("viewer"))
+    assert response.status_code == 403
+    assert response.json()["permission"] == "tickets:act"
+    assert "vera (viewer) lacks the permission 'tickets:act'" in response.json()["detail"]
+    seller = await client.get("/whoami", headers=bearer("seller"))
+    assert (seller.status_code, seller.json()["permission"]) == (403, "read")
+
+
+async def test_who_acted_comes_from_the_token(client: httpx.AsyncClient) -> None:
+    response = await client.post("/tickets/t-1/resolve", headers=bearer("operator"))
+    assert response.json() == {"resolved_by": "olek"}
+    who = await client.get("/whoami", headers=bearer("viewer"))
+    assert who.json() == {"name": "vera", "role": "viewer"}
+
+
+async def test_a_route_may_name_its_own_permission(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/special", headers=bearer("seller"))).status_code == 200
+    assert (await client.post("/special", headers=bearer("viewer"))).status_code == 403
+
+
+async def test_an_app_never_secured_is_called_by_local() -> None:
+    transport = httpx.ASGITransport(app=app_with_routes())
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        assert (await client.get("/whoami")).json() == {"name": "local", "role": "manager"}
+
+
+def test_emails_and_phones_are_masked_as_the_issue_shows() -> None:
+    assert mask_email("jan@example.com") == "j***@example.com"
+    assert mask_phone("+48 601 234 789") == "+48 *** *** 789"
+    assert mask_phone("+48601234789") == "+48******789"
+    assert mask_phone("601-234-789") == "***-***-789"
+    assert mask_text("call +48 601 234 789 or write to ola@x.pl") == (
+        "call +48 *** *** 789 or write to o***@x.pl"
+    )
+
+
+def test_an_order_view_is_masked_wherever_customer_data_sits() -> None:
+    address = {"name": "Jan Kowalski", "line1": "ul. Długa 1", "city": "Warszawa"}
+    view = {
+        "order_id": "o-1",
+        "order": {
+            "market": "PL",
+            "customer": {"name": "Jan Kowalski", "email": "jan@example.com", "phone": None},
+            "delivery": {"address": {**address, "postcode": "00-001", "country": "PL"}},
+            "invoice": {"company": "ACME", "tax_id": "PL5261040828"},
+            "lines": [{"sku": "SKU-1", "name": "Kubek", "delivery_address": address}],
+        },
+        "open_tickets": [
+            {"instructions": "Ask jan@example.com", "correction": {"phone": "+48 601 234 789"}}
+        ],
+    }
+    masked = mask_customer_data(view)
+    order = masked["order"]
+    assert order["customer"] == {"name": "J*** K***", "email": "j***@example.com", "phone": None}
+    assert order["delivery"]["address"] == {
+        "name": "J*** K***",
+        "line1": "***",
+        "city": "Warszawa",
+        "postcode": "***",
+        "country": "PL",
+    }
+    assert order["invoice"] == {"company": "ACME", "tax_id": "*********828"}
+    assert order["lines"][0]["name"] == "Kubek"  # a product's name is no one's
+    assert order["lines"][0]["delivery_address"]["line1"] == "***"
+    assert masked["open_tickets"][0]["instructions"] == "Ask j***@example.com"
+    assert masked["open_tickets"][0]["correction"]["phone"] == "+48 *** *** 789"
+    assert view["order"]["customer"]["email"] == "jan@example.com"  # the original is untouched
