@@ -28,12 +28,14 @@ def opened(uow: UnitOfWork, order_gate: ReleaseGate) -> ReleaseGate:
 
 def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
+    if order_gate is not None and order_gate.validated:
+        return []  # a repeat, or a re-validation after release: the plan stands
     shipping = Shipping.of(event.order)
     if order_gate is None:
         order_gate = opened(
             uow, ReleaseGate(event.order_id, validated=True, order=shipping.stored())
         )
-    elif not order_gate.validated:
+    else:
         order_gate.note_verdict(True, shipping.stored())
     return release_if_ready(uow, order_gate, shipping)
 
