@@ -1,0 +1,253 @@
+"""Given events -> when a command or event -> then events: every ticket transition, the new
+failure reasons, the SLA sweep's command, and instructions in the operator's language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ordo_events import events as ev
+from ordo_events.order import CanonicalOrder, Correction
+from ordo_runtime.testing import Scenario, sample_order
+from ordo_ticketing.app import service
+from ordo_ticketing.commands import (
+    AssignTicket,
+    CancelOrder,
+    HoldTicket,
+    ReleaseTicket,
+    Resolution,
+    ResolveTicket,
+)
+from ordo_ticketing.domain import TicketRefusedError
+from ordo_ticketing.instructions import language_of, render
+from ordo_ticketing.sweep import OpenStuckTicket
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+ORDER = sample_order(customer={"name": "Jan Kowalski", "email": "jan@example.com"})
+OID = ORDER.order_id
+
+
+def received(order: CanonicalOrder) -> ev.OrderReceived:
+    return ev.OrderReceived(order_id=order.order_id, order=order)
+
+
+def no_phone(order_id: str) -> ev.OrderValidationFailed:
+    issue = ev.Issue(code="phone.missing", field="customer.phone", message="No phone number.")
+    return ev.OrderValidationFailed(order_id=order_id, issues=[issue])
+
+
+def opened(events: list[ev.Event]) -> ev.TicketOpened:
+    (ticket,) = events
+    assert isinstance(ticket, ev.TicketOpened)
+    return ticket
+
+
+@pytest.fixture
+def ticket() -> tuple[Scenario, ev.TicketOpened]:
+    scenario = Scenario(service).given(received(ORDER))
+    return scenario, opened(scenario.when(no_phone(OID)))
+
+
+def test_a_ticket_carries_channel_market_sla_and_what_it_was_rendered_from(
+    ticket: tuple[Scenario, ev.TicketOpened],
+) -> None:
+    _, t = ticket
+    assert (t.channel, t.market, t.details) == ("webshop", "PL", {"attempt": 1})
+    assert t.sla_due is not None
+    assert t.sla_due > datetime.now(UTC) + timedelta(hours=3)
+
+
+def test_assign_then_reassign_and_a_repeat_changes_nothing(
+    ticket: tuple[Scenario, ev.TicketOpened],
+) -> None:
+    scenario, t = ticket
+    tid = t.ticket_id
+    assert scenario.execute(AssignTicket(tid, "lead", "ola")) == [
+        ev.TicketAssigned(order_id=OID, ticket_id=tid, assignee="ola", assigned_by="lead")
+    ]
+    assert scenario.execute(AssignTicket(tid, "lead", "ola")) == []
+    (again,) = scenario.execute(AssignTicket(tid, "ola", "piotr"))
+    assert isinstance(again, ev.TicketAssigned)
+    assert again.assignee == "piotr"
+
+
+def test_hold_and_release_return_the_ticket_to_its_assignee(
+    ticket: tuple[Scenario, ev.TicketOpened],
+) -> None:
+    scenario, t = ticket
+    tid = t.ticket_id
+    scenario.execute(AssignTicket(tid, "ola", "ola"))
+    hold = HoldTicket(tid, "ola", "waiting for the customer")
+    assert scenario.execute(hold) == [
+        ev.TicketHeld(order_id=OID, ticket_id=tid, held_by="ola", note="waiting for the customer")
+    ]
+    assert hold.ticket["status"] == "on_hold"
+    with pytest.raises(TicketRefusedError, match="already on hold"):
+        scenario.execute(HoldTicket(tid, "ola"))
+    release = ReleaseTicket(tid, "ola")
+    assert scenario.execute(release) == [
+        ev.TicketReleased(order_id=OID, ticket_id=tid, released_by="ola")
+    ]
+    assert (release.ticket["status"], release.ticket["assignee"]) == ("assigned", "ola")
+    with pytest.raises(TicketRefusedError, match="not on hold"):
+        scenario.execute(ReleaseTicket(tid, "ola"))
+
+
+def test_a_held_ticket_can_be_resolved_and_then_nothing_else(
+    ticket: tuple[Scenario, ev.TicketOpened],
+) -> None:
+    scenario, t = ticket
+    tid = t.ticket_id
+    scenario.execute(HoldTicket(tid, "ola"))
+    body = Resolution(
+        resolution="phone from the customer", correction=Correction(phone="+48 601 234 567")
+    )
+    resolved, corrected = scenario.execute(ResolveTicket(tid, body, "ola"))
+    assert isinstance(resolved, ev.TicketResolved)
+    assert resolved.resolved_by == "ola"
+    assert isinstance(corrected, ev.OrderCorrected)
+    for command in (
+        AssignTicket(tid, "ola", "x"),
+        HoldTicket(tid, "ola"),
+        CancelOrder(tid, "ola", "x"),
+    ):
+        with pytest.raises(TicketRefusedError, match="already resolved"):
+            scenario.execute(command)
+
+
+def test_cancelling_the_order_cancels_its_live_tickets_and_no_new_ones_open(
+    ticket: tuple[Scenario, ev.TicketOpened],
+) -> None:
+    scenario, t = ticket
+    declined = opened(scenario.when(ev.PaymentFailed(order_id=OID, reason="card expired")))
+    events = scenario.execute(CancelOrder(t.ticket_id, "ola", "customer changed their mind"))
+    assert events == [
+        ev.OrderCancelled(order_id=OID, reason="customer changed their mind", cancelled_by="ola"),
+        *[
+            ev.TicketCancelled(
+                order_id=OID,
+                ticket_id=tid,
+                cancelled_by="ola",
+                reason="customer changed their mind",
+            )
+            for tid in (t.ticket_id, declined.ticket_id)
+        ],
+    ]
+    with pytest.raises(TicketRefusedError, match="cancelled with its order"):
+        scenario.execute(CancelOrder(declined.ticket_id, "ola", "again"))
+    assert scenario.when(ev.StockShortage(order_id=OID, missing=[])) == []
+
+
+def test_an_order_not_in_ordo_cannot_be_cancelled() -> None:
+    scenario = Scenario(service)
+    issue = ev.Issue(code="payload.lines", message="No lines.")
+    rejected = ev.OrderRejected(order_id=OID, channel="webshop", issues=[issue], raw="{}")
+    t = opened(scenario.when(rejected))
+    assert t.channel == "webshop"  # from the rejection: there is no order
+    with pytest.raises(TicketRefusedError, match="no order to cancel"):
+        scenario.execute(CancelOrder(t.ticket_id, "ola", "x"))
+
+
+def test_payment_overdue_opens_a_ticket_once() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    overdue = ev.PaymentOverdue(order_id=OID, deadline=T0)
+    t = opened(scenario.when(overdue))
+    assert (t.reason, t.stage, t.severity) == ("payment_overdue", "payment", "normal")
+    assert "had not paid by the deadline (2025-03-01 09:00)" in t.instructions
+    assert scenario.when(overdue) == []
+
+
+def test_each_complaint_is_a_ticket_of_its_own() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+
+    def complaint(cid: str) -> ev.ComplaintFiled:
+        return ev.ComplaintFiled(
+            order_id=OID, complaint_id=cid, message="Broken mug", filed_by="Jan"
+        )
+
+    first = opened(scenario.when(complaint("c-1")))
+    assert (first.reason, first.stage) == ("complaint", "after_sales")
+    assert '"Broken mug"' in first.instructions
+    assert opened(scenario.when(complaint("c-2"))).ticket_id != first.ticket_id
+    assert scenario.when(complaint("c-1")) == []
+
+
+def test_only_a_failed_delivery_opens_a_ticket_one_per_shipment() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+
+    def shipment(sid: str, status: ev.ShipmentStatus) -> ev.ShipmentStatusChanged:
+        return ev.ShipmentStatusChanged(
+            order_id=OID, shipment_id=sid, status=status, carrier="InPost", note="nobody home"
+        )
+
+    assert scenario.when(shipment("s-1", "in_transit")) == []
+    t = opened(scenario.when(shipment("s-1", "delivery_failed")))
+    assert (t.reason, t.severity) == ("delivery_failed", "high")
+    assert "(InPost) could not deliver a shipment" in t.instructions
+    assert scenario.when(shipment("s-1", "delivery_failed")) == []  # still open for s-1
+    assert opened(scenario.when(shipment("s-2", "delivery_failed"))).ticket_id != t.ticket_id
+    scenario.execute(ResolveTicket(t.ticket_id, Resolution(resolution="redelivered"), "ola"))
+    assert opened(scenario.when(shipment("s-1", "delivery_failed"))).ticket_id != t.ticket_id
+
+
+def test_a_stuck_order_gets_one_ticket_for_the_stage_and_the_time_it_stopped() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    since = T0 - timedelta(minutes=20)
+    command = OpenStuckTicket(OID, "validation", since, T0)
+    t = opened(scenario.execute(command))
+    assert (t.ticket_id, t.reason, t.stage) == (command.ticket_id, "order_stuck", "validation")
+    assert "waiting for 20 minutes (since 2025-03-01 08:40)" in t.instructions
+    again = OpenStuckTicket(OID, "validation", since, T0 + timedelta(minutes=1))
+    assert again.ticket_id == command.ticket_id  # another replica names the same ticket
+    assert scenario.execute(again) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("en", "The customer gave no phone number."),
+        ("pl", "Klient nie podał numeru telefonu."),
+        ("ru", "Клиент не указал номер телефона."),
+        ("de", "The customer gave no phone number."),  # no German: English
+    ],
+)
+def test_instructions_render_in_the_operators_language(language: str, says: str) -> None:
+    issue = ev.Issue(code="phone.missing", message="No phone number.")
+    text = render(
+        "validation_failed", order_id=OID, order=ORDER, issues=[issue], language=language, attempt=1
+    )
+    assert says in text
+    assert "Jan Kowalski" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "accept", "expected"),
+    [
+        ("ru", "pl-PL,pl;q=0.9", "ru"),
+        (None, "de-DE,de;q=0.9,pl;q=0.8,en;q=0.5", "pl"),
+        (None, "en;q=0.2, ru;q=0.7", "ru"),
+        ("xx", None, "en"),
+        (None, "fr", "en"),
+    ],
+)
+def test_the_operators_language_comes_from_lang_then_accept_language(
+    lang: str | None, accept: str | None, expected: str
+) -> None:
+    assert language_of(lang, accept) == expected
+
+
+@pytest.mark.parametrize(
+    "reason", ["complaint", "delivery_failed", "order_stuck", "payment_overdue"]
+)
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_every_new_reason_has_instructions_in_every_language(reason: str, language: str) -> None:
+    details = {
+        "complaint": {"complaint": "Broken", "filed_by": "Jan"},
+        "delivery_failed": {"carrier": None, "tracking_number": None, "note": "no one home"},
+        "order_stuck": {"since": T0.isoformat(), "waited_m": 20},
+        "payment_overdue": {"deadline": T0.isoformat()},
+    }[reason]
+    text = render(reason, order_id=OID, order=ORDER, issues=[], language=language, **details)
+    assert "Jan Kowalski" in text
+    assert len(text) > 100
