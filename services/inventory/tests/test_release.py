@@ -83,7 +83,8 @@ def test_cash_on_delivery_before_validation_settles_the_reservation_to_come() ->
     assert scenario.when(accepted) == []
     assert isinstance(scenario.when(validated(order))[0], ev.StockReserved)
     held = reservation(scenario, order.order_id)
-    assert held.settled and held.reserved
+    assert held.settled
+    assert held.reserved
 
 
 def test_an_order_released_for_fulfilment_is_settled() -> None:

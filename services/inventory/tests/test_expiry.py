@@ -1,0 +1,113 @@
+"""Given held reservations -> when the sweep runs past their deadline -> then the unpaid ones
+are released once, and paid, cash-on-delivery or already released ones are left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from eventsourcing.persistence import Tracking
+
+from ordo_events import events as ev
+from ordo_events.events import Event
+from ordo_inventory.expiry import ExpirySweep
+from ordo_inventory.settings import InventorySettings
+from ordo_runtime import UnitOfWork
+from ordo_runtime.testing import Scenario
+from services.inventory.tests.support import line, order_of, stock, stocked, validated
+
+TTL = 60.0
+
+
+class InMemoryRuntime:
+    """Runtime.execute on a Scenario's in-memory store."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario, self.app = scenario, scenario.app
+        self.published: list[Event] = []
+
+    async def execute(
+        self,
+        command: Callable[[UnitOfWork], Sequence[Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> list[Event]:
+        events = self.scenario.execute(command, tracking)
+        self.published += events
+        return events
+
+
+def sweep(scenario: Scenario, at: float) -> tuple[ExpirySweep, list[Event]]:
+    runtime = InMemoryRuntime(scenario)
+    sweeper = ExpirySweep(runtime, InventorySettings(hold_ttl_s=TTL))
+    asyncio.run(sweeper.sweep(now=at))
+    return sweeper, runtime.published
+
+
+def test_an_unpaid_reservation_is_released_after_its_time_and_not_before() -> None:
+    scenario = stocked(A=5)
+    order = order_of("1", ("A", 2), payment={"method": "prepaid"})
+    scenario.when(validated(order))
+    assert sweep(scenario, time.time() + TTL / 2)[1] == []
+    _, released = sweep(scenario, time.time() + TTL + 1)
+    assert released == [
+        ev.StockReleased(order_id=order.order_id, lines=[line("A", 2)], reason="expired")
+    ]
+    assert stock(scenario, "A").available("main") == 5
+
+
+def test_a_second_sweep_releases_nothing_more() -> None:
+    scenario = stocked(A=5)
+    scenario.when(validated(order_of("1", ("A", 2), payment={"method": "prepaid"})))
+    later = time.time() + TTL + 1
+    assert len(sweep(scenario, later)[1]) == 1
+    assert sweep(scenario, later)[1] == []
+    assert stock(scenario, "A").available("main") == 5
+
+
+def test_paid_and_cash_on_delivery_orders_never_expire() -> None:
+    scenario = stocked(A=5)
+    paid = order_of("1", ("A", 1), payment={"method": "prepaid"})
+    cod = order_of("2", ("A", 1))
+    scenario.when(validated(paid))
+    scenario.when(
+        ev.PaymentAuthorized(
+            order_id=paid.order_id, amount=Decimal("5"), currency="PLN", provider_ref="p"
+        )
+    )
+    scenario.when(
+        ev.CashOnDeliveryAccepted(order_id=cod.order_id, amount=Decimal("5"), currency="PLN")
+    )
+    scenario.when(validated(cod))
+    sweeper, released = sweep(scenario, time.time() + 10 * TTL)
+    assert released == []
+    assert sweeper.pending == {}
+    assert stock(scenario, "A").reserved == {"main": 2}
+
+
+def test_a_payment_after_expiry_takes_the_stock_again() -> None:
+    scenario = stocked(A=5)
+    order = order_of("1", ("A", 2), payment={"method": "prepaid"})
+    scenario.when(validated(order))
+    sweep(scenario, time.time() + TTL + 1)
+    paid = ev.PaymentAuthorized(
+        order_id=order.order_id, amount=Decimal("10"), currency="PLN", provider_ref="p"
+    )
+    assert scenario.when(paid) == [ev.StockReserved(order_id=order.order_id, lines=[line("A", 2)])]
+    assert sweep(scenario, time.time() + 10 * TTL)[1] == []  # settled now
+
+
+def test_a_restarted_sweep_reads_on_from_the_oldest_pending_hold() -> None:
+    scenario = stocked(A=5)
+    first = order_of("1", ("A", 1), payment={"method": "prepaid"})
+    scenario.when(validated(first))
+    sweeper, _ = sweep(scenario, time.time())
+    assert len(sweeper.pending) == 1
+    scenario.when(ev.OrderCancelled(order_id=first.order_id, reason="r", cancelled_by="ola"))
+    sweeper, _ = sweep(scenario, time.time())
+    assert sweeper.pending == {}
+    assert sweeper.saved == sweeper.position
+    restarted, _ = sweep(scenario, time.time())
+    assert restarted.saved == sweeper.saved
