@@ -13,7 +13,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from ordo_cli import render, state
+from ordo_cli import reconcile, render, state
 from ordo_cli.bench import PACED_FRACTION, PACED_ORDERS, PipelineStuck
 from ordo_cli.flows import Targets, run_bench, simulate_and_report
 from ordo_cli.show import OrderNotFound, fetch_order, render_order
@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 order_app = typer.Typer(help="Look at orders.", no_args_is_help=True)
 app.add_typer(order_app, name="order")
+inventory_app = typer.Typer(help="Look after stock.", no_args_is_help=True)
+app.add_typer(inventory_app, name="inventory")
 console = Console()
 
 Orders = Annotated[int, typer.Option(min=1, help="How many orders to send.")]
@@ -118,6 +120,28 @@ def show(
         console.print(f"[red]ticketing did not answer: {exc}[/red]")
         raise typer.Exit(1) from None
     console.print(render_order(doc))
+
+
+@inventory_app.command("reconcile")
+def reconcile_stock(
+    repair: Annotated[bool, typer.Option(help="Correct the drift with events.")] = False,
+    api: Annotated[str | None, typer.Option(help="Inventory service URL.")] = None,
+) -> None:
+    """Recompute reserved stock from the reservations; report drift, and repair it if asked.
+    Exits 1 when drift was found and not repaired."""
+    try:
+        found = reconcile.reconcile(
+            state.resolve(api, "inventory", "ORDO_INVENTORY_URL"), repair=repair
+        )
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    except httpx.HTTPError as exc:
+        console.print(f"[red]inventory did not answer: {exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(reconcile.render(found))
+    if found["drift"] and not repair:
+        raise typer.Exit(1)
 
 
 @app.command()
