@@ -16,6 +16,7 @@ from rich.console import Console
 from ordo_cli import reconcile, render, state
 from ordo_cli.bench import PACED_FRACTION, PACED_ORDERS, PipelineStuck
 from ordo_cli.flows import Targets, run_bench, simulate_and_report
+from ordo_cli.rules import rules_app
 from ordo_cli.show import OrderNotFound, fetch_order, render_order
 from ordo_cli.signals import sigterm_as_interrupt
 from ordo_cli.supervisor import NotReady, ServiceDied, tail
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 order_app = typer.Typer(help="Look at orders.", no_args_is_help=True)
 app.add_typer(order_app, name="order")
+app.add_typer(rules_app, name="rules")
 inventory_app = typer.Typer(help="Look after stock.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
 console = Console()
