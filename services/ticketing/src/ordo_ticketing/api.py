@@ -9,8 +9,9 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from ordo_runtime.auth import LOCAL, caller
 from ordo_runtime.http import runtime_of
-from ordo_ticketing import deadletters, queries
+from ordo_ticketing import access, deadletters, queries
 from ordo_ticketing.commands import (
     AssignTicket,
     CancelOrder,
@@ -30,8 +31,12 @@ CONFLICT_RETRIES = 3
 
 
 def actor(request: Request, claimed: str | None = None) -> str:
-    """Who is acting: the one place that says so. Until authentication lands it is whom the
+    """Who is acting: the one place that says so. It is the authenticated caller, never what
+    the request claims; only an app the runtime never secured (one under test) takes whom the
     caller names (the X-Operator header, else the body's own field)."""
+    who = caller(request)
+    if who is not LOCAL:
+        return who.name
     name = request.headers.get("x-operator") or claimed
     if not name or not name.strip():
         raise HTTPException(422, "say who is acting: an X-Operator header (or the body's name)")
@@ -46,6 +51,7 @@ def language(
 
 async def run(request: Request, command: TicketCommand, cause_id: str | None) -> dict[str, Any]:
     runtime = runtime_of(request)
+    await access.may_act(request, runtime.pool, command.ticket_id)
     for _ in range(CONFLICT_RETRIES):  # the consumer may be writing the same case just now
         try:
             await runtime.execute(command, cause_id=cause_id)
@@ -127,7 +133,10 @@ async def retry_dead_letters(body: Retry, request: Request) -> dict[str, Any]:
 
 @router.get("/queue")
 async def get_queue(request: Request, f: Annotated[QueueFilter, Query()]) -> dict[str, Any]:
-    return await queue(runtime_of(request).pool, f, datetime.now(UTC))
+    found = await queue(
+        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC)
+    )
+    return access.queue(request, found)
 
 
 @router.get("/tickets")
@@ -137,7 +146,8 @@ async def list_tickets(
     reason: str | None = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
-    return await queries.find_tickets(runtime_of(request).pool, status, reason, limit)
+    found = await queries.find_tickets(runtime_of(request).pool, status, reason, limit)
+    return access.tickets(request, found)
 
 
 @router.get("/tickets/{ticket_id}")
@@ -145,17 +155,13 @@ async def get_ticket(
     ticket_id: str, request: Request, lang: Annotated[str, Depends(language)]
 ) -> dict[str, Any]:
     found = await queries.ticket_detail(runtime_of(request).pool, ticket_id, lang)
-    if found is None:
-        raise HTTPException(404, f"no ticket {ticket_id}")
-    return found
+    return access.ticket(request, found, f"no ticket {ticket_id}")
 
 
 @router.get("/orders/{order_id}")
 async def get_order(order_id: str, request: Request) -> dict[str, Any]:
     view = await queries.order_view(runtime_of(request).pool, order_id)
-    if view is None:
-        raise HTTPException(404, f"no events of order {order_id}")
-    return view
+    return access.order_view(request, view, f"no events of order {order_id}")
 
 
 @router.get("/orders")
@@ -163,9 +169,7 @@ async def find_order(channel: str, external_id: str, request: Request) -> dict[s
     pool = runtime_of(request).pool
     order_id = await queries.order_id_by_reference(pool, channel, external_id)
     view = None if order_id is None else await queries.order_view(pool, order_id)
-    if view is None:
-        raise HTTPException(404, f"no order {external_id!r} from channel {channel!r}")
-    return view
+    return access.order_view(request, view, f"no order {external_id!r} from channel {channel!r}")
 
 
 @router.get("/deadletters")

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ordo_runtime.http import runtime_of
-from ordo_ticketing import queries
+from ordo_ticketing import access, queries
 from ordo_ticketing.api import language
 from ordo_ticketing.domain import REASONS
 from ordo_ticketing.instructions import LANGUAGES
@@ -50,15 +50,19 @@ async def console_page(lang: Annotated[str, Depends(language)]) -> HTMLResponse:
 
 @router.get("/queue", response_class=HTMLResponse)
 async def queue_fragment(request: Request, f: Annotated[QueueFilter, Query()]) -> HTMLResponse:
-    found = await queue(runtime_of(request).pool, f, datetime.now(UTC))
-    return page("queue.html.j2", q=found, f=f)
+    found = await queue(
+        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC)
+    )
+    return page("queue.html.j2", q=access.queue(request, found), f=f)
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 async def ticket_fragment(
     ticket_id: str, request: Request, lang: Annotated[str, Depends(language)]
 ) -> HTMLResponse:
-    found = await queries.ticket_detail(runtime_of(request).pool, ticket_id, lang)
-    if found is None:
-        raise HTTPException(404, f"no ticket {ticket_id}")
+    found = access.ticket(
+        request,
+        await queries.ticket_detail(runtime_of(request).pool, ticket_id, lang),
+        f"no ticket {ticket_id}",
+    )
     return page("ticket.html.j2", t=found, state=found["order_state"])

@@ -1,0 +1,69 @@
+"""What a caller may see of the read side: operators only their markets' orders and tickets,
+and customer data masked for roles without the permission (ordo_runtime.auth / masking).
+
+Out-of-market orders and tickets answer 404 like missing ones: an operator learns nothing of
+orders that are not theirs, not even that they exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from fastapi import HTTPException, Request
+
+from ordo_runtime.auth import caller
+from ordo_runtime.masking import for_caller
+from ordo_ticketing import queries
+from ordo_ticketing.queue import QueueFilter
+
+
+def order_view(request: Request, view: dict[str, Any] | None, missing: str) -> dict[str, Any]:
+    """An order's view as the caller may see it; 404 with `missing` when it may not."""
+    market = None if view is None else (view.get("order") or {}).get("market")
+    if view is None or not caller(request).sees(market):
+        raise HTTPException(404, missing)
+    shown: dict[str, Any] = for_caller(request, view)
+    return shown
+
+
+def ticket(request: Request, found: dict[str, Any] | None, missing: str) -> dict[str, Any]:
+    if found is None or not caller(request).sees(found.get("market")):
+        raise HTTPException(404, missing)
+    shown: dict[str, Any] = for_caller(request, found)
+    return shown
+
+
+async def may_act(request: Request, db: asyncpg.Pool, ticket_id: str) -> None:
+    """An operator acts only on their markets' tickets: 404 for another's, as for a missing one."""
+    who = caller(request)
+    if who.markets is None:
+        return
+    found = await queries.ticket(db, ticket_id)
+    if found is None or not who.sees(found.get("market")):
+        raise HTTPException(404, f"no ticket {ticket_id}")
+
+
+def tickets(request: Request, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    who = caller(request)
+    shown: list[dict[str, Any]] = for_caller(request, [t for t in found if who.sees(t["market"])])
+    return shown
+
+
+def queue_filter(request: Request, f: QueueFilter) -> QueueFilter:
+    """The queue filter narrowed to the caller's market when they have just one, so counts
+    and limits are theirs; a market they do not work on is refused."""
+    markets = caller(request).markets
+    if markets is None:
+        return f
+    if f.market is not None and f.market.upper() not in markets:
+        raise HTTPException(403, f"you work on {', '.join(sorted(markets))}, not {f.market}")
+    if f.market is None and len(markets) == 1:
+        return f.model_copy(update={"market": next(iter(markets))})
+    return f
+
+
+def queue(request: Request, found: dict[str, Any]) -> dict[str, Any]:
+    who = caller(request)
+    items = [i for i in found["items"] if who.sees(i.get("market"))]
+    shown: dict[str, Any] = for_caller(request, {**found, "items": items})
+    return shown

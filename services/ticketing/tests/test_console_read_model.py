@@ -1,0 +1,182 @@
+"""The queue, the console's fragments, dead-letter retries and the SLA sweep over the read
+model on a real PostgreSQL, driven through the API as the console drives it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aiokafka.structs import ConsumerRecord
+
+from ordo_events import events as ev
+from ordo_events.envelope import Envelope, decode
+from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
+from ordo_runtime.testing import sample_order
+from ordo_ticketing.sweep import sweep
+
+if TYPE_CHECKING:
+    from conftest import ReadSide
+
+pytestmark = pytest.mark.integration
+AS_OLA = {"X-Operator": "ola"}
+
+
+def no_phone(order_id: str) -> ev.OrderValidationFailed:
+    issue = ev.Issue(code="phone.missing", field="customer.phone", message="No phone number.")
+    return ev.OrderValidationFailed(order_id=order_id, issues=[issue])
+
+
+async def post(side: ReadSide, path: str, body: dict[str, Any], expect: int = 202) -> Any:
+    response = await side.client.post(path, json=body, headers=AS_OLA)
+    assert response.status_code == expect, response.text
+    # What the command published reaches the projection, as the relay would bring it.
+    await side.apply([side.envelope(e) for e in side.runtime.published])
+    side.runtime.published.clear()
+    return response.json()
+
+
+async def orders_with_tickets(side: ReadSide) -> dict[str, str]:
+    """Three orders, three tickets: a missing phone (webshop, PL, 2 h ago), a shortage
+    (allegro, PL, 90 min ago), a declined payment (webshop, CZ, 10 min ago)."""
+    now = datetime.now(UTC)
+    plan = [
+        ("w-1", "webshop", "PL", 120, no_phone),
+        ("a-1", "allegro", "PL", 90, lambda oid: ev.StockShortage(order_id=oid, missing=[])),
+        ("w-2", "webshop", "CZ", 10, lambda oid: ev.PaymentFailed(order_id=oid, reason="declined")),
+    ]
+    tickets = {}
+    for external_id, channel, market, minutes_ago, failure in plan:
+        order = sample_order(external_id=external_id, channel=channel, market=market)
+        side.clock = now - timedelta(minutes=minutes_ago + 1)
+        (opened,) = await side.happen(
+            ev.OrderReceived(order_id=order.order_id, order=order), failure(order.order_id)
+        )
+        assert isinstance(opened, ev.TicketOpened)
+        tickets[external_id] = opened.ticket_id
+    return tickets
+
+
+async def test_the_queue_filters_sorts_and_counts(read_side: ReadSide) -> None:
+    t = await orders_with_tickets(read_side)
+
+    async def ids(**params: Any) -> list[str]:
+        return [i["id"] for i in (await read_side.get("/queue", **params))["items"]]
+
+    assert await ids(sort="age", order="asc") == [t["w-1"], t["a-1"], t["w-2"]]
+    assert (await ids(sort="severity", order="asc"))[:1] == [t["a-1"]]  # out of stock is high
+    assert await ids(channel="webshop", order="asc") == [t["w-1"], t["w-2"]]
+    assert await ids(market="CZ") == [t["w-2"]]
+    assert await ids(reason="out_of_stock") == [t["a-1"]]
+    assert await ids(min_age_m=60, order="asc") == [t["w-1"], t["a-1"]]
+    assert await ids(max_age_m=60) == [t["w-2"]]
+
+    await post(read_side, f"/tickets/{t['w-1']}/assign", {})
+    await post(read_side, f"/tickets/{t['a-1']}/hold", {"note": "delivery on Monday"})
+    queue = await read_side.get("/queue", status="live")
+    by_id = {i["id"]: i for i in queue["items"]}
+    assert (by_id[t["w-1"]]["status"], by_id[t["w-1"]]["assignee"]) == ("assigned", "ola")
+    assert by_id[t["a-1"]]["status"] == "on_hold"
+    assert queue["counts"]["status"] == {"assigned": 1, "on_hold": 1, "open": 1}
+    assert queue["total"] == 3
+    assert await ids(status="on_hold") == [t["a-1"]]
+
+    await post(read_side, f"/tickets/{t['a-1']}/release", {})
+    await post(read_side, f"/tickets/{t['w-2']}/cancel-order", {"reason": "customer asked"})
+    queue = await read_side.get("/queue")
+    assert queue["counts"]["status"] == {"assigned": 1, "cancelled": 1, "open": 1}
+    assert queue["counts"]["reason"] == {
+        "out_of_stock": 1, "payment_declined": 1, "validation_failed": 1,
+    }  # fmt: skip
+    cancelled = await read_side.get(f"/tickets/{t['w-2']}")
+    assert cancelled["order_state"]["status"] == "cancelled"
+    row = await read_side.pool.fetchrow("SELECT status FROM orders WHERE order_id = $1",
+                                        cancelled["order_id"])  # fmt: skip
+    assert row["status"] == "cancelled"
+    await post(read_side, f"/tickets/{t['w-2']}/hold", {}, expect=409)
+
+
+async def test_an_action_says_who_acts_or_is_refused(read_side: ReadSide) -> None:
+    t = await orders_with_tickets(read_side)
+    response = await read_side.client.post(f"/tickets/{t['w-1']}/hold", json={})
+    assert response.status_code == 422
+    assert "X-Operator" in response.json()["detail"]
+    await post(read_side, "/tickets/nope/assign", {}, expect=404)
+
+
+async def test_the_console_shows_the_queue_and_a_ticket_in_the_operators_language(
+    read_side: ReadSide,
+) -> None:
+    t = await orders_with_tickets(read_side)
+    shell = await read_side.client.get("/console")
+    assert shell.status_code == 200
+    assert 'id="token"' in shell.text
+    assert "Authorization" in shell.text
+    fragment = await read_side.client.get("/console/queue", params={"status": "live"})
+    assert fragment.status_code == 200, fragment.text
+    assert fragment.text.count('class="item') == 3
+    detail = await read_side.client.get(
+        f"/console/tickets/{t['w-1']}", headers={"Accept-Language": "pl-PL,pl;q=0.9"}
+    )
+    assert detail.status_code == 200, detail.text
+    assert "Klient nie podał numeru telefonu." in detail.text
+    assert "OrderValidationFailed" in detail.text  # the timeline
+    as_json = await read_side.get(f"/tickets/{t['w-1']}", lang="ru")
+    assert "Клиент не указал номер телефона." in as_json["instructions"]
+
+
+async def test_a_dead_letter_is_retried_to_its_original_topic(read_side: ReadSide) -> None:
+    order = sample_order()
+    original = Envelope(data=ev.OrderReceived(order_id=order.order_id, order=order), source="/x")
+    headers = [
+        *original.headers(),
+        ("dlq_reason", b"handler failed: boom"),
+        ("dlq_service", b"/ordo/validation"),
+        ("dlq_origin", b"ordo.orders/3/17"),
+    ]
+    value = original.value()
+    letter = ConsumerRecord(
+        "ordo.deadletter", 0, 5, 1_740_819_600_000, 0, b"/ordo/validation", value, None,
+        len(value), -1, tuple(headers),
+    )  # fmt: skip
+    await read_side.apply([], [letter])
+    (item,) = (await read_side.get("/queue", kind="dead_letter"))["items"]
+    assert (item["reason"], item["status"], item["order_id"]) == (
+        "dead_letter", "open", order.order_id,
+    )  # fmt: skip
+
+    assert (await post(read_side, "/deadletters/retry", {"ids": [item["id"]]}))["retried"]
+    notes = read_side.scenario.app.process_recorder.select_notifications(
+        start=0, limit=100, topics=[OUTGOING_TOPIC]
+    )
+    (record,) = [read_side.scenario.app.mapper.to_domain_event(n) for n in notes]
+    assert isinstance(record, Outgoing)
+    assert (record.topic, record.key, record.value) == ("ordo.orders", order.order_id, value)
+    assert record.headers["ordo_retry_of"] == item["id"]
+    assert not any(k.startswith("dlq_") for k in record.headers)
+    assert decode(record.kafka_value(), record.kafka_headers()).id == original.id
+    (item,) = (await read_side.get("/queue", kind="dead_letter"))["items"]
+    assert (item["status"], item["assignee"]) == ("retried", "ola")
+    await post(read_side, "/deadletters/retry", {"ids": ["nope"]}, expect=404)
+
+
+async def test_the_sweep_opens_one_ticket_for_an_order_stuck_past_its_stage_sla(
+    read_side: ReadSide,
+) -> None:
+    now = datetime.now(UTC)
+    stuck, fresh = sample_order(external_id="s-1"), sample_order(external_id="s-2")
+    read_side.clock = now - timedelta(minutes=30)  # validation's SLA is 5 minutes
+    await read_side.happen(ev.OrderReceived(order_id=stuck.order_id, order=stuck))
+    read_side.clock = now - timedelta(minutes=3)
+    await read_side.happen(ev.OrderReceived(order_id=fresh.order_id, order=fresh))
+
+    async def execute(command: Any, cause_id: str | None = None) -> list[ev.Event]:
+        return await read_side.runtime.execute(command, cause_id)
+
+    assert await sweep(read_side.pool, execute, now) == 1
+    (opened,) = read_side.runtime.published
+    assert isinstance(opened, ev.TicketOpened)
+    assert (opened.order_id, opened.reason, opened.stage) == (
+        stuck.order_id, "order_stuck", "validation",
+    )  # fmt: skip
+    assert await sweep(read_side.pool, execute, now + timedelta(seconds=30)) == 0  # a replica
