@@ -116,7 +116,7 @@ async def _read(bootstrap: str, topics: list[str]) -> list[Envelope]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.force_metadata_update()
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
         by_topic: dict[str, list[Envelope]] = {t: [] for t in topics}
         partitions = [
             TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
