@@ -138,7 +138,10 @@ def decide(facts: Facts, done: Decided, because: str = "") -> tuple[list[ev.Even
         or (covered and now.outcome == "authorized" and facts.shipped)
         or (cod and now.outcome == "cash_on_delivery" and facts.delivered)
     )
-    captured = max(m.captured, total) if capture_due else max(m.captured, now.captured)
+    # Parts the provider took before the order is covered are announced once it is (or once
+    # it is cancelled, to be refunded): a part alone is no payment yet.
+    reported = m.captured if covered or facts.cancelled is not None else ZERO
+    captured = max(reported, total if capture_due else ZERO, now.captured)
     if captured > now.captured:
         out.append(
             ev.PaymentCaptured(
