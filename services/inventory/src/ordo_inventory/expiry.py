@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from eventsourcing.utils import get_topic
 
 from ordo_events.events import Event
@@ -28,6 +29,7 @@ from ordo_inventory.settings import SETTINGS, InventorySettings
 from ordo_runtime import UnitOfWork
 from ordo_runtime.store import ServiceApplication, with_tracking
 
+log = logging.getLogger(__name__)
 TRACKING_NAME = "inventory-expiry"
 HELD = get_topic(Reservation.Held)  # type: ignore[attr-defined]
 ENDED = (
@@ -73,7 +75,10 @@ class ExpirySweep:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.sweep()
+            try:
+                await self.sweep()
+            except (OSError, PersistenceError) as exc:  # the database is away: try next time
+                log.warning("expiry sweep failed, will retry: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.sweep_every_s)
 
