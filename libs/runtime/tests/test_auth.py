@@ -72,6 +72,8 @@ def test_only_probes_tracking_and_signed_webhooks_are_public() -> None:
     assert auth.is_public("GET", "/ready")
     assert auth.is_public("GET", "/track/ABC123")
     assert auth.is_public("POST", "/channels/shopify/orders")
+    assert auth.is_public("GET", "/console")  # the empty shell; its data needs a token
+    assert not auth.is_public("GET", "/console/queue")
     assert not auth.is_public("GET", "/metrics")
     assert not auth.is_public("POST", "/health")
     assert not auth.is_public("GET", "/track")

@@ -49,12 +49,15 @@ ROLES: Mapping[str, frozenset[str]] = {
 SCOPED_ROLES = frozenset({"operator"})
 
 # The only requests served without a token, in one place: Kubernetes probes, the public
-# parcel tracking page, and channel webhooks, which prove themselves by their HMAC signature.
+# parcel tracking page, channel webhooks, which prove themselves by their HMAC signature, and
+# the operator console's empty shell (a browser cannot send a token when it opens a page;
+# the shell then fetches every piece of data with the operator's token).
 PUBLIC = (
     ("GET", "/health"),
     ("GET", "/ready"),
-    ("GET", "/track/*"),
+    ("GET", "/track/**"),
     ("POST", "/channels/*/orders"),
+    ("GET", "/console"),
 )
 
 # Routes whose permission is not their method's default (GET: READ, anything else: MANAGE),
@@ -68,6 +71,8 @@ ROUTE_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/tickets/**", TICKETS_READ),
     ("POST", "/tickets/**", TICKETS_ACT),
     ("POST", "/orders/*/corrections", TICKETS_ACT),
+    ("GET", "/queue", TICKETS_READ),
+    ("GET", "/console/**", TICKETS_READ),
     ("GET", "/rejections", RAW_READ),
     ("GET", "/rejections/**", RAW_READ),
     ("GET", "/deadletters", RAW_READ),
