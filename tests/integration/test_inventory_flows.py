@@ -85,8 +85,10 @@ def test_a_thousand_orders_for_a_hundred_units_reserve_exactly_a_hundred(
     with ordo.http("inventory") as api:
         assert api.get("/reconciliation").json()["drift"] == []
     # Both processes took part: the group split the partitions between them.
+    token = {"Authorization": f"Bearer {ordo.tokens['manager']}"}
     for url in (ordo.urls["inventory"], second_inventory):
-        assert httpx.get(f"{url}/metrics").json()["consumed"]["ordo-inventory"] > 0
+        metrics = httpx.get(f"{url}/metrics", headers=token).json()
+        assert metrics["consumed"]["ordo-inventory"] > 0
 
 
 def test_the_sync_feed_counts_and_adjusts_and_dead_letters_what_it_cannot_apply(

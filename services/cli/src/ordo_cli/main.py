@@ -133,7 +133,7 @@ def reconcile_stock(
     Exits 1 when drift was found and not repaired."""
     try:
         found = reconcile.reconcile(
-            state.resolve(api, "inventory", "ORDO_INVENTORY_URL"), repair=repair
+            state.resolve(api, "inventory", "ORDO_INVENTORY_URL"), repair, state.token()
         )
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")

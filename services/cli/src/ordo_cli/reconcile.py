@@ -9,9 +9,10 @@ import httpx
 from rich.table import Table
 
 
-def reconcile(api: str, repair: bool = False) -> dict[str, Any]:
+def reconcile(api: str, repair: bool = False, token: str | None = None) -> dict[str, Any]:
     """The inventory service's report; with `repair`, after it corrected the drift."""
-    with httpx.Client(base_url=api, timeout=120.0) as http:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=api, timeout=120.0, headers=headers) as http:
         response = http.post("/reconciliation/repair") if repair else http.get("/reconciliation")
     response.raise_for_status()
     report: dict[str, Any] = response.json()
