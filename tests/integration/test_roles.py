@@ -1,0 +1,64 @@
+"""Roles on the real stack: every service asks for a token; a seller submits orders, a viewer
+reads them masked, an operator sees only their market, the manager sees everything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ordo_cli.up import SERVICES
+from ordo_runtime.testing import sample_order
+from tests.integration.conftest import Ordo, eventually, order_state
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_service_wants_a_token_except_for_its_probes(ordo: Ordo) -> None:
+    for service in SERVICES:
+        with ordo.http(service, role=None) as anonymous:
+            assert anonymous.get("/ready").status_code == 200
+            refused = anonymous.get("/metrics")
+        assert refused.status_code == 401, service
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_each_role_gets_what_it_may(ordo: Ordo) -> None:
+    polish = sample_order(
+        external_id="roles-pl",
+        customer={"name": "Jan Kowalski", "email": "jan@example.com", "phone": "+48 601 234 789"},
+    )
+    german = sample_order(external_id="roles-de", market="DE", currency="EUR", language="de")
+    with ordo.http("ingestion", role="seller") as seller:
+        for order in (polish, german):
+            response = seller.post("/orders", content=order.model_dump_json())
+            assert response.status_code == 202, response.text
+    with ordo.http("ticketing", role="seller") as seller:
+        refused = seller.get("/tickets")
+    assert (refused.status_code, refused.json()["permission"]) == (403, "tickets:read")
+
+    # The manager sees both, whole, once ticketing has them.
+    for order in (polish, german):
+        state = eventually_state(ordo, order.order_id)
+        assert state["order"]["customer"]["email"] == order.customer.email
+
+    with ordo.http("ticketing", role="viewer") as viewer:
+        customer = viewer.get(f"/orders/{polish.order_id}").json()["order"]["customer"]
+    assert customer == {
+        "name": "J*** K***",
+        "email": "j***@example.com",
+        "phone": "+48 *** *** 789",
+    }
+
+    with ordo.http("ticketing", role="operator") as operator:  # works on PL
+        mine = operator.get(f"/orders/{polish.order_id}")
+        theirs = operator.get(f"/orders/{german.order_id}")
+    assert mine.json()["order"]["customer"]["phone"] == "+48 601 234 789"
+    assert theirs.status_code == 404
+    with ordo.http("ticketing", role="operator-de") as operator:
+        assert operator.get(f"/orders/{german.order_id}").status_code == 200
+        assert operator.get(f"/orders/{polish.order_id}").status_code == 404
+
+
+def eventually_state(ordo: Ordo, order_id: str) -> dict[str, Any]:
+    return eventually(lambda: order_state(ordo, order_id), 60, f"order {order_id} in ticketing")
