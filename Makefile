@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: help setup run up test test-unit test-integration test-containers lint fmt typecheck bench clean
+.PHONY: help setup run up test chromium test-unit test-integration test-containers lint fmt typecheck bench clean
 
 help:
 	@echo "make run    - start Ordo (embedded Kafka-protocol broker + PostgreSQL), simulate orders, show a summary"
@@ -42,8 +42,15 @@ fmt: setup
 typecheck: setup
 	$(PY) -m mypy $(wildcard libs/*/src) $(wildcard services/*/src)
 
-test: lint typecheck
+test: lint typecheck chromium
 	$(PY) -m pytest -q $(ARGS)
+
+# The console's browser test drives Debian's headless Chromium (no browser download). Installed
+# with apt-get when missing; where that cannot be done the test skips and says why.
+chromium:
+	@test -x /usr/bin/chromium || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+		|| echo "chromium could not be installed: the console's browser test will skip"; }
 
 test-unit: setup
 	$(PY) -m pytest -q -m "not integration" $(ARGS)
