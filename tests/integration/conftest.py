@@ -30,6 +30,8 @@ CALLERS: dict[str, dict[str, Any]] = {
     "viewer": {"name": "it-viewer", "role": "viewer"},
 }
 TOKENS = {caller: f"integration-{caller}-token-0123456789" for caller in CALLERS}
+# Ingestion checks Shopify webhooks' signatures with this (test_channels.py signs with it).
+SHOPIFY_WEBHOOK_SECRET = "integration-shopify-webhook-secret"
 
 
 def free_port() -> int:
@@ -88,6 +90,7 @@ def ordo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ordo]:
                     "HTTP_PORT": str(port),
                     "OTEL_SERVICE_NAME": name,
                     "ORDO_TOKENS": json.dumps({TOKENS[c]: who for c, who in CALLERS.items()}),
+                    "ORDO_SHOPIFY_WEBHOOK_SECRET": SHOPIFY_WEBHOOK_SECRET,
                 },
             )
             for name in SERVICES
