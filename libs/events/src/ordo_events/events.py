@@ -103,7 +103,9 @@ class StockReleased(Event):
 # --- payment provider -> ordo.payment.provider (the provider's webhook, as received) ---
 class PaymentNotificationReceived(Event):
     notification_id: str
-    status: Literal["authorized", "declined"]
+    # captured: money taken (it may arrive before its authorisation); refunded and voided:
+    # the provider confirming, or reporting, money given back or an authorisation released.
+    status: Literal["authorized", "declined", "captured", "refunded", "voided"]
     amount: Decimal
     currency: str
     provider_ref: str

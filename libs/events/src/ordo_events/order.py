@@ -44,6 +44,16 @@ class PaymentStatus(StrEnum):
     PAID = "paid"
 
 
+class SettlementMode(StrEnum):
+    """How a payment is settled: captured at once (full), authorised at the order and captured
+    at shipment (held), paid in several parts (split), or collected by the courier."""
+
+    FULL = "full"
+    HELD = "held"
+    SPLIT = "split"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -77,6 +87,14 @@ class Payment(_Model):
     status: PaymentStatus | None = None
     provider: str | None = None
     reference: str | None = None  # the provider's or channel's payment id
+    settlement: SettlementMode | None = None  # None: full when prepaid
+
+    @property
+    def mode(self) -> SettlementMode:
+        """How this payment is settled; `method` alone keeps meaning what it always did."""
+        if self.method is PaymentMethod.CASH_ON_DELIVERY:
+            return SettlementMode.CASH_ON_DELIVERY
+        return self.settlement or SettlementMode.FULL
 
 
 class Totals(_Model):
