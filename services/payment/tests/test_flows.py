@@ -231,3 +231,13 @@ def test_a_held_authorisation_voided_by_the_provider_is_announced_voided() -> No
         ev.PaymentVoided(order_id=o.order_id, reason="voided by the provider", provider_ref=None)
     ]
     assert s.when(shipment(o, "handed_to_carrier")) == []  # nothing left to capture
+
+
+def test_a_revised_order_is_decided_on_its_new_total() -> None:
+    o = order("full")
+    bigger = o.model_copy(update={"lines": [o.lines[0].model_copy(update={"quantity": 2})]})
+    s = Scenario(service).given(received(o))
+    assert s.when(ev.OrderRevised(order_id=o.order_id, order=bigger)) == []
+    (failed,) = s.when(note(o, "n1", "authorized", amount="10.00"))
+    assert isinstance(failed, ev.PaymentFailed)
+    assert failed.reason == "authorized 10.00 is less than the order total 20.00"

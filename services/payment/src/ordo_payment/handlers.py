@@ -49,6 +49,22 @@ def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.E
     return announce(case)
 
 
+def on_order_revised(event: ev.OrderRevised, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """The channel changed the order before it was settled: decide on the new total."""
+    case = uow.get(Settlement, Settlement.create_id(event.order_id))
+    if case is None or not case.known:
+        return on_order_received(ev.OrderReceived(order_id=event.order_id, order=event.order), uow)
+    if case.outcome in ("authorized", "cash_on_delivery") or case.cancelled is not None:
+        return []  # settled on what the customer agreed to: a revision does not unsettle it
+    order = event.order
+    mode = order.payment.mode
+    known = (mode.value, order.total, order.currency, _deadline(order, mode))
+    if known == (case.method, case.total, case.currency, case.deadline):
+        return []
+    case.learn_order(*known)
+    return announce(case)
+
+
 def _deadline(order: CanonicalOrder, mode: SettlementMode) -> datetime | None:
     if mode is SettlementMode.CASH_ON_DELIVERY:
         return None
@@ -143,6 +159,7 @@ def overdue_cause(settlement_id: uuid.UUID) -> str:
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     ev.OrderReceived: on_order_received,
+    ev.OrderRevised: on_order_revised,
     ev.PaymentNotificationReceived: on_provider_notification,
     ev.OrderCorrected: on_order_corrected,
     ev.ShipmentStatusChanged: on_shipment,
