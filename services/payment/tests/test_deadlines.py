@@ -37,6 +37,7 @@ class FakeRuntime:
     def __init__(self, scenario: Scenario):
         self.scenario, self.app = scenario, scenario.app
         self.cause_ids: list[str | None] = []
+        self.fail = False
 
     async def execute(
         self,
@@ -44,6 +45,9 @@ class FakeRuntime:
         cause_id: str | None = None,
         tracking: Tracking | None = None,
     ) -> list[ev.Event]:
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("database went away")
         self.cause_ids.append(cause_id)
         return self.scenario.execute(command, tracking)
 
@@ -129,3 +133,14 @@ async def test_a_restarted_sweep_resumes_below_the_deadlines_still_ahead() -> No
     assert [entry[2] for entry in restarted.ahead] == [Settlement.create_id(early.order_id)]
     (second,) = await restarted.tick(PLACED + timedelta(hours=2))
     assert second.order_id == early.order_id
+
+
+async def test_a_deadline_whose_write_failed_is_announced_on_the_next_tick() -> None:
+    order = prepaid("retry")
+    runtime = FakeRuntime(Scenario(service).given(received(order)))
+    sweep = Sweep(runtime, SETTINGS)
+    runtime.fail = True
+    with pytest.raises(ConnectionError):
+        await sweep.tick(PLACED + timedelta(hours=2))
+    (overdue,) = await sweep.tick(PLACED + timedelta(hours=2))
+    assert overdue.order_id == order.order_id

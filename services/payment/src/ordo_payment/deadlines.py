@@ -65,8 +65,13 @@ class Sweep:
         while self.ahead and self.ahead[0][0] <= now:
             due.append(heapq.heappop(self.ahead))
         announced: list[Event] = []
-        for entry in due:
-            events = await self._fire(entry[2])
+        for index, entry in enumerate(due):
+            try:
+                events = await self._fire(entry[2])
+            except Exception:
+                for left in due[index:]:  # kept for the next tick, not lost with this one
+                    heapq.heappush(self.ahead, left)
+                raise
             if events is None:
                 heapq.heappush(self.ahead, entry)  # kept contending: the next tick tries again
             else:
