@@ -17,7 +17,9 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 prices = st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2)
 big_ids = st.integers(min_value=2**53 + 1, max_value=2**63 - 1)
-text = st.text(min_size=1, max_size=20).filter(str.strip)
+# No "@" in generated text: it marks the decimals written below (emails never start or end
+# with one).
+text = st.text(st.characters(exclude_characters="@"), min_size=1, max_size=20).filter(str.strip)
 
 
 @st.composite
@@ -83,13 +85,10 @@ def test_any_shopify_shaped_order_maps_and_keeps_money_and_ids_exact(
 
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=30,
 )
 # Keys the adapters look for, so generated objects reach deep into them.
