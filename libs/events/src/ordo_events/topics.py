@@ -69,9 +69,7 @@ NOTIFICATIONS = Topic("ordo.notifications", "notification", (ev.NotificationSent
 RULES = Topic("ordo.rules", "validation", (ev.RuleSetPublished,), key="rule set", partitions=1)
 # Carriers' status updates as they send them (raw JSON, no CloudEvents): fulfillment reads
 # them into ShipmentStatusChanged.
-CARRIER_EVENTS = Topic(
-    "ordo.carrier.events", writer="carriers", event_types=(), key="shipment_id"
-)
+CARRIER_EVENTS = Topic("ordo.carrier.events", writer="carriers", event_types=(), key="shipment_id")
 # Warehouses' and the ERP's stock counts and adjustments (raw JSON, no CloudEvents):
 # inventory applies them to its stock.
 STOCK_SYNC = Topic("ordo.stock.sync", writer="warehouses and the ERP", event_types=(), key="sku")
