@@ -75,6 +75,18 @@ def test_a_thousand_orders_for_a_hundred_units_reserve_exactly_a_hundred(
         for i in range(ORDERS)
     ]
     ids = {o.order_id for o in orders}
+    token = {"Authorization": f"Bearer {ordo.tokens['manager']}"}
+
+    def both_hold_partitions() -> bool:
+        # Ready is not enough: the group must have rebalanced onto both members, or one of
+        # them would take the whole burst and there would be no race.
+        for url in (ordo.urls["inventory"], second_inventory):
+            held = httpx.get(f"{url}/metrics", headers=token).json()["assigned"]["ordo-inventory"]
+            if not any(tp.startswith(f"{VALIDATION.name}:") for tp in held):
+                return False
+        return True
+
+    eventually(both_hold_partitions, 60, "both inventory processes to hold partitions")
     # Validated orders straight onto validation's topic: the race is inventory's alone, and
     # the rest of the stack is spared a thousand customers' emails.
     validated = [
@@ -98,7 +110,6 @@ def test_a_thousand_orders_for_a_hundred_units_reserve_exactly_a_hundred(
     with ordo.http("inventory") as api:
         assert api.get("/reconciliation").json()["drift"] == []
     # Both processes took part: the group split the partitions between them.
-    token = {"Authorization": f"Bearer {ordo.tokens['manager']}"}
     for url in (ordo.urls["inventory"], second_inventory):
         metrics = httpx.get(f"{url}/metrics", headers=token).json()
         assert metrics["consumed"]["ordo-inventory"] > 0

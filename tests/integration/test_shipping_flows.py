@@ -61,9 +61,10 @@ def test_released_order_ships_is_delivered_and_partly_returned(ordo: Ordo) -> No
         == (404, unknown.text)
     )
 
+    # A carrier keys its feed by tracking number, so one parcel's updates stay in order.
     carrier_update(
         ordo,
-        shipment_id,
+        "IT-TN-1",
         shipment_id=shipment_id,
         status="handed_to_carrier",
         carrier="inpost",

@@ -55,6 +55,12 @@ class BatchConsumer:
         self._uncommitted: dict[TopicPartition, int] = {}
         self._committed_at = 0.0
 
+    def assignment(self) -> list[str]:
+        """The partitions this member holds now, as "topic:partition" (for /metrics)."""
+        if self._consumer is None:
+            return []
+        return sorted(f"{tp.topic}:{tp.partition}" for tp in self._consumer.assignment())
+
     async def seek_to_stored(self, partitions: set[TopicPartition]) -> None:
         if not partitions or self._consumer is None:
             return

@@ -207,6 +207,7 @@ class Runtime:
         return {
             "service": self.service.name,
             "consumed": {c.group: c.processed for c in self.consumers},
+            "assigned": {c.group: c.assignment() for c in self.consumers},
             "published": self.relay.published,
             "relay_leader": self.relay.leader,
             "dead_lettered": self.processor.dead_lettered,

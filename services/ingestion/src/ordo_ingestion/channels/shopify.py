@@ -103,7 +103,9 @@ def _line(r: Reader, i: int) -> dict[str, Any]:
 def _method(r: Reader, ship: dict[str, Any] | None, title: str | None) -> str:
     if title and any(word in title.lower() for word in _PICKUP):
         return "store_pickup"
-    items = r.get("line_items") or []
+    items = r.get("line_items")
+    if not isinstance(items, list):
+        items = []  # not lines at all: the lines reader reports it
     if (
         ship is None
         and items
