@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 from eventsourcing.application import (
     AggregateNotFoundError,
@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
+from ordo_events.events import Event
 from ordo_runtime.outbox import MAPPER_TOPIC, Outgoing
 from ordo_runtime.recorder import RECORDER_TOPIC, PlainTransactionProcessRecorder
 from ordo_runtime.settings import Settings, database_params
@@ -237,3 +238,17 @@ class UnitOfWork:
 
 def with_tracking(name: str, offset: int) -> Tracking:
     return Tracking(application_name=name, notification_id=offset)
+
+
+class CommandRuntime(Protocol):
+    """What a background task (a mailer, a sweep) needs of a Runtime: its store and a way to
+    run a command idempotently. Tests give it an in-memory one."""
+
+    app: ServiceApplication
+
+    async def execute(
+        self,
+        command: Callable[[UnitOfWork], Sequence[Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> list[Event]: ...

@@ -17,9 +17,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
+from eventsourcing.persistence import IntegrityError, PersistenceError
 from eventsourcing.utils import get_topic
 
 from ordo_events.events import Event
@@ -27,7 +27,7 @@ from ordo_inventory.domain import Reservation
 from ordo_inventory.handlers import release
 from ordo_inventory.settings import SETTINGS, InventorySettings
 from ordo_runtime import UnitOfWork
-from ordo_runtime.store import ServiceApplication, with_tracking
+from ordo_runtime.store import CommandRuntime, with_tracking
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "inventory-expiry"
@@ -37,19 +37,6 @@ ENDED = (
     get_topic(Reservation.Released),  # type: ignore[attr-defined]
 )
 PAGE = 1000
-
-
-class SweepRuntime(Protocol):
-    """What the sweep needs of a Runtime (tests give it an in-memory one)."""
-
-    app: ServiceApplication
-
-    async def execute(
-        self,
-        command: Callable[[UnitOfWork], Sequence[Event]],
-        cause_id: str | None = None,
-        tracking: Tracking | None = None,
-    ) -> list[Event]: ...
 
 
 def expire(reservation_id: uuid.UUID, number: int) -> Callable[[UnitOfWork], Sequence[Event]]:
@@ -65,7 +52,7 @@ def expire(reservation_id: uuid.UUID, number: int) -> Callable[[UnitOfWork], Seq
 
 
 class ExpirySweep:
-    def __init__(self, runtime: SweepRuntime, settings: InventorySettings = SETTINGS):
+    def __init__(self, runtime: CommandRuntime, settings: InventorySettings = SETTINGS):
         self.runtime, self.app, self.settings = runtime, runtime.app, settings
         self.position: int | None = None
         self.saved = 0

@@ -13,15 +13,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Protocol
 
 import aiosmtplib
 import asyncpg
-from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,7 +28,7 @@ from ordo_events.events import Event
 from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices
 from ordo_notification.handlers import record_sent
 from ordo_runtime import Runtime, UnitOfWork
-from ordo_runtime.store import ServiceApplication, with_tracking
+from ordo_runtime.store import CommandRuntime, ServiceApplication, with_tracking
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "mailer"
@@ -51,19 +50,6 @@ class MailSettings(BaseSettings):
     # While the SMTP server is unreachable: wait this long, doubling up to the maximum.
     mailer_retry_s: float = 1.0
     mailer_retry_max_s: float = 60.0
-
-
-class MailerRuntime(Protocol):
-    """What the mailer needs of a Runtime (tests give it an in-memory one)."""
-
-    app: ServiceApplication
-
-    async def execute(
-        self,
-        command: Callable[[UnitOfWork], Sequence[Event]],
-        cause_id: str | None = None,
-        tracking: Tracking | None = None,
-    ) -> list[Event]: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +76,7 @@ class Request:
 
 
 class Mailer:
-    def __init__(self, runtime: MailerRuntime, settings: MailSettings):
+    def __init__(self, runtime: CommandRuntime, settings: MailSettings):
         self.runtime, self.app, self.settings = runtime, runtime.app, settings
         self.position: int | None = None
         self.sent = 0

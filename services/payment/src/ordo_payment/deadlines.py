@@ -16,38 +16,23 @@ import contextlib
 import heapq
 import logging
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError
 
 from ordo_events.events import Event
 from ordo_payment.domain import DEADLINE_TOPICS, Settlement
 from ordo_payment.handlers import overdue, overdue_cause
 from ordo_payment.settings import DEADLINES, DeadlineSettings
-from ordo_runtime.store import ServiceApplication, UnitOfWork, with_tracking
+from ordo_runtime.store import CommandRuntime, with_tracking
 
 log = logging.getLogger(__name__)
 
 TRACKING_NAME = "payment-deadlines"
 
 
-class SweepRuntime(Protocol):
-    """What the sweep needs of a Runtime (tests give it an in-memory one)."""
-
-    app: ServiceApplication
-
-    async def execute(
-        self,
-        command: Callable[[UnitOfWork], Sequence[Event]],
-        cause_id: str | None = None,
-        tracking: Tracking | None = None,
-    ) -> list[Event]: ...
-
-
 class Sweep:
-    def __init__(self, runtime: SweepRuntime, settings: DeadlineSettings = DEADLINES):
+    def __init__(self, runtime: CommandRuntime, settings: DeadlineSettings = DEADLINES):
         self.runtime, self.app, self.settings = runtime, runtime.app, settings
         self.topics = DEADLINE_TOPICS
         self.read: int | None = None  # the log position read up to
@@ -114,7 +99,7 @@ class Sweep:
         return None
 
 
-async def sweep(runtime: SweepRuntime, stop: asyncio.Event) -> None:
+async def sweep(runtime: CommandRuntime, stop: asyncio.Event) -> None:
     """The background task: a tick every PAYMENT_SWEEP_S until the service stops."""
     deadlines = Sweep(runtime)
     while not stop.is_set():
