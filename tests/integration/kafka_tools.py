@@ -10,7 +10,12 @@ from ordo_events.envelope import Envelope, UndecodableMessage, decode
 
 
 async def _read(bootstrap: str, topic: str) -> list[tuple[bytes | None, list[tuple[str, bytes]]]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    # "earliest" as well as the seek below: with aiokafka's default ("latest"), a reset that
+    # races the seek (seen on Tansu) starts a partition at its end, and earlier records are
+    # silently missed.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]

@@ -66,6 +66,7 @@ async def test_a_message_round_trips_with_its_headers(stack: Stack) -> None:
         bootstrap_servers=stack.kafka_bootstrap,
         group_id=f"g-{topic.name}",
         enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:

@@ -40,7 +40,11 @@ async def transport_ceiling(bootstrap: str, values: Sequence[bytes], n: int) -> 
     partitions = CHANNEL_ORDERS.partitions
     await ensure_topics(bootstrap, [Topic(name, "ordo bench", (), partitions=partitions)])
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, max_poll_records=5000
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # a reset racing the seek must not skip to the end
+        max_poll_records=5000,
     )
     await consumer.start()
     consumer.assign([TopicPartition(name, p) for p in range(partitions)])

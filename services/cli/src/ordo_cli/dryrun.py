@@ -113,7 +113,11 @@ def render(result: DryRun, rules: RuleSet, show: int) -> Table:
 
 
 async def _read(bootstrap: str, topics: list[str]) -> list[Envelope]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    # "earliest", not aiokafka's default: a reset racing the seek below (seen on Tansu) would
+    # otherwise start a partition at its end and the replay would silently miss orders.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         await consumer.topics()  # fetches the metadata partitions_for_topic reads
