@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from ordo_cli import simulate
-from ordo_cli.bench import paced_rate, result_line, table_rows
+from ordo_cli.bench import Resources, cpu_rows, paced_rate, result_line, table_rows
 from ordo_cli.mix import NO_FAILURES, plan_orders
 from ordo_cli.simulate import RunResult
 from ordo_cli.watch import Observed, Outcome
@@ -140,3 +142,29 @@ def test_table_labels_burst_latency_as_queueing_and_shows_the_paced_target() -> 
     assert rows["paced: latency p50 / p99"] == "25.0 / 29.9 ms"
     skipped = table_rows(result_line(10, BURST, 1000.0), BURST, None, None)
     assert skipped["paced phase"] == "skipped (--paced-orders 0)"
+
+
+def test_cpu_is_counted_between_begin_and_end_only() -> None:
+    resources = Resources({"me": os.getpid()})
+    _burn(0.05)  # before begin: not counted
+    resources.begin()
+    _burn(0.2)
+    resources.end()
+    _burn(0.2)  # after end: not counted
+    assert 0.1 <= resources.cpu_s["me"] < 0.35
+
+
+def _burn(seconds: float) -> None:
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+
+
+def test_cpu_rows_give_milliseconds_per_order_busiest_first_and_their_sum() -> None:
+    rows = cpu_rows({"validation": 1.0, "postgres": 3.0}, orders=1000)
+    assert list(rows.items()) == [
+        ("CPU per order: postgres", "3.00 ms"),
+        ("CPU per order: validation", "1.00 ms"),
+        ("CPU per order: all processes", "4.00 ms"),
+    ]
+    assert cpu_rows({"x": 1.0}, orders=0) == {}

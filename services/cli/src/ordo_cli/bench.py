@@ -81,12 +81,16 @@ async def _delete_topic(bootstrap: str, name: str) -> None:
     await admin.close()
 
 
-class PeakRss:
-    """Samples the resident memory of each service (with its children) while running."""
+class Resources:
+    """Samples each process's resident memory (with its children) while running, and adds
+    up the CPU seconds each spends between `begin` and `end`: on a machine with few cores the
+    sum over all processes per order is what bounds throughput."""
 
     def __init__(self, pids: Mapping[str, int], every_s: float = 0.5) -> None:
         self.pids, self.every_s = dict(pids), every_s
         self.peak: dict[str, int] = dict.fromkeys(pids, 0)
+        self.cpu_s: dict[str, float] = dict.fromkeys(pids, 0.0)
+        self._began: dict[str, float] = {}
 
     async def run(self) -> None:
         while True:
@@ -96,9 +100,46 @@ class PeakRss:
     def sample(self) -> None:
         for name, pid in self.pids.items():
             with contextlib.suppress(psutil.Error):
-                process = psutil.Process(pid)
-                rss = sum(p.memory_info().rss for p in (process, *process.children(recursive=True)))
+                rss = sum(p.memory_info().rss for p in _tree(pid))
                 self.peak[name] = max(self.peak[name], rss)
+
+    def begin(self) -> None:
+        self._began = {name: _cpu_s(pid) for name, pid in self.pids.items()}
+
+    def end(self) -> None:
+        for name, pid in self.pids.items():
+            if name in self._began:
+                self.cpu_s[name] += max(0.0, _cpu_s(pid) - self._began[name])
+        self._began = {}
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    process = psutil.Process(pid)
+    return [process, *process.children(recursive=True)]
+
+
+def _cpu_s(pid: int) -> float:
+    """User and system CPU seconds of a process and its living children (PostgreSQL's
+    backends are children of its postmaster)."""
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        for process in _tree(pid):
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def cpu_rows(cpu_s: Mapping[str, float], orders: int) -> dict[str, str]:
+    """CPU milliseconds per order by process, busiest first, and their sum."""
+    if orders <= 0:
+        return {}
+    rows = {
+        f"CPU per order: {name}": f"{seconds * 1000 / orders:.2f} ms"
+        for name, seconds in sorted(cpu_s.items(), key=lambda kv: -kv[1])
+    }
+    rows["CPU per order: all processes"] = f"{sum(cpu_s.values()) * 1000 / orders:.2f} ms"
+    return rows
 
 
 def paced_rate(

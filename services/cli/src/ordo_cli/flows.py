@@ -106,13 +106,16 @@ def run_bench(
     asyncio.run(simulate.seed_stock(ordo.urls["inventory"], stock_levels(PLENTY), token))
     with console.status(f"warming up: {WARMUP} orders, not counted"):
         _warm_up(bootstrap)
-    rss = bench.PeakRss(ordo.supervisor.pids())
+    resources = bench.Resources({**ordo.supervisor.pids(), **ordo.stack.pids})
+    burst_resources = bench.Resources({**ordo.supervisor.pids(), **ordo.stack.pids})
 
     def phase(
-        plan: list[SimOrder], rate: float | None
+        plan: list[SimOrder], rate: float | None, cpu: bench.Resources | None = None
     ) -> Callable[[simulate.Tick, simulate.Tick], Awaitable[simulate.RunResult]]:
         async def pipeline(sent: simulate.Tick, settled: simulate.Tick) -> simulate.RunResult:
-            sampling = asyncio.create_task(rss.run())
+            sampling = asyncio.create_task(resources.run())
+            if cpu is not None:
+                cpu.begin()
             try:
                 return await simulate.run(
                     plan,
@@ -123,12 +126,14 @@ def run_bench(
                     on_settled=settled,
                 )
             finally:
+                if cpu is not None:
+                    cpu.end()
                 sampling.cancel()
 
         return pipeline
 
     console.print(f"burst: {orders} orders at once")
-    burst = _with_progress(console, len(plan), phase(plan, None))
+    burst = _with_progress(console, len(plan), phase(plan, None, burst_resources))
     paced, target = None, None
     if paced_orders:
         # New external ids (make_plan's run id), so these are new orders, not redeliveries.
@@ -139,7 +144,8 @@ def run_bench(
     line = bench.result_line(orders, burst, ceiling, paced)
     rows = {
         **bench.table_rows(line, burst, paced, target),
-        **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in rss.peak.items()},
+        **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in resources.peak.items()},
+        **bench.cpu_rows(burst_resources.cpu_s, len(plan)),
     }
     released = len(latencies_ms(burst.sent_at, burst.outcomes))
     if paced is not None:
