@@ -133,6 +133,8 @@ def compare(ordo: Ordo, decided: ServiceState) -> list[str]:
     assert len(history) >= ORDERS
     mismatches = []
     for order_id, envelopes in history.items():
+        if any(not e.source.startswith("/ordo/") for e in envelopes):
+            continue  # a test wrote some of this order's events itself: no service decided them
         folded = OrderState.fold(order_id, envelopes)
         expected = (folded.released, folded.validated, folded.reserved, folded.paid)
         actual = (
@@ -183,7 +185,11 @@ class ServiceState:
 
     def paid(self, order_id: str) -> bool:
         settlement = self.apps["payment"].get(Settlement, Settlement.create_id(order_id))
-        return settlement is not None and settlement.outcome in ("authorized", "cash_on_delivery")
+        return (
+            settlement is not None
+            and settlement.outcome in ("authorized", "cash_on_delivery")
+            and not settlement.voided  # a cancelled order's hold is given back
+        )
 
     def close(self) -> None:
         for app in self.apps.values():
