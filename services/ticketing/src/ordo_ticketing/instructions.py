@@ -30,6 +30,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=StrictUndefined,
+        # The templates ship inside the package: checking their files for changes before every
+        # render was ~6% of the service's CPU under load.
+        auto_reload=False,
     )
 
 
