@@ -6,11 +6,12 @@ import asyncio
 import os
 import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
 from ordo_cli import simulate
-from ordo_cli.bench import Resources, cpu_rows, paced_rate, result_line, table_rows
+from ordo_cli.bench import Resources, _resident, cpu_rows, paced_rate, result_line, table_rows
 from ordo_cli.mix import NO_FAILURES, plan_orders
 from ordo_cli.simulate import RunResult
 from ordo_cli.watch import Observed, Outcome
@@ -168,3 +169,17 @@ def test_cpu_rows_give_milliseconds_per_order_busiest_first_and_their_sum() -> N
         ("CPU per order: all processes", "4.00 ms"),
     ]
     assert cpu_rows({"x": 1.0}, orders=0) == {}
+
+
+class _Fake:
+    def __init__(self, rss: int, shared: int) -> None:
+        self.info = SimpleNamespace(rss=rss, shared=shared)
+
+    def memory_info(self) -> SimpleNamespace:
+        return self.info
+
+
+def test_shared_memory_of_a_process_tree_counts_once() -> None:
+    # A postmaster and two backends, each mapping the same 100 MiB of shared buffers.
+    tree = [_Fake(120, 100), _Fake(110, 100), _Fake(105, 100)]
+    assert _resident(tree) == 20 + 10 + 5 + 100  # type: ignore[arg-type]

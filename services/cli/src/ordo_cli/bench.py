@@ -100,8 +100,7 @@ class Resources:
     def sample(self) -> None:
         for name, pid in self.pids.items():
             with contextlib.suppress(psutil.Error):
-                rss = sum(p.memory_info().rss for p in _tree(pid))
-                self.peak[name] = max(self.peak[name], rss)
+                self.peak[name] = max(self.peak[name], _resident(_tree(pid)))
 
     def begin(self) -> None:
         self._began = {name: _cpu_s(pid) for name, pid in self.pids.items()}
@@ -116,6 +115,19 @@ class Resources:
 def _tree(pid: int) -> list[psutil.Process]:
     process = psutil.Process(pid)
     return [process, *process.children(recursive=True)]
+
+
+def _resident(processes: list[psutil.Process]) -> int:
+    """Resident memory of a process tree, shared pages counted once: PostgreSQL's backends
+    all map its shared buffers, and summing their RSS counted those once per backend."""
+    pairs: list[tuple[int, int]] = []  # (rss, shared); "shared" is Linux-only
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            info = process.memory_info()
+            pairs.append((int(info.rss), int(getattr(info, "shared", 0))))
+    if not pairs:
+        return 0
+    return sum(rss - shared for rss, shared in pairs) + max(shared for _, shared in pairs)
 
 
 def _cpu_s(pid: int) -> float:
