@@ -92,7 +92,8 @@ def test_a_redelivered_order_changes_nothing() -> None:
 def test_an_undecodable_record_is_dead_lettered_with_its_reason() -> None:
     scenario = Scenario(service)
     headers = [("ce_type", b"OrderReceived"), ("ce_id", b"x"), ("ce_source", b"/x")]
-    assert scenario.deliver("ordo.orders", b"{not json", headers) == []
+    assert scenario.deliver("ordo.orders", b"{not json", headers, key=b"order-1") == []
     (letter,) = scenario.dead_letters
     assert letter.kafka_value() == b"{not json"
     assert "not JSON" in letter.headers["dlq_reason"]
+    assert letter.headers["dlq_key"] == "b3JkZXItMQ=="  # base64 of the original key, for a retry

@@ -58,10 +58,13 @@ class Outgoing(DomainEvent):
             originator_version=1,
             timestamp=DomainEvent.create_timestamp(),
             topic=topic,
-            key=key.decode(),
+            key=key.decode("utf-8", "surrogateescape"),  # a channel's key may not be text
             value=value,
             headers={k: v.decode("utf-8", "replace") for k, v in headers},
         )
+
+    def kafka_key(self) -> bytes:
+        return self.key.encode("utf-8", "surrogateescape")
 
     def kafka_value(self) -> bytes:
         return self.value

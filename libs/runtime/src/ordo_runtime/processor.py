@@ -12,6 +12,7 @@ topic in the same transaction as the position that passes it: nothing is lost or
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 import uuid
@@ -284,6 +285,10 @@ class Processor:
             ("dlq_service", self.source.encode()),
             ("dlq_origin", where.encode()),
         ]
+        if record.key is not None:
+            # The dead-letter topic is keyed by service; a retry needs the original key back,
+            # exact even when it is not text.
+            headers.append(("dlq_key", base64.b64encode(record.key)))
         return Outgoing.record(
             DEAD_LETTER.name,
             self.source.encode(),

@@ -96,7 +96,7 @@ class Relay:
                 await self.producer.send(
                     record.topic,
                     record.kafka_value(),
-                    key=record.key.encode(),
+                    key=record.kafka_key(),
                     headers=record.kafka_headers(),
                 )
             )

@@ -6,6 +6,8 @@ duplicate (their outgoing ids derive from its id), and the one that failed gets 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import uuid
 from collections.abc import Sequence
@@ -18,7 +20,7 @@ from ordo_runtime import UnitOfWork
 from ordo_runtime.outbox import Outgoing
 from ordo_ticketing.domain import NAMESPACE
 
-DLQ_HEADERS = ("dlq_reason", "dlq_service", "dlq_origin")
+DLQ_HEADERS = ("dlq_reason", "dlq_service", "dlq_origin", "dlq_key")
 
 
 class DeadLetterNotFoundError(LookupError):
@@ -51,10 +53,21 @@ def original_record(row: asyncpg.Record) -> Outgoing:
     headers: dict[str, Any] = json.loads(row["headers"])
     kept = [(k, str(v).encode()) for k, v in headers.items() if k not in DLQ_HEADERS]
     kept.append(("ordo_retry_of", row["id"].encode()))
-    # The original key is not kept by the dead-letter topic; Ordo keys by order id (ce_subject).
-    key = (row["subject"] or "").encode()
+    key = _original_key(headers, row["subject"])
     record_id = uuid.uuid5(NAMESPACE, f"retry/{row['id']}/{row['retries']}")
     return Outgoing.record(topic, key, bytes(row["payload"]), kept, record_id)
+
+
+def _original_key(headers: dict[str, Any], subject: str | None) -> bytes:
+    """The key the record had, which the runtime keeps in dlq_key; letters written before it
+    did are keyed by order id (ce_subject), as Ordo keys its events."""
+    kept = headers.get("dlq_key")
+    if kept:
+        try:
+            return base64.b64decode(str(kept), validate=True)
+        except binascii.Error:
+            pass
+    return (subject or "").encode()
 
 
 class RetryDeadLetters:
