@@ -1,6 +1,7 @@
 """Shipping on the real stack: a released order is planned into shipments, carriers' updates
 on ordo.carrier.events move it to delivered (seen on public tracking and on ticketing's order
-view), and a return runs from request to the refund it states."""
+view), and a return runs from request to the refund it states; a pickup is collected by the
+person the order named; units that left stop being held, so a later count agrees."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from ordo_events.topics import CARRIER_EVENTS, DEAD_LETTER
+from ordo_events.topics import CARRIER_EVENTS, DEAD_LETTER, STOCK_SYNC
 from ordo_runtime.testing import sample_order
 from tests.integration.conftest import Ordo, eventually, wait_for_status
 from tests.integration.kafka_tools import read_raw, send
+from tests.integration.test_inventory_flows import stock_of
 from tests.integration.test_order_paths import set_stock, submit
 
 pytestmark = pytest.mark.integration
@@ -134,3 +136,129 @@ def test_released_order_ships_is_delivered_and_partly_returned(ordo: Ordo) -> No
         return any(entry.get("type") == "ReturnReceived" for entry in timeline)
 
     assert eventually(return_on_timeline, 30, "ReturnReceived in the order's history")
+
+
+def test_a_pickup_is_collected_by_the_third_person_the_order_named(ordo: Ordo) -> None:
+    set_stock(ordo, "PICK-1", 5)
+    order = sample_order(
+        external_id="pick-1",
+        delivery={"method": "store_pickup", "pickup_point": "WAW-07", "collector": "Anna Nowak"},
+        invoice={
+            "company": "Firma",
+            "tax_id": "5261040828",
+            "address": {
+                "line1": "Prosta 2",
+                "city": "Warszawa",
+                "postcode": "00-950",
+                "country": "PL",
+            },
+        },
+        lines=[{"sku": "PICK-1", "quantity": 1, "unit_price": "30.00"}],
+    )
+    order_id = submit(ordo, order)
+    wait_for_status(ordo, order_id, "ready_for_fulfillment")
+    shipment_id = f"{order_id}-S1"
+    path = f"/shipments/{shipment_id}/collected"
+    collected = {
+        "collected_by": "Anna Nowak",
+        "document": {"type": "id_card", "last_digits": "4821"},
+        "relation": "authorised third party",
+    }
+
+    def tracked(status: str) -> dict[str, Any] | None:
+        response = track(ordo, "pick-1", "00-950")
+        body: dict[str, Any] = response.json() if response.status_code == 200 else {}
+        return body if body.get("status") == status else None
+
+    eventually(lambda: tracked("preparing"), 30, "the pickup planned")
+    with ordo.http("fulfillment", "operator") as api:
+        early = api.post(path, json=collected)
+        assert early.status_code == 409, early.text
+        assert "not ready for collection yet" in early.json()["detail"]
+
+    carrier_update(
+        ordo,
+        shipment_id,
+        shipment_id=shipment_id,
+        status="in_transit",
+        carrier="dpd",
+        time="2030-01-01T08:00:00Z",
+    )
+    eventually(lambda: tracked("shipped"), 30, "the pickup on its way")
+
+    with ordo.http("fulfillment", "viewer") as api:
+        assert api.post(path, json=collected).status_code == 403
+    with ordo.http("fulfillment", "operator-de") as api:
+        assert api.post(path, json=collected).status_code == 404  # not their market
+    with ordo.http("fulfillment", "operator") as api:
+        stranger = api.post(path, json={**collected, "collected_by": "Jan Obcy"})
+        assert stranger.status_code == 409, stranger.text
+        assert "names another person as its collector" in stranger.json()["detail"]
+        done = api.post(path, json=collected)
+        assert done.status_code == 201, done.text
+        assert done.json()["collection"]["recorded_by"] == "it-operator-pl"
+        assert api.post(path, json=collected).status_code == 409  # collected already
+
+    body = eventually(lambda: tracked("delivered"), 30, "delivered on /track")
+    assert "Nowak" not in json.dumps(body)
+    assert "4821" not in json.dumps(body)
+    state = wait_for_status(ordo, order_id, "delivered", deadline_s=30)
+    summaries = [entry["summary"] for entry in state["timeline"]]
+    assert any(
+        "collected by authorised third party" in s and "it-operator-pl" in s for s in summaries
+    ), summaries
+
+
+def stock_where(ordo: Ordo, sku: str, figure: str, value: int) -> dict[str, Any] | None:
+    found = stock_of(ordo, sku)
+    return found if found[figure] == value else None
+
+
+def test_shipped_units_leave_the_hold_and_a_later_count_shows_no_false_shortage(
+    ordo: Ordo,
+) -> None:
+    set_stock(ordo, "HOLD-1", 10)
+    shipped = sample_order(
+        external_id="hold-1", lines=[{"sku": "HOLD-1", "quantity": 3, "unit_price": "5.00"}]
+    )
+    waiting = sample_order(
+        external_id="hold-2", lines=[{"sku": "HOLD-1", "quantity": 2, "unit_price": "5.00"}]
+    )
+    for order in (shipped, waiting):
+        submit(ordo, order)
+        wait_for_status(ordo, order.order_id, "ready_for_fulfillment")
+    assert stock_of(ordo, "HOLD-1")["reserved"] == 5
+
+    shipment_id = f"{shipped.order_id}-S1"
+    carrier_update(
+        ordo,
+        shipment_id,
+        shipment_id=shipment_id,
+        status="handed_to_carrier",
+        carrier="dpd",
+        time="2030-01-01T08:00:00Z",
+    )
+    level = eventually(
+        lambda: stock_where(ordo, "HOLD-1", "reserved", 2),
+        30,
+        "the shipped units off the hold",
+    )
+    assert (level["on_hand"], level["available"]) == (7, 5)
+
+    # The warehouse counts its shelf after the parcel left: the 2 units the other order
+    # holds are still there, plus one found. Nothing is short; the hold is kept.
+    send(
+        ordo.stack.kafka_bootstrap,
+        STOCK_SYNC.name,
+        [(b"HOLD-1", json.dumps({"sku": "HOLD-1", "on_hand": 8}).encode(), [])],
+    )
+    counted = eventually(
+        lambda: stock_where(ordo, "HOLD-1", "on_hand", 8),
+        30,
+        "the count applied",
+    )
+    assert (counted["reserved"], counted["available"]) == (2, 6)
+    assert counted["warehouses"]["main"]["shortfall"] == 0
+    with ordo.http("inventory") as api:
+        report = api.get("/reconciliation").json()
+    assert [d for d in report["drift"] if d["sku"] == "HOLD-1"] == []

@@ -36,6 +36,11 @@ def test_a_status_from_the_carrier_changes_the_shipment() -> None:
             status="handed_to_carrier",
             carrier="inpost",
             tracking_number="TN-1",
+            # What left, so inventory can take it off its reservation.
+            lines=[
+                ev.ReservedLine(sku="SKU-1", quantity=2),
+                ev.ReservedLine(sku="SKU-2", quantity=1),
+            ],
         )
     ]
 

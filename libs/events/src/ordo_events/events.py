@@ -92,6 +92,14 @@ class StockShortage(Event):
     missing: list[MissingStock]
 
 
+class StockShipped(Event):
+    """Reserved stock that left the warehouse with a shipment: on hand and reserved both went
+    down by `lines`, so a later absolute count agrees with what is held."""
+
+    shipment_id: str
+    lines: list[ReservedLine]
+
+
 class StockReleased(Event):
     """Reserved stock given back: the order was cancelled, its payment failed, or its
     reservation expired (`reason`: cancelled | payment_failed | expired | returned)."""
@@ -178,12 +186,31 @@ class ShipmentPlanned(Event):
     collector: str | None = None  # a third person collecting the parcel
 
 
+class Collection(BaseModel):
+    """Who collected a pickup shipment, as staff at the counter checked and recorded it. Only
+    the last characters of the identity document are kept: enough to match it, not to use it."""
+
+    model_config = ConfigDict(frozen=True)
+    collector: str  # the person's name, as on the document; customer data
+    relation: str  # customer | authorised third party | family member | other
+    document_type: str  # id_card | passport | driving_licence | residence_permit | other
+    document_last_digits: str
+    recorded_by: str  # the operator or manager who recorded it
+    # Set when the person differs from the collector the order named: why it was allowed.
+    override_reason: str | None = None
+
+
 class ShipmentStatusChanged(Event):
     shipment_id: str
     status: ShipmentStatus
     carrier: str | None = None
     tracking_number: str | None = None
     note: str | None = None
+    # What the shipment carries, so a reader can tell what left the warehouse without
+    # keeping the plan; empty in events published before it was added.
+    lines: list[ReservedLine] = []
+    # For a pickup recorded as collected at the counter (status delivered): by whom.
+    collection: Collection | None = None
 
 
 class ReturnRequested(Event):
@@ -321,6 +348,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StockReserved,
         StockShortage,
         StockReleased,
+        StockShipped,
         PaymentNotificationReceived,
         PaymentAuthorized,
         PaymentFailed,

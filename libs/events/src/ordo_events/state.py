@@ -265,8 +265,18 @@ def summary(event: ev.Event) -> str:
             return f"stock released ({why})"
         case ev.ShipmentPlanned(shipment_id=sid, warehouse=wh):
             return f"shipment {sid[:8]} planned from {wh}"
+        case ev.ShipmentStatusChanged(shipment_id=sid, collection=ev.Collection() as c):
+            # No name here: the timeline is masked as free text, which names slip through.
+            overridden = ", the order's named collector overridden" if c.override_reason else ""
+            return (
+                f"shipment {sid[:8]}: collected by {c.relation}, {c.document_type} checked,"
+                f" recorded by {c.recorded_by}{overridden}"
+            )
         case ev.ShipmentStatusChanged(shipment_id=sid, status=status):
             return f"shipment {sid[:8]}: {status.replace('_', ' ')}"
+        case ev.StockShipped(shipment_id=sid, lines=lines):
+            units = sum(line.quantity for line in lines)
+            return f"{units} reserved unit(s) left the warehouse with shipment {sid[:8]}"
         case ev.ReturnRequested(return_id=rid, lines=lines, reason=why):
             return f"return {rid[:8]} requested for {len(lines)} line(s): {why}"
         case ev.ReturnReceived(return_id=rid, amount=amount, currency=cur):

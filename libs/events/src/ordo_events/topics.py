@@ -20,7 +20,9 @@ CHANNEL_ORDERS = Topic("ordo.channel.orders", writer="sales channels", event_typ
 ORDERS = Topic("ordo.orders", "ingestion", (ev.OrderReceived, ev.OrderRejected, ev.OrderRevised))
 VALIDATION = Topic("ordo.validation", "validation", (ev.OrderValidated, ev.OrderValidationFailed))
 INVENTORY = Topic(
-    "ordo.inventory", "inventory", (ev.StockReserved, ev.StockShortage, ev.StockReleased)
+    "ordo.inventory",
+    "inventory",
+    (ev.StockReserved, ev.StockShortage, ev.StockReleased, ev.StockShipped),
 )
 PAYMENT_PROVIDER = Topic("ordo.payment.provider", "payment", (ev.PaymentNotificationReceived,))
 PAYMENT = Topic(

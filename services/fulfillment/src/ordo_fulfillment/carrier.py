@@ -111,6 +111,7 @@ def on_carrier_update(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event
             carrier=gate.shipments[shipment_id]["carrier"],
             tracking_number=gate.shipments[shipment_id]["tracking_number"],
             note=update.note,
+            lines=gate.shipment_lines(shipment_id),
         )
     ]
 

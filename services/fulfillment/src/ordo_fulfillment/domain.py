@@ -50,6 +50,8 @@ class ReleaseGate(Aggregate):
         self.shipments: dict[str, dict[str, Any]] = {}
         self.returns: dict[str, dict[str, Any]] = {}
         self.complaints = 0
+        # Idempotency-Key -> the complaint it filed and the request's fingerprint
+        self.complaint_keys: dict[str, dict[str, str | None]] = {}
 
     @event("VerdictNoted")
     def note_verdict(self, validated: bool, order: dict[str, Any] | None = None) -> None:
@@ -108,16 +110,42 @@ class ReleaseGate(Aggregate):
         shipment["carrier"] = carrier or shipment["carrier"]
         shipment["tracking_number"] = tracking_number or shipment["tracking_number"]
 
+    @event("CollectionRecorded")
+    def record_collection(self, shipment_id: str, collection: dict[str, Any], at: datetime) -> None:
+        """A pickup handed over at the counter: delivered, and to whom (kept off /track)."""
+        shipment = self.shipments[shipment_id]
+        shipment["status"], shipment["time"] = "delivered", at
+        shipment["history"] = [*shipment["history"], {"status": "delivered", "time": at}]
+        shipment["collection"] = collection
+
+    def shipment_lines(self, shipment_id: str) -> list[ev.ReservedLine]:
+        shipment = self.shipments[shipment_id]
+        return [
+            ev.ReservedLine(sku=sku, quantity=quantity, warehouse=shipment["warehouse"])
+            for sku, quantity in shipment["lines"].items()
+        ]
+
     @event("ReturnRequested")
     def request_return(
-        self, return_id: str, lines: dict[str, int], reason: str, by: str, at: datetime
+        self,
+        return_id: str,
+        lines: dict[str, int],
+        reason: str,
+        by: str,
+        at: datetime,
+        key: str | None = None,
+        fingerprint: str | None = None,
     ) -> None:
+        # The request's Idempotency-Key and body fingerprint are kept with the return itself,
+        # in the same write, so a retry finds them whatever happened to the first response.
         self.returns[return_id] = {
             "lines": lines,
             "reason": reason,
             "status": "requested",
             "requested_by": by,
             "requested_at": at,
+            "key": key,
+            "fingerprint": fingerprint,
         }
 
     @event("ReturnDecided")
@@ -139,8 +167,23 @@ class ReleaseGate(Aggregate):
         }
 
     @event("ComplaintFiled")
-    def file_complaint(self, complaint_id: str, by: str) -> None:
+    def file_complaint(
+        self, complaint_id: str, by: str, key: str | None = None, fingerprint: str | None = None
+    ) -> None:
         self.complaints += 1
+        if key is not None:
+            self.complaint_keys[key] = {"complaint_id": complaint_id, "fingerprint": fingerprint}
+
+    def keyed(self, kind: str, key: str) -> tuple[str, str | None] | None:
+        """The (id, body fingerprint) of the return or complaint a request with this
+        Idempotency-Key created, if one did."""
+        if kind == "complaint":
+            found = self.complaint_keys.get(key)
+            return None if found is None else (str(found["complaint_id"]), found["fingerprint"])
+        for return_id, rma in self.returns.items():
+            if rma.get("key") == key:
+                return return_id, rma.get("fingerprint")
+        return None
 
 
 class ChannelRegistry(Aggregate):

@@ -20,6 +20,7 @@ class Shipping(BaseModel):
     channel: str
     external_id: str
     currency: str
+    market: str | None = None  # None in gates stored before it was kept
     delivery: Delivery
     lines: list[OrderLine]
     invoice_postcode: str | None = None
@@ -31,6 +32,7 @@ class Shipping(BaseModel):
             channel=order.channel,
             external_id=order.external_id,
             currency=order.currency,
+            market=order.market,
             delivery=order.delivery,
             lines=order.lines,
             invoice_postcode=invoice.postcode if invoice else None,

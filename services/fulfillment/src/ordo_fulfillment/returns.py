@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from ordo_events import events as ev
 from ordo_fulfillment.domain import NAMESPACE, Ref, ReleaseGate
+from ordo_fulfillment.idempotency import fingerprint, replayed
 from ordo_runtime import UnitOfWork
 
 SHIPPED = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
@@ -112,12 +113,19 @@ def gate_of_return(uow: UnitOfWork, return_id: str) -> tuple[ReleaseGate, dict[s
 
 
 class RequestReturn:
-    def __init__(self, order_id: str, body: ReturnRequest):
-        self.order_id, self.body = order_id, body
+    def __init__(self, order_id: str, body: ReturnRequest, key: str | None = None):
+        self.order_id, self.body, self.key = order_id, body, key
         self.return_id = ""
+        self.replayed = False  # the key's first request created it: nothing new now
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
         gate = gate_of(uow, self.order_id)
+        # Before the rules: the first request's quantities are claimed now, so a retry would
+        # be refused instead of answered.
+        first = replayed(gate, "return", self.key, self.body)
+        if first is not None:
+            self.return_id, self.replayed = first, True
+            return []
         wanted: Counter[str] = Counter()
         for line in self.body.lines:
             wanted[line.sku] += line.quantity
@@ -127,7 +135,13 @@ class RequestReturn:
         number = len(gate.returns) + 1
         self.return_id = str(uuid.uuid5(NAMESPACE, f"{self.order_id}/return/{number}"))
         gate.request_return(
-            self.return_id, dict(wanted), self.body.reason, self.body.by, datetime.now(UTC)
+            self.return_id,
+            dict(wanted),
+            self.body.reason,
+            self.body.by,
+            datetime.now(UTC),
+            self.key,
+            None if self.key is None else fingerprint(self.body),
         )
         uow.add(Ref("return", self.return_id, self.order_id, self.return_id))
         lines = [
@@ -196,15 +210,21 @@ class ReceiveReturn:
 
 
 class FileComplaint:
-    def __init__(self, order_id: str, body: Complaint):
-        self.order_id, self.body = order_id, body
+    def __init__(self, order_id: str, body: Complaint, key: str | None = None):
+        self.order_id, self.body, self.key = order_id, body, key
         self.complaint_id = ""
+        self.replayed = False
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
         gate = gate_of(uow, self.order_id)
+        first = replayed(gate, "complaint", self.key, self.body)
+        if first is not None:
+            self.complaint_id, self.replayed = first, True
+            return []
         number = gate.complaints + 1
         self.complaint_id = str(uuid.uuid5(NAMESPACE, f"{self.order_id}/complaint/{number}"))
-        gate.file_complaint(self.complaint_id, self.body.by)
+        printed = None if self.key is None else fingerprint(self.body)
+        gate.file_complaint(self.complaint_id, self.body.by, self.key, printed)
         return [
             ev.ComplaintFiled(
                 order_id=self.order_id,

@@ -72,6 +72,13 @@ class Stock(Aggregate):
     def restock(self, warehouse: str, quantity: int) -> None:
         self.on_hand[warehouse] = self.on_hand.get(warehouse, 0) + quantity
 
+    @event("Shipped")
+    def ship(self, warehouse: str, quantity: int, held: int) -> None:
+        """Units that left with a shipment: off the shelf, and the `held` of them that an
+        order's reservation held, off the reserved total. A later count then agrees."""
+        self.on_hand[warehouse] = max(0, self.on_hand.get(warehouse, 0) - quantity)
+        self.reserved[warehouse] = max(0, self.reserved.get(warehouse, 0) - held)
+
     @event("Corrected")
     def correct(self, warehouse: str, reserved: int) -> None:
         """Reconciliation: the reserved total recomputed from the reservations."""
@@ -106,10 +113,14 @@ class Reservation(Aggregate):
         self.cancelled = False
         self.released_for: str | None = None
         self.returns: list[str] = []
+        self.shipments: list[str] = []  # shipments whose units left, each taken once
 
     @property
     def held(self) -> list[Hold]:
         return [(str(s), str(w), int(q)) for s, w, q in self.holds]
+
+    def held_of(self, sku: str, warehouse: str) -> int:
+        return sum(q for s, w, q in self.held if (s, w) == (sku, warehouse))
 
     @event("Held")
     def hold(
@@ -141,6 +152,21 @@ class Reservation(Aggregate):
         self.holds = []
         self.reserved = False
         self.released_for = reason
+
+    @event("Shipped")
+    def ship(self, shipment_id: str, taken: list[list[str | int]]) -> None:
+        """`taken` ([sku, warehouse, quantity]) left with the shipment: no longer held. What
+        other shipments of the order carry stays held until they leave."""
+        going = by_warehouse((str(s), str(w), int(q)) for s, w, q in taken)
+        kept: list[list[str | int]] = []
+        for sku, warehouse, quantity in self.held:
+            part = min(quantity, going.get(sku, {}).get(warehouse, 0))
+            if part:
+                going[sku][warehouse] -= part
+            if quantity > part:
+                kept.append([sku, warehouse, quantity - part])
+        self.holds = kept
+        self.shipments.append(shipment_id)
 
     @event("Cancelled")
     def cancel(self) -> None:

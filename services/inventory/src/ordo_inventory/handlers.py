@@ -1,5 +1,6 @@
 """Inventory's handlers: reserve stock for validated orders, release it when the order is
-cancelled or its payment fails, settle it once paid, and restock returns."""
+cancelled or its payment fails, settle it once paid, take it off the shelf when its shipment
+leaves, and restock returns."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from ordo_runtime import RawMessage, UnitOfWork
 
 # Releases after which a later payment takes the stock again (a cancellation never does).
 RETAKEN_AFTER = ("payment_failed", "expired")
+# Shipment statuses that mean its units have left the warehouse.
+LEFT = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
 
 
 def on_order_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -66,6 +69,9 @@ def release(uow: UnitOfWork, reservation: Reservation, reason: str) -> list[ev.E
     if not reservation.reserved:
         return []
     held = reservation.held
+    if not held:  # every unit left with its shipments: nothing to give back
+        reservation.release(reason)
+        return []
     for sku, parts in by_warehouse(held).items():
         stock = uow.get(Stock, Stock.create_id(sku))
         if stock is not None:
@@ -131,6 +137,31 @@ def on_return_received(event: ev.ReturnReceived, uow: UnitOfWork) -> Sequence[ev
     return [ev.StockReleased(order_id=event.order_id, lines=event.lines, reason="returned")]
 
 
+def on_shipment_left(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """The shipment's units left the warehouse: off the shelf and off the order's hold, once
+    per shipment, at whichever status first says they left (a carrier may skip the
+    hand-over and report in transit or delivered first). Without this an absolute count,
+    which no longer finds them, would be short by what is still held for them."""
+    if event.status not in LEFT or not event.lines:
+        return []  # not gone yet, or published before shipments named their lines
+    reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
+    if reservation is None or event.shipment_id in reservation.shipments:
+        return []  # no order of ours, or taken already
+    taken: list[list[str | int]] = []
+    for line in event.lines:
+        held = min(line.quantity, reservation.held_of(line.sku, line.warehouse))
+        stock = uow.get(Stock, Stock.create_id(line.sku))
+        if stock is None:  # held stock always has one; a released order's may not
+            stock = Stock(line.sku, 0, line.warehouse)
+            uow.add(stock)
+        stock.ship(line.warehouse, line.quantity, held)
+        taken.append([line.sku, line.warehouse, held])
+    reservation.ship(event.shipment_id, taken)
+    return [
+        ev.StockShipped(order_id=event.order_id, shipment_id=event.shipment_id, lines=event.lines)
+    ]
+
+
 def reservation_of(uow: UnitOfWork, order_id: str) -> Reservation:
     return uow.get_or_add(
         Reservation, Reservation.create_id(order_id), lambda: Reservation(order_id)
@@ -161,7 +192,9 @@ def touched(message: ev.Event | RawMessage) -> list[uuid.UUID]:
     ids = [Reservation.create_id(message.order_id)]
     if isinstance(message, ev.OrderValidated):
         ids += [Stock.create_id(sku) for sku in {line.sku for line in message.order.lines}]
-    elif isinstance(message, ev.ReturnReceived):
+    elif isinstance(message, ev.ReturnReceived) or (
+        isinstance(message, ev.ShipmentStatusChanged) and message.status in LEFT
+    ):
         ids += [Stock.create_id(sku) for sku in {line.sku for line in message.lines}]
     return ids
 
@@ -174,6 +207,7 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.CashOnDeliveryAccepted: on_paid,
     ev.OrderReadyForFulfillment: on_ready_for_fulfillment,
     ev.ReturnReceived: on_return_received,
+    ev.ShipmentStatusChanged: on_shipment_left,
 }
 
 __all__ = ["EVENT_HANDLERS", "RAW_HANDLERS", "set_stock_level", "touched"]

@@ -2,8 +2,9 @@
 event log, compared with what each Stock records, and the drift repaired with events.
 
 Stock keeps reserved totals as running sums for speed; each order's Reservation says what it
-holds. Were the two ever to disagree (a bug, a hand-edited database, a replayed history), the
-reservations are the truth. A repair reads and corrects in one unit of work: if a reservation
+holds. Both move in one unit of work: a hold taken or freed, and a shipment's units leaving
+(Reservation.Shipped with Stock.Shipped). Were the two ever to disagree (a bug, a
+hand-edited database, a replayed history), the reservations are the truth. A repair reads and corrects in one unit of work: if a reservation
 changed the same Stock meanwhile, the write conflicts and is retried on fresh state.
 """
 

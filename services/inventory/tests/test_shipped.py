@@ -1,0 +1,120 @@
+"""Given a reservation -> when its shipment leaves the warehouse (ShipmentStatusChanged with
+the shipment's lines) -> then its units come off the shelf and off the hold, once per
+shipment, so a later absolute count from the warehouse agrees and shows no false shortage."""
+
+from __future__ import annotations
+
+import json
+
+from ordo_events import events as ev
+from ordo_events.topics import STOCK_SYNC
+from ordo_inventory import reconcile
+from ordo_runtime.testing import Scenario
+from services.inventory.tests.support import line, order_of, reservation, stock, stocked, validated
+
+ORDER = order_of("ship-1", ("A", 3), ("B", 1))
+OID = ORDER.order_id
+
+
+def released() -> Scenario:
+    scenario = stocked(A=10, B=5)
+    scenario.when(validated(ORDER))
+    scenario.when(ev.OrderReadyForFulfillment(order_id=OID, lines=[line("A", 3), line("B", 1)]))
+    return scenario
+
+
+def left(
+    status: ev.ShipmentStatus = "handed_to_carrier",
+    shipment: str = "S1",
+    *lines: ev.ReservedLine,
+) -> ev.ShipmentStatusChanged:
+    return ev.ShipmentStatusChanged(
+        order_id=OID,
+        shipment_id=f"{OID}-{shipment}",
+        status=status,
+        lines=list(lines) or [line("A", 3), line("B", 1)],
+    )
+
+
+def count(scenario: Scenario, sku: str, on_hand: int) -> None:
+    message = {"sku": sku, "warehouse": "main", "on_hand": on_hand}
+    scenario.when_raw(STOCK_SYNC.name, json.dumps(message).encode())
+
+
+def test_units_leave_the_shelf_and_the_hold_at_the_hand_over() -> None:
+    scenario = released()
+    assert scenario.when(left()) == [
+        ev.StockShipped(order_id=OID, shipment_id=f"{OID}-S1", lines=[line("A", 3), line("B", 1)])
+    ]
+    a = stock(scenario, "A")
+    assert (a.on_hand["main"], a.reserved["main"], a.available("main")) == (7, 0, 7)
+    assert reservation(scenario, OID).held == []
+
+
+def test_a_count_after_the_hand_over_shows_no_false_shortage() -> None:
+    scenario = released()
+    scenario.when(left())
+    count(scenario, "A", 7)  # the warehouse counts what is really on the shelf
+    a = stock(scenario, "A")
+    # Before, the 3 shipped units stayed reserved: 7 - 3 = 4 available, 3 falsely short.
+    assert (a.available("main"), a.shortfall("main")) == (7, 0)
+
+
+def test_a_shipment_is_taken_once_whatever_status_repeats_or_follows() -> None:
+    scenario = released()
+    scenario.when(left())
+    assert scenario.when(left()) == []  # the same news again
+    assert scenario.when(left("in_transit")) == []
+    assert scenario.when(left("delivered")) == []
+    assert stock(scenario, "A").on_hand["main"] == 7
+
+
+def test_the_first_status_that_says_it_left_takes_it() -> None:
+    scenario = released()
+    assert scenario.when(left("packed")) == []  # still in the warehouse
+    assert stock(scenario, "A").reserved["main"] == 3
+    (shipped,) = scenario.when(left("delivered"))  # the carrier skipped the hand-over
+    assert isinstance(shipped, ev.StockShipped)
+    assert stock(scenario, "A").on_hand["main"] == 7
+
+
+def test_one_shipment_of_two_leaves_the_other_held_and_a_cancellation_frees_only_that() -> None:
+    scenario = released()
+    scenario.when(left("handed_to_carrier", "S1", line("A", 2)))
+    a = stock(scenario, "A")
+    assert (a.on_hand["main"], a.reserved["main"]) == (8, 1)
+    assert sorted(reservation(scenario, OID).held) == [("A", "main", 1), ("B", "main", 1)]
+    (released_rest,) = scenario.when(
+        ev.OrderCancelled(order_id=OID, reason="customer asked", cancelled_by="ola")
+    )
+    assert isinstance(released_rest, ev.StockReleased)
+    assert sorted(released_rest.lines, key=lambda x: x.sku) == [line("A", 1), line("B", 1)]
+    assert stock(scenario, "A").reserved["main"] == 0
+    assert stock(scenario, "A").on_hand["main"] == 8
+
+
+def test_a_fully_shipped_order_cancelled_gives_nothing_back() -> None:
+    scenario = released()
+    scenario.when(left())
+    assert scenario.when(ev.OrderCancelled(order_id=OID, reason="late", cancelled_by="ola")) == []
+    assert stock(scenario, "A").reserved["main"] == 0
+
+
+def test_events_without_lines_or_for_unknown_orders_change_nothing() -> None:
+    scenario = released()
+    old = ev.ShipmentStatusChanged(order_id=OID, shipment_id=f"{OID}-S1", status="delivered")
+    assert scenario.when(old) == []
+    stranger = left().model_copy(update={"order_id": "someone-else"})
+    assert scenario.when(stranger) == []
+    assert stock(scenario, "A").reserved["main"] == 3
+
+
+def test_reconciliation_agrees_with_what_left() -> None:
+    scenario = released()
+    scenario.when(left("handed_to_carrier", "S1", line("A", 2)))
+    report = reconcile.check(scenario.app)
+    assert report.drift == []
+    found: list[reconcile.Report] = []
+    scenario.execute(reconcile.repair(scenario.app, found))
+    assert found[-1].drift == []
+    assert stock(scenario, "A").reserved["main"] == 1
