@@ -152,16 +152,22 @@ def _value(value: Any, kind: str | None, key: str) -> Any:
 # the last one perhaps cut short.
 PAIR = re.compile(
     r'"(?P<key>[^"\\]{1,64})"\s*:\s*'
-    r'(?:"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|\[\s*(?:"(?:[^"\\]|\\.)*"\s*(?:,\s*)?)*\]?)'
+    r'(?P<value>"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|\[\s*(?:"(?:[^"\\]|\\.)*"\s*(?:,\s*)?)*\]?)'
 )
 
 
 def _pair(match: re.Match[str]) -> str:
     key = match.group("key")
     # Whose a bare "name" is cannot be told from here: masked, to be safe.
-    if kind_of(key, "address" if normal(key) == "name" else None) is None:
+    kind = kind_of(key, "address" if normal(key) == "name" else None)
+    if kind is None:
         return match.group(0)
-    return f'"{key}": "{MASK}"'
+    try:
+        value = json.loads(match.group("value"))
+    except ValueError:  # cut short, a list, or a number
+        value = None
+    shown = _string(kind, value) if isinstance(value, str) else MASK
+    return f'"{key}": {json.dumps(shown, ensure_ascii=False)}'
 
 
 def mask_raw(text: str) -> str:
