@@ -50,8 +50,9 @@ async def console_page(lang: Annotated[str, Depends(language)]) -> HTMLResponse:
 
 @router.get("/queue", response_class=HTMLResponse)
 async def queue_fragment(request: Request, f: Annotated[QueueFilter, Query()]) -> HTMLResponse:
+    scope = access.markets(request)
     found = await queue(
-        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC)
+        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC), scope
     )
     return page("queue.html.j2", q=access.queue(request, found), f=f)
 
