@@ -3,6 +3,7 @@ reads them masked, an operator sees only their market, the manager sees everythi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -58,6 +59,46 @@ def test_each_role_gets_what_it_may(ordo: Ordo) -> None:
     with ordo.http("ticketing", role="operator-de") as operator:
         assert operator.get(f"/orders/{german.order_id}").status_code == 200
         assert operator.get(f"/orders/{polish.order_id}").status_code == 404
+
+
+def test_a_refused_payload_is_masked_for_a_viewer_and_kept_to_its_market(ordo: Ordo) -> None:
+    order = sample_order(
+        external_id="roles-refused",
+        customer={"name": "Ewa Nowak", "email": "ewa@example.com", "phone": "+48 602 345 678"},
+    ).model_dump(mode="json")
+    order["lines"] = []  # refused: an order of nothing
+    with ordo.http("ingestion", role="seller") as seller:
+        response = seller.post("/orders", content=json.dumps(order))
+    assert response.status_code == 422, response.text
+    path = f"/rejections/{response.json()['rejection_id']}"
+
+    with ordo.http("ingestion", role="viewer") as viewer:
+        seen = viewer.get(path)
+    assert seen.status_code == 200, seen.text
+    assert json.loads(seen.json()["raw"])["customer"] == {
+        "name": "E*** N***",
+        "email": "e***@example.com",
+        "phone": "+48 *** *** 678",
+    }
+    assert not [s for s in ("Nowak", "ewa@", "602 345") if s in seen.text]
+    with ordo.http("ingestion") as manager:
+        assert json.loads(manager.get(path).json()["raw"])["customer"]["email"] == "ewa@example.com"
+    with ordo.http("ingestion", role="operator") as operator:  # works on PL, as the order is
+        assert operator.get(path).status_code == 200
+    with ordo.http("ingestion", role="operator-de") as operator:
+        assert operator.get(path).status_code == 404
+
+
+def test_an_orders_notices_are_masked_for_a_viewer(ordo: Ordo) -> None:
+    order = sample_order(external_id="roles-notices", customer={"email": "ola@example.com"})
+    with ordo.http("ingestion", role="seller") as seller:
+        assert seller.post("/orders", content=order.model_dump_json()).status_code == 202
+    path = f"/notices/{order.order_id}"
+    with ordo.http("notification", role="viewer") as viewer:
+        seen = eventually(lambda: viewer.get(path).json().get("email"), 60, "the notices")
+    assert seen == "o***@example.com"
+    with ordo.http("notification", role="operator-de") as operator:
+        assert operator.get(path).status_code == 404
 
 
 def eventually_state(ordo: Ordo, order_id: str) -> dict[str, Any]:

@@ -13,7 +13,13 @@ from fastapi import APIRouter, FastAPI, Request
 
 from ordo_runtime import auth
 from ordo_runtime.auth import Authenticator, Principal, caller, needs, secure
-from ordo_runtime.masking import mask_customer_data, mask_email, mask_phone, mask_text
+from ordo_runtime.masking import (
+    mask_customer_data,
+    mask_email,
+    mask_phone,
+    mask_raw,
+    mask_text,
+)
 from ordo_runtime.settings import Settings
 
 TOKENS = {
@@ -52,7 +58,7 @@ def test_only_the_manager_may_change_things_beyond_orders_and_tickets() -> None:
         ("GET", "/orders/abc/intake", "orders:read"),
         ("GET", "/tickets/t-1", "tickets:read"),
         ("POST", "/tickets/t-1/resolve", "tickets:act"),
-        ("GET", "/rejections/r-1", "raw:read"),
+        ("GET", "/rejections/r-1", "orders:read"),
         ("GET", "/deadletters", "raw:read"),
         ("GET", "/stock/SKU-1", "read"),
         ("PUT", "/stock/SKU-1", "manage"),
@@ -240,3 +246,47 @@ def test_an_order_view_is_masked_wherever_customer_data_sits() -> None:
     assert masked["open_tickets"][0]["instructions"] == "Ask j***@example.com"
     assert masked["open_tickets"][0]["correction"]["phone"] == "+48 *** *** 789"
     assert view["order"]["customer"]["email"] == "jan@example.com"  # the original is untouched
+
+
+SHOPIFY_LIKE = {
+    "order": {
+        "name": "#1001",
+        "email": "bob.norman@hostmail.com",
+        "customer": {"first_name": "Bob", "last_name": "Norman", "verified_email": True},
+        "shipping_address": {
+            "name": "Bob Norman",
+            "address1": "Chestnut Street 92",
+            "zip": 40202,
+            "city": "Louisville",
+            "phone": "555-625-1199",
+        },
+        "line_items": [{"name": "IPod Nano - 8gb", "sku": "IPOD2008"}],
+    },
+    "billing": {"street": ["123 Oak Ave", "Apt 4"], "vat_id": "DE136695976"},
+    "buyer": {"firstName": "Jan", "phoneNumber": "+48 601 234 789", "personalIdentity": "670625"},
+}
+LEAKS = ("bob.norman", "Bob", "Norman", "Chestnut", "40202", "625-1199", "Oak Ave", "Apt 4",
+         "DE136695976", "Jan", "601 234", "670625")  # fmt: skip
+
+
+def test_a_channels_payload_is_masked_by_its_own_key_names() -> None:
+    masked = json.loads(mask_raw(json.dumps(SHOPIFY_LIKE)))
+    assert not [leak for leak in LEAKS if leak in json.dumps(masked)]
+    order = masked["order"]
+    assert order["email"] == "b***@hostmail.com"
+    assert order["shipping_address"]["name"] == "B*** N***"
+    assert order["shipping_address"]["zip"] == "***"
+    assert order["shipping_address"]["city"] == "Louisville"  # where, not who
+    assert order["customer"]["verified_email"] is True
+    assert (order["name"], order["line_items"][0]["name"]) == ("#1001", "IPod Nano - 8gb")
+    assert masked["billing"]["street"] == ["***", "***"]
+    assert masked["buyer"]["phoneNumber"] == "+48 *** *** 789"
+
+
+def test_a_payload_that_is_not_json_is_masked_pair_by_pair() -> None:
+    whole = json.dumps(SHOPIFY_LIKE)
+    for cut in (whole[:-1], whole[: whole.index("Apt") + 2], "email=" + whole):
+        masked = mask_raw(cut)
+        assert not [leak for leak in LEAKS if leak in masked and leak in cut], cut
+    assert '"sku": "IPOD2008"' in mask_raw(whole[:-1])  # what is no one's stays
+    assert mask_raw("write to jan@example.com") == "write to j***@example.com"

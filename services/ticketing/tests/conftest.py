@@ -82,7 +82,7 @@ class ReadSide:
         self.pool, self.projection = pool, OrderProjection()
         self.scenario = Scenario(service)
         self.clock = T0
-        app = FastAPI()
+        self.app = app = FastAPI()  # a test may secure it (ordo_runtime.auth.secure)
         app.include_router(router)
         app.include_router(console)
         app.state.runtime = self.runtime = FakeRuntime(pool, self.scenario)

@@ -79,8 +79,8 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
     async def ticket(_: object, ticket_id: str) -> dict[str, Any] | None:
         return TICKETS.get(ticket_id)
 
-    async def find(*_: object) -> list[dict[str, Any]]:
-        return list(TICKETS.values())
+    async def find(*_: object, markets: Any = None) -> list[dict[str, Any]]:
+        return [t for t in TICKETS.values() if markets is None or t["market"] in markets]
 
     monkeypatch.setattr(queries, "order_view", view)
     monkeypatch.setattr(queries, "ticket_detail", detail)

@@ -121,7 +121,11 @@ async def test_the_console_shows_the_queue_and_a_ticket_in_the_operators_languag
     )
     assert detail.status_code == 200, detail.text
     assert "Klient nie podał numeru telefonu." in detail.text
+    assert "Rozwiąż</button>" in detail.text  # the labels as well as the instructions
     assert "OrderValidationFailed" in detail.text  # the timeline
+    russian = await read_side.client.get("/console/queue", params={"lang": "ru", "reason": "x"})
+    assert "Ничего не найдено." in russian.text
+    assert "<th>причина</th>" in russian.text
     as_json = await read_side.get(f"/tickets/{t['w-1']}", lang="ru")
     assert "Клиент не указал номер телефона." in as_json["instructions"]
 

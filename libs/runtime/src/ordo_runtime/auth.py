@@ -33,7 +33,7 @@ TICKETS_READ = "tickets:read"
 TICKETS_ACT = "tickets:act"  # resolve tickets, correct orders
 CUSTOMER_DATA = "customer:read"  # see names, emails, phones, addresses, tax ids unmasked
 READ = "read"  # any other read (stock, metrics)
-RAW_READ = "raw:read"  # payloads as received (rejections, dead letters): cannot be masked
+RAW_READ = "raw:read"  # records as received (dead letters): kept byte for byte, not masked
 MANAGE = "manage"  # any other change (stock levels, refunds, ...)
 PERMISSIONS = frozenset(
     {ORDERS_CREATE, ORDERS_READ, TICKETS_READ, TICKETS_ACT, CUSTOMER_DATA, READ, RAW_READ, MANAGE}
@@ -73,8 +73,10 @@ ROUTE_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/orders/*/corrections", TICKETS_ACT),
     ("GET", "/queue", TICKETS_READ),
     ("GET", "/console/**", TICKETS_READ),
-    ("GET", "/rejections", RAW_READ),
-    ("GET", "/rejections/**", RAW_READ),
+    # Refused orders: their payloads are masked by key name (masking.mask_raw) for callers
+    # without the customer-data permission.
+    ("GET", "/rejections", ORDERS_READ),
+    ("GET", "/rejections/**", ORDERS_READ),
     ("GET", "/deadletters", RAW_READ),
     ("GET", "/deadletters/**", RAW_READ),
 )

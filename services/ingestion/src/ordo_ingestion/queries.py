@@ -4,6 +4,7 @@ rejections are rare, and the notification log already holds every one in order).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ class IntakeView(BaseModel):
     received: bool
     channel: str | None = None
     external_id: str | None = None
+    market: str | None = None
     received_at: datetime | None = None
 
 
@@ -42,10 +44,15 @@ class RejectionPage(BaseModel):
 
 
 def recent_rejections(
-    app: ServiceApplication, limit: int, before: int | None = None, channel: str | None = None
+    app: ServiceApplication,
+    limit: int,
+    before: int | None = None,
+    channel: str | None = None,
+    visible: Callable[[RejectionView], bool] | None = None,
 ) -> RejectionPage:
     """The newest `limit` rejections older than the cursor `before`, newest first; only
-    `channel`'s when given."""
+    `channel`'s when given, and only those `visible` to the caller (filtered here, before
+    the page is counted, so a page is full while older visible ones exist)."""
     recorder = app.process_recorder
     high = recorder.max_notification_id()
     if high is not None and before is not None:
@@ -60,7 +67,10 @@ def recent_rejections(
             assert isinstance(created, Rejection.Created)
             if channel is not None and created.channel != channel:
                 continue
-            found.append(_view(created.originator_id, created.timestamp, created))
+            view = _view(created.originator_id, created.timestamp, created)
+            if visible is not None and not visible(view):
+                continue
+            found.append(view)
             position = note.id
             if len(found) == limit:
                 break
@@ -85,6 +95,7 @@ def intake(app: ServiceApplication, order_id: str) -> IntakeView:
         received=True,
         channel=found.channel,
         external_id=found.external_id,
+        market=found.order.get("market"),
         received_at=found.created_on,
     )
 

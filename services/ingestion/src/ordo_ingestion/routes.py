@@ -1,4 +1,5 @@
-"""Ingestion's HTTP face: channels POST orders; operators read what was refused.
+"""Ingestion's HTTP face: channels POST orders; readers see what was refused, masked as
+`access` says.
 
 A valid order is only put on ordo.channel.orders here; the Kafka intake takes it from there,
 so HTTP and Kafka orders share one idempotent path. A refused body is stored at once.
@@ -13,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from ordo_events.topics import CHANNEL_ORDERS
-from ordo_ingestion import queries
+from ordo_ingestion import access, queries
 from ordo_ingestion.intake import Refusal, read_order
 from ordo_ingestion.intake_http import (
     CANONICAL_BODY,
@@ -61,17 +62,18 @@ async def list_rejections(
     ),
     channel: str | None = Query(None, max_length=64, description="Only this channel's"),
 ) -> queries.RejectionPage:
-    app = runtime_of(request).app
-    return await asyncio.to_thread(queries.recent_rejections, app, limit, before, channel)
+    app, visible = runtime_of(request).app, access.rejection_filter(request)
+    page = await asyncio.to_thread(queries.recent_rejections, app, limit, before, channel, visible)
+    return page.model_copy(
+        update={"rejections": [access.shown(request, view) for view in page.rejections]}
+    )
 
 
 @router.get("/rejections/{rejection_id}", summary="One refused payload, with its raw text")
 async def get_rejection(request: Request, rejection_id: uuid.UUID) -> queries.RejectionView:
     app = runtime_of(request).app
     found = await asyncio.to_thread(queries.rejection, app, rejection_id)
-    if found is None:
-        raise HTTPException(404, f"No rejection {rejection_id}.")
-    return found
+    return access.rejection(request, found, f"No rejection {rejection_id}.")
 
 
 @router.get(
@@ -82,6 +84,8 @@ async def get_rejection(request: Request, rejection_id: uuid.UUID) -> queries.Re
 async def get_intake(request: Request, order_id: str) -> queries.IntakeView:
     app = runtime_of(request).app
     found = await asyncio.to_thread(queries.intake, app, order_id)
+    missing = f"Ingestion has not taken order {order_id} (yet)."
     if not found.received:
-        raise HTTPException(404, f"Ingestion has not taken order {order_id} (yet).")
+        raise HTTPException(404, missing)
+    access.order_market(request, found.market, missing)
     return found

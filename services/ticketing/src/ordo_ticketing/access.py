@@ -43,27 +43,27 @@ async def may_act(request: Request, db: asyncpg.Pool, ticket_id: str) -> None:
         raise HTTPException(404, f"no ticket {ticket_id}")
 
 
+def markets(request: Request) -> frozenset[str] | None:
+    """The markets a list is kept to, in its query (None: every market). Filtering a page
+    after its query would cut it short, or empty it, while the caller's tickets exist."""
+    return caller(request).markets
+
+
 def tickets(request: Request, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    who = caller(request)
-    shown: list[dict[str, Any]] = for_caller(request, [t for t in found if who.sees(t["market"])])
+    """Tickets found with `markets(request)`, as the caller may see them."""
+    shown: list[dict[str, Any]] = for_caller(request, found)
     return shown
 
 
 def queue_filter(request: Request, f: QueueFilter) -> QueueFilter:
-    """The queue filter narrowed to the caller's market when they have just one, so counts
-    and limits are theirs; a market they do not work on is refused."""
-    markets = caller(request).markets
-    if markets is None:
-        return f
-    if f.market is not None and f.market.upper() not in markets:
-        raise HTTPException(403, f"you work on {', '.join(sorted(markets))}, not {f.market}")
-    if f.market is None and len(markets) == 1:
-        return f.model_copy(update={"market": next(iter(markets))})
+    """The queue filter, refused for a market the caller does not work on."""
+    scope = markets(request)
+    if scope is not None and f.market is not None and f.market.upper() not in scope:
+        raise HTTPException(403, f"you work on {', '.join(sorted(scope))}, not {f.market}")
     return f
 
 
 def queue(request: Request, found: dict[str, Any]) -> dict[str, Any]:
-    who = caller(request)
-    items = [i for i in found["items"] if who.sees(i.get("market"))]
-    shown: dict[str, Any] = for_caller(request, {**found, "items": items})
+    """A queue found with `markets(request)`, as the caller may see it."""
+    shown: dict[str, Any] = for_caller(request, found)
     return shown

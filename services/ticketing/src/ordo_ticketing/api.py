@@ -133,9 +133,8 @@ async def retry_dead_letters(body: Retry, request: Request) -> dict[str, Any]:
 
 @router.get("/queue")
 async def get_queue(request: Request, f: Annotated[QueueFilter, Query()]) -> dict[str, Any]:
-    found = await queue(
-        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC)
-    )
+    f, scope = access.queue_filter(request, f), access.markets(request)
+    found = await queue(runtime_of(request).pool, f, datetime.now(UTC), scope)
     return access.queue(request, found)
 
 
@@ -146,7 +145,8 @@ async def list_tickets(
     reason: str | None = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
-    found = await queries.find_tickets(runtime_of(request).pool, status, reason, limit)
+    pool, scope = runtime_of(request).pool, access.markets(request)
+    found = await queries.find_tickets(pool, status, reason, limit, markets=scope)
     return access.tickets(request, found)
 
 

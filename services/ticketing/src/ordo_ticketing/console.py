@@ -3,7 +3,8 @@
 /console is a shell with no data in it; the queue and a ticket's detail are HTML fragments the
 page fetches with the operator's headers (a bearer token kept in localStorage, and the
 operator's name), so the console asks for data exactly as any API client does. Actions post
-JSON to the API routes.
+JSON to the API routes. Every piece is in the operator's language (`?lang=`, else the
+browser's), labels (console_text) as well as a ticket's instructions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ordo_runtime.http import runtime_of
 from ordo_ticketing import access, queries
 from ordo_ticketing.api import language
+from ordo_ticketing.console_text import translator
 from ordo_ticketing.domain import REASONS
 from ordo_ticketing.instructions import LANGUAGES
 from ordo_ticketing.queue import QueueFilter, queue
@@ -38,22 +40,28 @@ def html() -> Environment:
     )
 
 
-def page(name: str, **context: object) -> HTMLResponse:
-    return HTMLResponse(html().get_template(f"console/{name}").render(**context))
+def page(name: str, lang: str, **context: object) -> HTMLResponse:
+    template = html().get_template(f"console/{name}")
+    return HTMLResponse(template.render(_=translator(lang), lang=lang, **context))
 
 
 @router.get("", response_class=HTMLResponse)
 async def console_page(lang: Annotated[str, Depends(language)]) -> HTMLResponse:
     reasons = [*REASONS, "dead_letter"]
-    return page("page.html.j2", statuses=STATUSES, reasons=reasons, languages=LANGUAGES, lang=lang)
+    return page("page.html.j2", lang, statuses=STATUSES, reasons=reasons, languages=LANGUAGES)
 
 
 @router.get("/queue", response_class=HTMLResponse)
-async def queue_fragment(request: Request, f: Annotated[QueueFilter, Query()]) -> HTMLResponse:
+async def queue_fragment(
+    request: Request,
+    f: Annotated[QueueFilter, Query()],
+    lang: Annotated[str, Depends(language)],
+) -> HTMLResponse:
+    scope = access.markets(request)
     found = await queue(
-        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC)
+        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC), scope
     )
-    return page("queue.html.j2", q=access.queue(request, found), f=f)
+    return page("queue.html.j2", lang, q=access.queue(request, found), f=f)
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
@@ -65,4 +73,4 @@ async def ticket_fragment(
         await queries.ticket_detail(runtime_of(request).pool, ticket_id, lang),
         f"no ticket {ticket_id}",
     )
-    return page("ticket.html.j2", t=found, state=found["order_state"])
+    return page("ticket.html.j2", lang, t=found, state=found["order_state"])

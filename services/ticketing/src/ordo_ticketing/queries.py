@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 import asyncpg
@@ -63,14 +64,19 @@ async def find_tickets(
     status: str | None = None,
     reason: str | None = None,
     limit: int = 50,
+    markets: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """The newest `limit` tickets, only of `markets` when given (None: every market). The
+    markets are part of the query, so the limit counts only tickets the caller may see."""
     rows = await db.fetch(
         f"SELECT {TICKET_COLUMNS} FROM tickets"
         " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR reason = $2)"
+        " AND ($4::text[] IS NULL OR upper(market) = ANY($4::text[]))"
         " ORDER BY opened_at DESC NULLS LAST, ticket_id LIMIT $3",
         status,
         reason,
         limit,
+        None if markets is None else sorted(markets),
     )
     return [ticket_json(row) for row in rows]
 

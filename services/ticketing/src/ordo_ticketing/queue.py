@@ -3,6 +3,7 @@ filtered, sorted and counted in the database."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -46,9 +47,12 @@ class QueueFilter(BaseModel):
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=100, ge=1, le=1000)
 
-    def where(self, now: datetime, leave_out: str = "") -> tuple[str, list[Any]]:
+    def where(
+        self, now: datetime, leave_out: str = "", markets: Collection[str] | None = None
+    ) -> tuple[str, list[Any]]:
         """The filter as SQL with its parameters, without the one named `leave_out` (a count
-        by status is taken under every filter but the status one)."""
+        by status is taken under every filter but the status one), kept to `markets` when
+        given: the caller's, so that limits and counts are of what they may see."""
         terms: list[str] = []
         params: list[Any] = []
 
@@ -66,6 +70,8 @@ class QueueFilter(BaseModel):
         for name in ("channel", "market", "kind"):
             if getattr(self, name):
                 term(f"{name} = ?", getattr(self, name))
+        if markets is not None:  # dead letters have no market: only the unscoped see them
+            term("upper(market) = ANY(?::text[])", sorted(markets))
         if self.min_age_m is not None:
             term("opened_at <= ?", now - timedelta(minutes=self.min_age_m))
         if self.max_age_m is not None:
@@ -74,9 +80,13 @@ class QueueFilter(BaseModel):
 
 
 async def queue(
-    db: asyncpg.Pool | asyncpg.Connection, f: QueueFilter, now: datetime
+    db: asyncpg.Pool | asyncpg.Connection,
+    f: QueueFilter,
+    now: datetime,
+    markets: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    where, params = f.where(now)
+    """The queue under `f`, of `markets` only when given (None: every market)."""
+    where, params = f.where(now, markets=markets)
     direction = "ASC" if f.order == "asc" else "DESC"
     rows = await db.fetch(
         f"SELECT * FROM ({ITEMS}) q{where} ORDER BY {SORTS[f.sort]} {direction} NULLS LAST, id"
@@ -85,7 +95,7 @@ async def queue(
     )
     counts = {}
     for column in ("status", "reason"):
-        sql, args = f.where(now, leave_out=column)
+        sql, args = f.where(now, leave_out=column, markets=markets)
         found = await db.fetch(
             f"SELECT {column} AS k, count(*) AS n FROM ({ITEMS}) q{sql} GROUP BY 1 ORDER BY 1",
             *args,
