@@ -57,16 +57,22 @@ class OrderRejected(Event):
 
 
 # --- validation -> ordo.validation -------------------------------------------------------
+# `sequence` on a verdict: which accepted version of the order it judged (0: as received; n:
+# the release gate's n-th OrderRevisionAccepted), so the gate never releases on a verdict about
+# a version since replaced. A field with a default: old records read as 0 and old readers
+# ignore it, so the schema version stays 1.
 class OrderValidated(Event):
     """The order passed validation; `order` is the version that passed (after any correction)."""
 
     attempt: int = 1
     order: CanonicalOrder
+    sequence: int = 0
 
 
 class OrderValidationFailed(Event):
     attempt: int = 1
     issues: list[Issue] = Field(min_length=1)
+    sequence: int = 0
 
 
 # --- inventory -> ordo.inventory ---------------------------------------------------------
@@ -101,8 +107,9 @@ class StockShipped(Event):
 
 
 class StockReleased(Event):
-    """Reserved stock given back: the order was cancelled, its payment failed, or its
-    reservation expired (`reason`: cancelled | payment_failed | expired | returned)."""
+    """Reserved stock given back: the order was cancelled, its payment failed, its
+    reservation expired, or a revision changed its lines (`reason`: cancelled |
+    payment_failed | expired | returned | revised)."""
 
     lines: list[ReservedLine]
     reason: str
@@ -168,6 +175,25 @@ class PaymentOverdue(Event):
 # --- fulfillment -> ordo.fulfillment -----------------------------------------------------
 class OrderReadyForFulfillment(Event):
     lines: list[ReservedLine]
+
+
+class OrderRevisionAccepted(Event):
+    """The release gate took a channel's revision of an order it had not released: `order`
+    replaces the order, is judged again (validation) and reserved again if its lines changed
+    (inventory). The gate decides, because only it knows, in the same write, whether the
+    order was already released. `sequence` numbers the accepted versions from 1."""
+
+    order: CanonicalOrder
+    sequence: int = Field(ge=1)
+    revision: str | None = None  # the channel's own name for the version, if it gave one
+
+
+class OrderRevisedAfterRelease(Event):
+    """The channel changed an order already released to the warehouse. Nothing changes on its
+    own: ticketing gives an operator the channel's version to compare with the released one."""
+
+    order: CanonicalOrder
+    revision: str | None = None
 
 
 ShipmentStatus = Literal[
@@ -358,6 +384,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PaymentRefunded,
         PaymentOverdue,
         OrderReadyForFulfillment,
+        OrderRevisionAccepted,
+        OrderRevisedAfterRelease,
         ShipmentPlanned,
         ShipmentStatusChanged,
         ReturnRequested,

@@ -172,7 +172,9 @@ class Correction(_Model):
             delivery = delivery.model_copy(update={"address": self.delivery_address})
         payment = order.payment
         if self.payment_method is not None:
-            payment = Payment(method=self.payment_method)
+            # Only the method changes: the channel's word on the payment (status, provider,
+            # reference, settlement) is still what payment decides on.
+            payment = payment.model_copy(update={"method": self.payment_method})
         return order.model_copy(
             update={"customer": customer, "delivery": delivery, "payment": payment}
         )

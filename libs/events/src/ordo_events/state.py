@@ -115,7 +115,9 @@ def _(event: ev.OrderReceived, state: OrderState) -> OrderState:
 
 @evolve.register
 def _(event: ev.OrderRevised, state: OrderState) -> OrderState:
-    return replace(state, order=event.order)
+    # A released order stays as released: the release gate turns a later revision into a
+    # ticket (OrderRevisedAfterRelease), not into a different order.
+    return state if state.released else replace(state, order=event.order)
 
 
 @evolve.register
@@ -239,6 +241,10 @@ def summary(event: ev.Event) -> str:
             return f"received from {o.channel} as {o.external_id}, {len(o.lines)} line(s)"
         case ev.OrderRevised(revision=revision):
             return f"revised by the channel (revision {revision})" if revision else "revised"
+        case ev.OrderRevisionAccepted(sequence=n):
+            return f"revision taken before release (version {n}): judged and reserved again"
+        case ev.OrderRevisedAfterRelease():
+            return "revised by the channel after release: not applied, an operator compares"
         case ev.OrderRejected(issues=issues) | ev.OrderValidationFailed(issues=issues):
             return "; ".join(i.message for i in issues)
         case ev.StockShortage(missing=missing):

@@ -43,6 +43,8 @@ FULFILLMENT = Topic(
     "fulfillment",
     (
         ev.OrderReadyForFulfillment,
+        ev.OrderRevisionAccepted,
+        ev.OrderRevisedAfterRelease,
         ev.ShipmentPlanned,
         ev.ShipmentStatusChanged,
         ev.ReturnRequested,

@@ -52,6 +52,8 @@ class ReleaseGate(Aggregate):
         self.complaints = 0
         # Idempotency-Key -> the complaint it filed and the request's fingerprint
         self.complaint_keys: dict[str, dict[str, str | None]] = {}
+        self.sequence = 0  # accepted versions of the order: a verdict must name the latest
+        self.revised: str | None = None  # digest of the last revision seen, to drop repeats
 
     @event("VerdictNoted")
     def note_verdict(self, validated: bool, order: dict[str, Any] | None = None) -> None:
@@ -63,13 +65,47 @@ class ReleaseGate(Aggregate):
     def note_reservation(self, lines: dict[str, int] | Lines) -> None:
         self.reserved = as_lines(lines)
 
+    @event("ReservationDropped")
+    def drop_reservation(self) -> None:
+        self.reserved = None
+
     @event("PaymentNoted")
     def note_payment(self, paid: bool) -> None:
         self.paid = paid
 
+    @event("RevisionAccepted")
+    def accept_revision(self, sequence: int, digest: str) -> None:
+        # The verdict was about the version replaced: wait for the new version's. The
+        # reservation stays; `ready` checks it holds what the new version orders.
+        self.sequence, self.revised, self.validated = sequence, digest, False
+
+    @event("RevisedAfterRelease")
+    def note_late_revision(self, digest: str) -> None:
+        self.revised = digest
+
     @property
     def ready(self) -> bool:
-        return self.validated and self.reserved is not None and self.paid and not self.released
+        return (
+            self.validated
+            and self.paid
+            and not self.released
+            and self.reserved is not None
+            and self.holds_what_is_ordered()
+        )
+
+    def holds_what_is_ordered(self) -> bool:
+        """The reservation holds, per SKU, what the validated version orders: a reservation
+        of a version since replaced never releases the new one."""
+        shipping = self.shipping
+        if shipping is None:
+            return True  # a gate stored before the order was kept has nothing to compare
+        held: dict[str, int] = {}
+        for line in self.reserved or []:
+            held[line["sku"]] = held.get(line["sku"], 0) + int(line["quantity"])
+        ordered: dict[str, int] = {}
+        for ordered_line in shipping.lines:
+            ordered[ordered_line.sku] = ordered.get(ordered_line.sku, 0) + ordered_line.quantity
+        return held == ordered
 
     @property
     def shipping(self) -> Shipping | None:

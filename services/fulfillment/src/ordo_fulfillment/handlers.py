@@ -1,8 +1,10 @@
 """Fulfillment's handlers: each notes one fact, then the gate decides; a released order is
-split into shipments at once; carriers' updates move the shipments on."""
+split into shipments at once; carriers' updates move the shipments on. The gate also decides
+what a channel's revision of the order means (before or after release)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -28,6 +30,8 @@ def opened(uow: UnitOfWork, order_gate: ReleaseGate) -> ReleaseGate:
 
 def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
+    if order_gate is not None and event.sequence != order_gate.sequence:
+        return []  # a verdict on a version a revision has since replaced
     if order_gate is not None and order_gate.validated:
         return []  # a repeat, or a re-validation after release: the plan stands
     shipping = Shipping.of(event.order)
@@ -42,19 +46,65 @@ def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event
 
 def on_validation_failed(event: ev.OrderValidationFailed, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
-    if order_gate is not None and order_gate.validated and not order_gate.released:
+    if order_gate is None or order_gate.released or event.sequence != order_gate.sequence:
+        return []
+    if order_gate.validated:
         order_gate.note_verdict(False)
     return []
 
 
 def on_reserved(event: ev.StockReserved, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """The gate follows inventory's latest word on the order (its events for one order come
+    in order on one partition), so it holds what inventory holds: a re-reservation after a
+    revision or a failed payment replaces the lines noted before."""
     lines = [line.model_dump() for line in event.lines]
     order_gate = existing(uow, event.order_id)
     if order_gate is None:
         order_gate = opened(uow, ReleaseGate(event.order_id, reserved=lines))
-    elif order_gate.reserved is None:
+    elif order_gate.released:
+        return []
+    elif order_gate.reserved != lines:
         order_gate.note_reservation(lines)
     return release_if_ready(uow, order_gate)
+
+
+def on_stock_released(event: ev.StockReleased, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """Stock given back before release (a revision, a failed or late payment, a
+    cancellation): nothing is held until inventory says it reserved again."""
+    order_gate = existing(uow, event.order_id)
+    if order_gate is not None and not order_gate.released and order_gate.reserved is not None:
+        order_gate.drop_reservation()
+    return []
+
+
+def on_revised(event: ev.OrderRevised, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """The channel changed the order. The gate decides what that means, because only it
+    knows, in this same write, whether the order was released: before release the revision
+    replaces the order (OrderRevisionAccepted: validation judges it again, inventory
+    re-reserves if the lines changed, and the gate waits for both); after release it changes
+    nothing and an operator gets a ticket (OrderRevisedAfterRelease)."""
+    digest = hashlib.sha256(event.order.model_dump_json().encode()).hexdigest()
+    order_gate = existing(uow, event.order_id)
+    if order_gate is None:
+        order_gate = opened(uow, ReleaseGate(event.order_id))
+    elif order_gate.revised == digest:
+        return []  # the same revision again
+    if order_gate.released:
+        order_gate.note_late_revision(digest)
+        return [
+            ev.OrderRevisedAfterRelease(
+                order_id=event.order_id, order=event.order, revision=event.revision
+            )
+        ]
+    order_gate.accept_revision(order_gate.sequence + 1, digest)
+    return [
+        ev.OrderRevisionAccepted(
+            order_id=event.order_id,
+            order=event.order,
+            sequence=order_gate.sequence,
+            revision=event.revision,
+        )
+    ]
 
 
 def on_paid(
@@ -105,6 +155,8 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.OrderValidated: on_validated,
     ev.OrderValidationFailed: on_validation_failed,
     ev.StockReserved: on_reserved,
+    ev.StockReleased: on_stock_released,
+    ev.OrderRevised: on_revised,
     ev.PaymentAuthorized: on_paid,
     ev.CashOnDeliveryAccepted: on_paid,
 }

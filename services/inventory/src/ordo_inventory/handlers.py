@@ -1,6 +1,6 @@
-"""Inventory's handlers: reserve stock for validated orders, release it when the order is
-cancelled or its payment fails, settle it once paid, take it off the shelf when its shipment
-leaves, and restock returns."""
+"""Inventory's handlers: reserve stock for validated orders (again when a revision changed
+their lines), release it when the order is cancelled or its payment fails, settle it once
+paid, take it off the shelf when its shipment leaves, and restock returns."""
 
 from __future__ import annotations
 
@@ -30,9 +30,17 @@ LEFT = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_fail
 
 def on_order_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
     reservation = reservation_of(uow, event.order_id)
-    if reservation.reserved or reservation.cancelled:
-        return []  # already holding stock for this order, or it is cancelled
-    return reserve(uow, reservation, wanted((ln.sku, ln.quantity) for ln in event.order.lines))
+    if reservation.cancelled:
+        return []
+    needs = wanted((ln.sku, ln.quantity) for ln in event.order.lines)
+    if not reservation.reserved:
+        return reserve(uow, reservation, needs)
+    if needs == reservation.lines:
+        return []  # already holding exactly this: a repeat, or a revision that kept the lines
+    # A revision the release gate accepted changed the lines (verdicts of a version since
+    # replaced never come after it: validation emits them in order on the order's
+    # partition). Give back the old version's holds first, so the new lines may use them.
+    return [*release(uow, reservation, "revised"), *reserve(uow, reservation, needs)]
 
 
 def reserve(uow: UnitOfWork, reservation: Reservation, needs: Mapping[str, int]) -> list[ev.Event]:

@@ -23,7 +23,9 @@ REASONS: dict[str, tuple[str, Severity]] = {
     "payment_overdue": ("payment", "normal"),
     "complaint": ("after_sales", "normal"),
     "delivery_failed": ("delivery", "high"),
-    "order_stuck": ("", "normal"),  # the stage is the one the order is stuck in
+    "order_stuck": ("", "normal"),
+    # The warehouse works on one version while the channel shows the customer another.
+    "revised_after_release": ("fulfillment", "high"),  # the stage is the one the order is stuck in
 }
 # A ticket that still waits for an operator; resolved and cancelled are final.
 LIVE = frozenset({"open", "assigned", "on_hold"})
@@ -54,10 +56,16 @@ class Case(Aggregate):
         self.tickets: dict[str, dict[str, Any]] = {}
         self.corrections: list[str] = []  # ids of the tickets whose correction is applied
         self.cancelled = False
+        self.revisions = 0  # channel revisions taken before release
 
     @event("OrderLearned")
     def learn_order(self, order: dict[str, Any]) -> None:
         self.order = order
+
+    @event("OrderRevised")
+    def revise_order(self, order: dict[str, Any]) -> None:
+        self.order = order
+        self.revisions += 1
 
     @event("CorrectionApplied")
     def apply_correction(self, ticket_id: str, order: dict[str, Any]) -> None:
@@ -148,8 +156,9 @@ class Case(Aggregate):
 
     @property
     def generation(self) -> int:
-        """How many corrections the order has had: a failure after a correction is a new one."""
-        return len(self.corrections)
+        """How many corrections and revisions the order has had: a failure after either is a
+        new one."""
+        return len(self.corrections) + self.revisions
 
     def open_ticket_for(self, reason: str, subject: str | None = None) -> str | None:
         """The live ticket for this reason (and subject: a shipment, a complaint), if any."""

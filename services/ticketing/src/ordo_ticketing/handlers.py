@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from ordo_events import events as ev
 from ordo_runtime import UnitOfWork
 from ordo_ticketing.domain import REASONS, Case, TicketRef, ticket_id_for
 from ordo_ticketing.instructions import render
+from ordo_ticketing.revisions import changes
 from ordo_ticketing.settings import settings
 
 
@@ -32,6 +34,38 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
     if event.ticket_id not in case.corrections:
         case.apply_correction(event.ticket_id, event.order.model_dump(mode="json"))
     return []
+
+
+def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """The channel's new version replaced the order before release: a correction applies to
+    it from now on, and a failure of it is a new one (the case's generation moves)."""
+    order = event.order.model_dump(mode="json")
+    case = case_of(uow, event.order_id)
+    if case.order != order:
+        case.revise_order(order)
+    return []
+
+
+def on_revised_after_release(
+    event: ev.OrderRevisedAfterRelease, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    """The case keeps the released order; the ticket names what the channel changed."""
+    digest = hashlib.sha256(event.order.model_dump_json().encode()).hexdigest()[:16]
+    issue = ev.Issue(
+        code="order.revised_after_release",
+        field=None,
+        message="The channel changed the order after it was released to the warehouse.",
+    )
+    return open_ticket(
+        uow,
+        event.order_id,
+        "revised_after_release",
+        digest,
+        [issue],
+        subject=digest,  # each late version is a ticket of its own
+        revision=event.revision,
+        changes=changes(case_of(uow, event.order_id).current_order, event.order),
+    )
 
 
 def on_validation_failed(event: ev.OrderValidationFailed, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -187,4 +221,6 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.PaymentOverdue: on_payment_overdue,
     ev.ComplaintFiled: on_complaint_filed,
     ev.ShipmentStatusChanged: on_shipment_status_changed,
+    ev.OrderRevisionAccepted: on_revision_accepted,
+    ev.OrderRevisedAfterRelease: on_revised_after_release,
 }

@@ -11,24 +11,32 @@ NAMESPACE = uuid.UUID("a4b0c6f1-3b9e-4d7e-8f7c-1c2d3e4f5a60")
 
 
 class OrderCheck(Aggregate):
-    """Validation's memory of one order: its verdicts and the corrections already re-checked."""
+    """Validation's memory of one order: its verdicts, the corrections already
+    re-checked and the version of the order (see OrderRevisionAccepted) last judged."""
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, order_id)
 
     @event("Checked")
-    def __init__(self, order_id: str, codes: list[str]):
+    def __init__(self, order_id: str, codes: list[str], sequence: int = 0):
         self.order_id = order_id
         self.codes = codes
         self.attempts = 1
         self.corrections: list[str] = []
+        self.sequence = sequence  # the accepted version of the order last judged
 
     @event("Rechecked")
     def recheck(self, correction_id: str, codes: list[str]) -> None:
         self.codes = codes
         self.attempts += 1
         self.corrections.append(correction_id)
+
+    @event("Revised")
+    def revise(self, sequence: int, codes: list[str]) -> None:
+        self.codes = codes
+        self.attempts += 1
+        self.sequence = sequence
 
     @property
     def passed(self) -> bool:

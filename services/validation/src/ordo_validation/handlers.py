@@ -14,7 +14,7 @@ from ordo_validation.rules import active
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
     if uow.get(OrderCheck, OrderCheck.create_id(event.order_id)) is not None:
-        return []  # already checked: a redelivery
+        return []  # already checked: a redelivery, or a revision accepted before it arrived
     issues = check_order(event.order, uow)
     uow.add(OrderCheck(event.order_id, [i.code for i in issues]))
     return [verdict(event.order_id, event.order, issues, attempt=1)]
@@ -30,7 +30,27 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
         return []
     issues = check_order(event.order, uow)
     check.recheck(event.ticket_id, [i.code for i in issues])
-    return [verdict(event.order_id, event.order, issues, attempt=check.attempts)]
+    return [verdict(event.order_id, event.order, issues, check.attempts, check.sequence)]
+
+
+def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """The channel's new version, taken by the release gate before release, judged by the
+    rules in force. A pass is always announced: the gate waits for this version's verdict
+    and inventory reserves from it. A failure is announced unless it is the same failure
+    as before (the open ticket already says it)."""
+    issues = check_order(event.order, uow)
+    codes = [i.code for i in issues]
+    check = uow.get(OrderCheck, OrderCheck.create_id(event.order_id))
+    if check is None:  # the revision overtook the order it revises
+        uow.add(OrderCheck(event.order_id, codes, event.sequence))
+        return [verdict(event.order_id, event.order, issues, 1, event.sequence)]
+    if event.sequence <= check.sequence:
+        return []  # a repeat, or a version older than the one judged
+    same_failure = bool(issues) and codes == check.codes
+    check.revise(event.sequence, codes)
+    if same_failure:
+        return []
+    return [verdict(event.order_id, event.order, issues, check.attempts, event.sequence)]
 
 
 def check_order(order: CanonicalOrder, uow: UnitOfWork) -> list[ev.Issue]:
@@ -38,13 +58,18 @@ def check_order(order: CanonicalOrder, uow: UnitOfWork) -> list[ev.Issue]:
     return active(uow.app).current().check(order)
 
 
-def verdict(order_id: str, order: CanonicalOrder, issues: list[ev.Issue], attempt: int) -> ev.Event:
+def verdict(
+    order_id: str, order: CanonicalOrder, issues: list[ev.Issue], attempt: int, sequence: int = 0
+) -> ev.Event:
     if issues:
-        return ev.OrderValidationFailed(order_id=order_id, issues=issues, attempt=attempt)
-    return ev.OrderValidated(order_id=order_id, order=order, attempt=attempt)
+        return ev.OrderValidationFailed(
+            order_id=order_id, issues=issues, attempt=attempt, sequence=sequence
+        )
+    return ev.OrderValidated(order_id=order_id, order=order, attempt=attempt, sequence=sequence)
 
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     ev.OrderReceived: on_order_received,
     ev.OrderCorrected: on_order_corrected,
+    ev.OrderRevisionAccepted: on_revision_accepted,
 }

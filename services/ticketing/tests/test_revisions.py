@@ -1,0 +1,135 @@
+"""Given events -> when the channel revises an order -> then ticketing follows the version
+taken before release, and opens a ticket for one that came after it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ordo_events import events as ev
+from ordo_events.envelope import Envelope
+from ordo_events.order import CanonicalOrder, Correction, PaymentMethod
+from ordo_events.state import OrderState
+from ordo_runtime.testing import Scenario
+from ordo_ticketing.app import service
+from services.ticketing.tests.test_ticketing_process import (
+    declined,
+    no_phone,
+    opened,
+    received,
+    resolve,
+    shortage,
+)
+
+ORDER = CanonicalOrder.model_validate(
+    {
+        "channel": "webshop",
+        "external_id": "R-1",
+        "customer": {"name": "Jan Kowalski", "email": "jan@example.com"},
+        "delivery": {"method": "store_pickup"},
+        "payment": {"method": "prepaid", "status": "authorized", "provider": "przelewy24"},
+        "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
+    }
+)
+OID = ORDER.order_id
+REVISED = ORDER.model_copy(
+    update={
+        "lines": [
+            *ORDER.lines,
+            ORDER.lines[0].model_copy(update={"sku": "SKU-9", "quantity": 1}),
+        ],
+        "customer": ORDER.customer.model_copy(update={"email": "jan@example.org"}),
+    }
+)
+
+
+def late(order: CanonicalOrder, revision: str | None = "v7") -> ev.OrderRevisedAfterRelease:
+    return ev.OrderRevisedAfterRelease(order_id=OID, order=order, revision=revision)
+
+
+def test_a_revision_after_release_opens_a_ticket_that_says_what_changed() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    ticket = opened(scenario.when(late(REVISED)))
+    assert (ticket.reason, ticket.stage, ticket.severity) == (
+        "revised_after_release",
+        "fulfillment",
+        "high",
+    )
+    text = ticket.instructions
+    assert "changed this order after it was released to the warehouse" in text
+    assert "(the channel's version v7)" in text
+    assert "- SKU-9: 0 released, 1 in the channel's version" in text
+    assert "- the customer's email changed" in text
+    assert "jan@example.org" not in text  # the values are in the timeline, masked per role
+    assert "compare the released order with the channel's version" in text
+    assert ticket.details["changes"] == [
+        "SKU-9: 0 released, 1 in the channel's version",
+        "the customer's email changed",
+    ]
+
+
+def test_the_same_late_revision_again_opens_no_second_ticket_another_one_does() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    first = opened(scenario.when(late(REVISED)))
+    assert scenario.when(late(REVISED)) == []
+    other = REVISED.model_copy(update={"lines": ORDER.lines})
+    second = opened(scenario.when(late(other, revision=None)))
+    assert second.ticket_id != first.ticket_id
+    assert "(the channel's version" not in second.instructions
+
+
+def test_a_late_revision_leaves_the_released_order_as_it_was() -> None:
+    scenario = Scenario(service).given(received(ORDER), late(REVISED))
+    ticket = opened(scenario.when(declined(OID)))
+    (_, corrected) = resolve(scenario, ticket.ticket_id, Correction(note="paid by transfer"))
+    assert isinstance(corrected, ev.OrderCorrected)
+    assert corrected.order == ORDER
+
+
+def test_a_correction_after_an_accepted_revision_corrects_the_revised_order() -> None:
+    accepted = ev.OrderRevisionAccepted(order_id=OID, order=REVISED, sequence=1)
+    scenario = Scenario(service).given(received(ORDER), accepted)
+    assert scenario.when(accepted) == []  # a repeat changes nothing
+    ticket = opened(scenario.when(no_phone(OID, attempt=2)))
+    (_, corrected) = resolve(scenario, ticket.ticket_id, Correction(phone="+48 601 234 567"))
+    assert isinstance(corrected, ev.OrderCorrected)
+    assert corrected.order.lines == REVISED.lines
+    assert corrected.order.customer.phone == "+48 601 234 567"
+
+
+def test_a_shortage_of_a_revised_order_is_a_new_failure() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    first = opened(scenario.when(shortage(OID)))
+    resolve(scenario, first.ticket_id)  # resolved without a correction
+    scenario.given(ev.OrderRevisionAccepted(order_id=OID, order=REVISED, sequence=1))
+    assert opened(scenario.when(shortage(OID))).ticket_id != first.ticket_id
+
+
+def test_a_payment_method_correction_keeps_the_payment_status_and_provider() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    ticket = opened(scenario.when(declined(OID)))
+    fix = Correction(payment_method=PaymentMethod.CASH_ON_DELIVERY)
+    (_, corrected) = resolve(scenario, ticket.ticket_id, fix)
+    assert isinstance(corrected, ev.OrderCorrected)
+    payment = corrected.order.payment
+    assert payment.method is PaymentMethod.CASH_ON_DELIVERY
+    assert (payment.status, payment.provider) == ("authorized", "przelewy24")
+
+
+def test_the_order_state_shows_the_released_version_not_a_late_one() -> None:
+    t0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    history = [
+        ev.OrderReceived(order_id=OID, order=ORDER),
+        ev.OrderRevised(order_id=OID, order=REVISED.model_copy(update={"lines": ORDER.lines})),
+        ev.OrderReadyForFulfillment(order_id=OID, lines=[]),
+        ev.OrderRevised(order_id=OID, order=REVISED),
+        late(REVISED),
+    ]
+    envelopes = [
+        Envelope(data=e, source="/test", time=t0 + timedelta(seconds=i))
+        for i, e in enumerate(history)
+    ]
+    state = OrderState.fold(OID, envelopes)
+    assert state.order is not None
+    assert state.order.lines == ORDER.lines  # the version taken before release
+    assert state.order.customer.email == "jan@example.org"
+    assert "after release" in state.timeline[-1].summary
