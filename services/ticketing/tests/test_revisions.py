@@ -11,6 +11,7 @@ from ordo_events.order import CanonicalOrder, Correction, PaymentMethod
 from ordo_events.state import OrderState
 from ordo_runtime.testing import Scenario
 from ordo_ticketing.app import service
+from ordo_ticketing.instructions import render
 from services.ticketing.tests.test_ticketing_process import (
     declined,
     no_phone,
@@ -62,9 +63,31 @@ def test_a_revision_after_release_opens_a_ticket_that_says_what_changed() -> Non
     assert "jan@example.org" not in text  # the values are in the timeline, masked per role
     assert "compare the released order with the channel's version" in text
     assert ticket.details["changes"] == [
-        "SKU-9: 0 released, 1 in the channel's version",
-        "the customer's email changed",
+        {"sku": "SKU-9", "released": 0, "revised": 1},
+        {"field": "customer.email"},
     ]
+
+
+def test_the_late_revision_ticket_reads_in_the_operators_language() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    ticket = opened(scenario.when(late(REVISED)))
+    facts = {"order_id": OID, "order": ORDER, "issues": ticket.issues, **ticket.details}
+    polish = render("revised_after_release", language="pl", **facts)
+    assert "po przekazaniu go do magazynu (wersja kanału v7)" in polish
+    assert "- SKU-9: przekazano 0, w wersji kanału 1" in polish
+    assert "- zmieniono: e-mail klienta" in polish
+    russian = render("revised_after_release", language="ru", **facts)
+    assert "- SKU-9: передано 0, в версии канала 1" in russian
+    assert "- изменено: e-mail клиента" in russian
+    for text in (polish, russian):
+        assert "jan@example.org" not in text
+
+
+def test_a_late_revision_without_the_released_version_says_to_compare_by_hand() -> None:
+    scenario = Scenario(service)  # ticketing never saw the order taken
+    ticket = opened(scenario.when(late(REVISED)))
+    assert ticket.details["changes"] == [{"note": "unknown"}]
+    assert "has not reached ticketing: compare in the timeline" in ticket.instructions
 
 
 def test_the_same_late_revision_again_opens_no_second_ticket_another_one_does() -> None:
