@@ -3,12 +3,20 @@ requested -> approved or rejected -> received, with the refund at the order's pr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from ordo_events import events as ev
 from ordo_fulfillment import returns as rma
+from ordo_fulfillment.api import router
+from ordo_fulfillment.domain import ReleaseGate
+from ordo_runtime import UnitOfWork
+from ordo_runtime.auth import Authenticator, Principal, secure
 from ordo_runtime.testing import Scenario
 from services.fulfillment.tests.support import carrier, released, two_lines
 
@@ -112,3 +120,61 @@ def test_a_complaint_is_filed_for_ticketing() -> None:
     second = rma.FileComplaint(OID, rma.Complaint(message="and late", by="customer"))
     scenario.execute(second)
     assert second.complaint_id != complaint.complaint_id
+
+
+TOKENS = {
+    "t-operator-pl-000001": Principal.of("olek", "operator", ["PL"]),
+    "t-operator-de-000001": Principal.of("dora", "operator", ["DE"]),
+    "t-viewer-00000000001": Principal.of("vic", "viewer"),
+}
+
+
+def over_http(scenario: Scenario, published: list[ev.Event]) -> TestClient:
+    async def execute(
+        command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
+    ) -> list[ev.Event]:
+        events = scenario.execute(command)
+        published.extend(events)
+        return events
+
+    app = FastAPI()
+    app.include_router(router)
+    app.state.runtime = SimpleNamespace(app=scenario.app, execute=execute)
+    secure(app, Authenticator(TOKENS))
+    return TestClient(app)
+
+
+def as_(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_over_http_the_caller_is_recorded_and_an_operator_acts_only_in_their_markets() -> None:
+    assert ORDER.market == "PL"
+    scenario = delivered()
+    published: list[ev.Event] = []
+    client = over_http(scenario, published)
+    asked = client.post(
+        f"/orders/{OID}/returns",
+        json={"lines": [{"sku": "SKU-1", "quantity": 1}], "reason": "too small", "by": "customer"},
+        headers=as_("t-operator-pl-000001"),
+    )
+    assert asked.status_code == 201, asked.text
+    return_id = asked.json()["return_id"]
+    stored = scenario.app.get(ReleaseGate, ReleaseGate.create_id(OID))
+    assert stored.returns[return_id]["requested_by"] == "customer (entered by olek)"
+
+    approve = f"/returns/{return_id}/approve"
+    assert client.post(approve, json={}, headers=as_("t-viewer-00000000001")).status_code == 403
+    elsewhere = client.post(approve, json={}, headers=as_("t-operator-de-000001"))
+    assert elsewhere.status_code == 404  # another market's return is not there for them
+    approved = client.post(approve, json={"by": "mallory"}, headers=as_("t-operator-pl-000001"))
+    assert approved.status_code == 202, approved.text
+    assert published[-1] == ev.ReturnApproved(
+        order_id=OID,
+        return_id=return_id,
+        approved_by="olek",  # the token's, not the body's
+    )
+    complaint = client.post(
+        f"/orders/{OID}/complaints", json={"message": "late"}, headers=as_("t-operator-de-000001")
+    )
+    assert complaint.status_code == 404

@@ -68,7 +68,9 @@ async def run(
     raise HTTPException(409, "the order is being changed right now; try again")
 
 
-@router.post("/orders/{order_id}/returns", status_code=201)
+# Returns and complaints are customer service: managers, and operators for their markets.
+# Whoever acts is the authenticated caller, never a name in the body.
+@router.post("/orders/{order_id}/returns", status_code=201, openapi_extra=needs(TICKETS_ACT))
 async def request_return(
     order_id: str,
     body: ReturnRequest,
@@ -76,7 +78,8 @@ async def request_return(
     response: Response,
     idempotency_key: str | None = IdempotencyKey,
 ) -> dict[str, Any]:
-    command = returns.RequestReturn(order_id, body, idempotency_key)
+    who = caller(request)
+    command = returns.RequestReturn(order_id, body, idempotency_key, who.name, who.sees)
     # Without a key a second request is a second return (the shipped quantities bound how
     # many there can be; concurrent ones meet on the return's number). With one, the events'
     # ids derive from it too.
@@ -94,23 +97,30 @@ def mark_replay(response: Response, replayed: bool) -> None:
         response.headers["Idempotent-Replayed"] = "true"
 
 
-@router.post("/returns/{return_id}/approve", status_code=202)
+@router.post("/returns/{return_id}/approve", status_code=202, openapi_extra=needs(TICKETS_ACT))
 async def approve_return(return_id: str, body: Approval, request: Request) -> dict[str, Any]:
-    await run(request, returns.DecideReturn(return_id, body), f"return/{return_id}/decided")
+    who = caller(request)
+    decision = body.model_copy(update={"by": who.name})
+    command = returns.DecideReturn(return_id, decision, who.sees)
+    await run(request, command, f"return/{return_id}/decided")
     return {"return_id": return_id, "status": "approved"}
 
 
-@router.post("/returns/{return_id}/reject", status_code=202)
+@router.post("/returns/{return_id}/reject", status_code=202, openapi_extra=needs(TICKETS_ACT))
 async def reject_return(return_id: str, body: Rejection, request: Request) -> dict[str, Any]:
-    await run(request, returns.DecideReturn(return_id, body), f"return/{return_id}/decided")
+    who = caller(request)
+    decision = body.model_copy(update={"by": who.name})
+    command = returns.DecideReturn(return_id, decision, who.sees)
+    await run(request, command, f"return/{return_id}/decided")
     return {"return_id": return_id, "status": "rejected"}
 
 
-@router.post("/returns/{return_id}/received", status_code=202)
+@router.post("/returns/{return_id}/received", status_code=202, openapi_extra=needs(TICKETS_ACT))
 async def receive_return(return_id: str, body: Receipt, request: Request) -> dict[str, Any]:
-    events = await run(
-        request, returns.ReceiveReturn(return_id, body), f"return/{return_id}/received"
-    )
+    who = caller(request)
+    receipt = body.model_copy(update={"by": who.name})
+    command = returns.ReceiveReturn(return_id, receipt, who.sees)
+    events = await run(request, command, f"return/{return_id}/received")
     received = events[0]
     assert isinstance(received, ev.ReturnReceived)
     return {
@@ -120,7 +130,7 @@ async def receive_return(return_id: str, body: Receipt, request: Request) -> dic
     }
 
 
-@router.post("/orders/{order_id}/complaints", status_code=201)
+@router.post("/orders/{order_id}/complaints", status_code=201, openapi_extra=needs(TICKETS_ACT))
 async def file_complaint(
     order_id: str,
     body: Complaint,
@@ -128,7 +138,8 @@ async def file_complaint(
     response: Response,
     idempotency_key: str | None = IdempotencyKey,
 ) -> dict[str, Any]:
-    command = returns.FileComplaint(order_id, body, idempotency_key)
+    who = caller(request)
+    command = returns.FileComplaint(order_id, body, idempotency_key, who.name, who.sees)
     await run(request, command, keyed(f"{order_id}/complaints", idempotency_key))
     mark_replay(response, command.replayed)
     return {"complaint_id": command.complaint_id, "order_id": order_id}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -22,7 +22,12 @@ from ordo_fulfillment.idempotency import fingerprint, replayed
 from ordo_runtime import UnitOfWork
 
 SHIPPED = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
-By = Field(min_length=1, description="Who acts: an operator login, or 'customer'")
+# Who acts is the authenticated caller (the API fills it in); a request entered on someone's
+# behalf names them, e.g. "customer", and is recorded as entered by the caller.
+By = Field(default="", description="Ignored: the caller's login is recorded")
+OnBehalfOf = Field(
+    default=None, min_length=1, description="Whom the caller enters it for, e.g. 'customer'"
+)
 
 
 class ReturnLine(BaseModel):
@@ -33,7 +38,7 @@ class ReturnLine(BaseModel):
 class ReturnRequest(BaseModel):
     lines: list[ReturnLine] = Field(min_length=1)
     reason: str = Field(min_length=1)
-    by: str = By
+    by: str | None = OnBehalfOf
 
 
 class Approval(BaseModel):
@@ -51,7 +56,7 @@ class Receipt(BaseModel):
 
 class Complaint(BaseModel):
     message: str = Field(min_length=1)
-    by: str = By
+    by: str | None = OnBehalfOf
 
 
 class NotFoundError(LookupError):
@@ -97,29 +102,63 @@ def origin(gate: ReleaseGate, sku: str) -> str:
     return next((s["warehouse"] for s in gate.shipments.values() if sku in s["lines"]), "main")
 
 
-def gate_of(uow: UnitOfWork, order_id: str) -> ReleaseGate:
-    gate = uow.get(ReleaseGate, ReleaseGate.create_id(order_id))
+Sees = Callable[[str | None], bool]
+
+
+def everywhere(_market: str | None) -> bool:
+    return True
+
+
+def _visible(gate: ReleaseGate | None, sees: Sees) -> ReleaseGate | None:
+    # Another market's order answers as a missing one: nothing learnt of it.
+    if gate is None or not sees(gate.shipping.market if gate.shipping else None):
+        return None
+    return gate
+
+
+def gate_of(uow: UnitOfWork, order_id: str, sees: Sees = everywhere) -> ReleaseGate:
+    gate = _visible(uow.get(ReleaseGate, ReleaseGate.create_id(order_id)), sees)
     if gate is None:
         raise NotFoundError(f"no order {order_id} in fulfilment")
     return gate
 
 
-def gate_of_return(uow: UnitOfWork, return_id: str) -> tuple[ReleaseGate, dict[str, object]]:
+def gate_of_return(
+    uow: UnitOfWork, return_id: str, sees: Sees = everywhere
+) -> tuple[ReleaseGate, dict[str, object]]:
     ref = uow.get(Ref, Ref.create_id("return", return_id))
     gate = None if ref is None else uow.get(ReleaseGate, ReleaseGate.create_id(ref.order_id))
+    gate = _visible(gate, sees)
     if gate is None or return_id not in gate.returns:
         raise NotFoundError(f"no return {return_id}")
     return gate, gate.returns[return_id]
 
 
+def entered_by(on_behalf_of: str | None, caller: str) -> str:
+    """Who a request is recorded as coming from: the caller, and whom they entered it for."""
+    if not on_behalf_of or on_behalf_of == caller:
+        return caller
+    if not caller:  # a command run with no caller (in-process, tests): the name given
+        return on_behalf_of
+    return f"{on_behalf_of} (entered by {caller})"
+
+
 class RequestReturn:
-    def __init__(self, order_id: str, body: ReturnRequest, key: str | None = None):
+    def __init__(
+        self,
+        order_id: str,
+        body: ReturnRequest,
+        key: str | None = None,
+        caller: str = "",
+        sees: Sees = everywhere,
+    ):
         self.order_id, self.body, self.key = order_id, body, key
+        self.by, self.sees = entered_by(body.by, caller), sees
         self.return_id = ""
         self.replayed = False  # the key's first request created it: nothing new now
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
-        gate = gate_of(uow, self.order_id)
+        gate = gate_of(uow, self.order_id, self.sees)
         # Before the rules: the first request's quantities are claimed now, so a retry would
         # be refused instead of answered.
         first = replayed(gate, "return", self.key, self.body)
@@ -138,7 +177,7 @@ class RequestReturn:
             self.return_id,
             dict(wanted),
             self.body.reason,
-            self.body.by,
+            self.by,
             datetime.now(UTC),
             self.key,
             None if self.key is None else fingerprint(self.body),
@@ -159,11 +198,11 @@ class RequestReturn:
 
 
 class DecideReturn:
-    def __init__(self, return_id: str, decision: Approval | Rejection):
-        self.return_id, self.decision = return_id, decision
+    def __init__(self, return_id: str, decision: Approval | Rejection, sees: Sees = everywhere):
+        self.return_id, self.decision, self.sees = return_id, decision, sees
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
-        gate, rma = gate_of_return(uow, self.return_id)
+        gate, rma = gate_of_return(uow, self.return_id, self.sees)
         if rma["status"] != "requested":
             raise RefusedError(f"return {self.return_id} is {rma['status']} already")
         by = self.decision.by
@@ -180,11 +219,11 @@ class DecideReturn:
 
 
 class ReceiveReturn:
-    def __init__(self, return_id: str, receipt: Receipt):
-        self.return_id, self.receipt = return_id, receipt
+    def __init__(self, return_id: str, receipt: Receipt, sees: Sees = everywhere):
+        self.return_id, self.receipt, self.sees = return_id, receipt, sees
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
-        gate, rma = gate_of_return(uow, self.return_id)
+        gate, rma = gate_of_return(uow, self.return_id, self.sees)
         if rma["status"] != "approved":
             raise RefusedError(
                 f"return {self.return_id} is {rma['status']}: only an approved return is received"
@@ -210,13 +249,21 @@ class ReceiveReturn:
 
 
 class FileComplaint:
-    def __init__(self, order_id: str, body: Complaint, key: str | None = None):
+    def __init__(
+        self,
+        order_id: str,
+        body: Complaint,
+        key: str | None = None,
+        caller: str = "",
+        sees: Sees = everywhere,
+    ):
         self.order_id, self.body, self.key = order_id, body, key
+        self.by, self.sees = entered_by(body.by, caller), sees
         self.complaint_id = ""
         self.replayed = False
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
-        gate = gate_of(uow, self.order_id)
+        gate = gate_of(uow, self.order_id, self.sees)
         first = replayed(gate, "complaint", self.key, self.body)
         if first is not None:
             self.complaint_id, self.replayed = first, True
@@ -224,12 +271,12 @@ class FileComplaint:
         number = gate.complaints + 1
         self.complaint_id = str(uuid.uuid5(NAMESPACE, f"{self.order_id}/complaint/{number}"))
         printed = None if self.key is None else fingerprint(self.body)
-        gate.file_complaint(self.complaint_id, self.body.by, self.key, printed)
+        gate.file_complaint(self.complaint_id, self.by, self.key, printed)
         return [
             ev.ComplaintFiled(
                 order_id=self.order_id,
                 complaint_id=self.complaint_id,
                 message=self.body.message,
-                filed_by=self.body.by,
+                filed_by=self.by,
             )
         ]
