@@ -15,6 +15,7 @@ from ordo_events import events as ev
 from ordo_events.order import order_id_for
 from ordo_ingestion.app import service
 from ordo_ingestion.domain import ChannelOrder, Skip
+from ordo_ingestion.queries import recent_skips
 from ordo_ingestion.webhooks import webhook_settings
 from ordo_runtime.testing import Scenario
 from services.ingestion.tests.support import FakeRuntime, parsed, sample
@@ -215,3 +216,22 @@ async def test_an_allegro_skip_over_http_is_a_200_saying_so(
     assert response.status_code == 200
     assert response.json()["status"] == "skipped"
     assert "BOUGHT" in response.json()["reason"]
+
+
+def test_skipped_forms_are_listed_newest_first_a_page_at_a_time() -> None:
+    scenario = Scenario(service)
+    data = parsed("allegro_checkout_form_example.json")
+    for status in ("BOUGHT", "FILLED_IN", "CANCELLED"):
+        data["status"] = status
+        scenario.when_raw(ALLEGRO, body(data))
+    data["status"] = "READY_FOR_PROCESSING"
+    scenario.when_raw(ALLEGRO, body(data))  # taken: an order, not a skip
+
+    first = recent_skips(scenario.app, limit=2)
+    assert [s.status for s in first.skips] == ["CANCELLED", "FILLED_IN"]
+    assert {(s.channel, s.external_id) for s in first.skips} == {("allegro", data["id"])}
+    assert first.next_before is not None
+    rest = recent_skips(scenario.app, limit=2, before=first.next_before)
+    assert [s.status for s in rest.skips] == ["BOUGHT"]
+    assert rest.next_before is None
+    assert recent_skips(scenario.app, limit=10, channel="shopify").skips == []

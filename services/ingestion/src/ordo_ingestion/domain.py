@@ -106,3 +106,4 @@ class Rejection(Aggregate):
 
 # The notification-log topic the rejection list is read from.
 REJECTION_CREATED = get_topic(Rejection.Created)
+SKIP_RECORDED = get_topic(Skip.Recorded)  # type: ignore[attr-defined]  # made by @event

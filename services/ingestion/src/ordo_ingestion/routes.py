@@ -69,6 +69,19 @@ async def list_rejections(
     )
 
 
+@router.get("/skips", summary="Channel orders acknowledged but not taken yet, newest first")
+async def list_skips(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    before: int | None = Query(
+        None, ge=1, description="The `next_before` of the previous page: only older ones"
+    ),
+    channel: str | None = Query(None, max_length=64, description="Only this channel's"),
+) -> queries.SkipPage:
+    app = runtime_of(request).app
+    return await asyncio.to_thread(queries.recent_skips, app, limit, before, channel)
+
+
 @router.get("/rejections/{rejection_id}", summary="One refused payload, with its raw text")
 async def get_rejection(request: Request, rejection_id: uuid.UUID) -> queries.RejectionView:
     app = runtime_of(request).app
