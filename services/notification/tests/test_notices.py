@@ -153,6 +153,20 @@ def test_a_corrected_email_receives_later_emails() -> None:
     ]
 
 
+def test_a_revision_taken_before_release_sends_later_emails_to_its_address() -> None:
+    customer = ORDER.customer.model_copy(update={"email": "jan.nowy@example.com"})
+    revised = ORDER.model_copy(update={"customer": customer, "language": "de"})
+    accepted = ev.OrderRevisionAccepted(order_id=ID, order=revised, sequence=1)
+    scenario = Scenario(service).given(received(), accepted)
+
+    scenario.when(shortage())
+
+    assert [(r.status, r.recipient, r.language) for r in requests(scenario)] == [
+        ("received", "jan@example.com", "pl"),
+        ("delayed", "jan.nowy@example.com", "de"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("tag", "language"),
     [

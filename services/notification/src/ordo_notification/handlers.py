@@ -40,7 +40,11 @@ def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.E
     return []
 
 
-def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev.Event]:
+def on_order_corrected(
+    event: ev.OrderCorrected | ev.OrderRevisionAccepted, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    """An operator's correction, or a channel's revision taken before release: later emails
+    go to the address (and in the language) the order has now."""
     notices = notices_for(uow, event.order_id)
     contact = contact_of(event.order)
     if notices.contact_known and notices.email == contact["email"]:
@@ -138,5 +142,6 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     **dict.fromkeys(STATUS_OF, on_status_event),
     ev.ShipmentStatusChanged: on_status_event,
     ev.OrderReceived: on_order_received,
+    ev.OrderRevisionAccepted: on_order_corrected,
     ev.OrderCorrected: on_order_corrected,
 }
