@@ -6,6 +6,7 @@ import pytest
 
 from ordo_events import events as ev
 from ordo_inventory.app import service
+from ordo_inventory.domain import Stock
 from ordo_inventory.handlers import set_stock_level
 from ordo_inventory.settings import SETTINGS
 from ordo_runtime.testing import Scenario
@@ -128,3 +129,14 @@ def test_a_count_below_what_is_reserved_leaves_none_available_and_shows_a_shortf
     counted = stock(scenario, "A")
     assert (counted.available("main"), counted.shortfall("main")) == (0, 3)
     assert isinstance(scenario.when(validated(order_of("2", ("A", 1))))[0], ev.StockShortage)
+
+
+def test_a_count_by_hand_names_who_counted_it() -> None:
+    scenario = Scenario(service)
+    scenario.execute(set_stock_level("SKU-W", 5, by="magda"))
+    scenario.execute(set_stock_level("SKU-W", 7, "north", by="olek"))
+    stock = scenario.app.get(Stock, Stock.create_id("SKU-W"))
+    assert stock is not None
+    assert (stock.on_hand, stock.changed_by) == ({"main": 5, "north": 7}, "olek")
+    counted = scenario.app.repository.get(Stock.create_id("SKU-W"), version=1)
+    assert counted.changed_by == "magda"

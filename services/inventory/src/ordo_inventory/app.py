@@ -17,6 +17,7 @@ from ordo_inventory.expiry import sweep_task
 from ordo_inventory.handlers import EVENT_HANDLERS, RAW_HANDLERS, set_stock_level, touched
 from ordo_inventory.settings import SETTINGS
 from ordo_runtime import Runtime, Service, UnitOfWork
+from ordo_runtime.auth import caller
 from ordo_runtime.http import runtime_of
 
 http = FastAPI(title="Ordo inventory")
@@ -51,7 +52,8 @@ async def retried(
 async def put_stock(sku: str, level: StockLevel, request: Request) -> dict[str, Any]:
     """The default warehouse's count."""
     runtime = runtime_of(request)
-    await retried(runtime, set_stock_level(sku, level.on_hand), [Stock.create_id(sku)])
+    command = set_stock_level(sku, level.on_hand, by=caller(request).name)
+    await retried(runtime, command, [Stock.create_id(sku)])
     return await get_stock(sku, request)
 
 
@@ -60,7 +62,8 @@ async def put_warehouse_stock(
     sku: str, warehouse: str, level: StockLevel, request: Request
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
-    await retried(runtime, set_stock_level(sku, level.on_hand, warehouse), [Stock.create_id(sku)])
+    command = set_stock_level(sku, level.on_hand, warehouse, caller(request).name)
+    await retried(runtime, command, [Stock.create_id(sku)])
     return await get_warehouse_stock(sku, warehouse, request)
 
 
@@ -114,7 +117,7 @@ async def repair(request: Request) -> dict[str, Any]:
     for _ in range(ATTEMPTS):
         found: list[reconcile.Report] = []
         try:
-            await runtime.execute(reconcile.repair(runtime.app, found))
+            await runtime.execute(reconcile.repair(runtime.app, found, caller(request).name))
             return found[-1].as_json()
         except IntegrityError:
             continue  # a reservation changed a Stock meanwhile: examine again

@@ -23,11 +23,20 @@ class Stock(Aggregate):
     def create_id(sku: str) -> uuid.UUID:
         return uuid.uuid5(NAMESPACE, f"stock/{sku}")
 
+    # `by`: who counted or corrected by hand (the caller's login); None for the stock feed,
+    # whose record is the cause, and for events stored before it was kept.
     @event("Registered")
-    def __init__(self, sku: str, on_hand: int = 0, warehouse: str = DEFAULT_WAREHOUSE):
+    def __init__(
+        self,
+        sku: str,
+        on_hand: int = 0,
+        warehouse: str = DEFAULT_WAREHOUSE,
+        by: str | None = None,
+    ):
         self.sku = sku
         self.on_hand: dict[str, int] = {warehouse: on_hand}
         self.reserved: dict[str, int] = {}
+        self.changed_by = by
 
     def available(self, warehouse: str) -> int:
         return max(0, self.on_hand.get(warehouse, 0) - self.reserved.get(warehouse, 0))
@@ -42,9 +51,10 @@ class Stock(Aggregate):
         return [w for w in preference if w in known] + sorted(known - set(preference))
 
     @event("Counted")
-    def count(self, warehouse: str, on_hand: int) -> None:
+    def count(self, warehouse: str, on_hand: int, by: str | None = None) -> None:
         """An absolute count: sets on hand; reservations stay."""
         self.on_hand[warehouse] = on_hand
+        self.changed_by = by
 
     def adjust(self, warehouse: str, delta: int) -> None:
         if self.on_hand.get(warehouse, 0) + delta < 0:
@@ -80,9 +90,10 @@ class Stock(Aggregate):
         self.reserved[warehouse] = max(0, self.reserved.get(warehouse, 0) - held)
 
     @event("Corrected")
-    def correct(self, warehouse: str, reserved: int) -> None:
+    def correct(self, warehouse: str, reserved: int, by: str | None = None) -> None:
         """Reconciliation: the reserved total recomputed from the reservations."""
         self.reserved[warehouse] = reserved
+        self.changed_by = by
 
     # Events of the single-warehouse version, kept so stored histories still load.
     @event("LevelSet")

@@ -177,7 +177,7 @@ def reservation_of(uow: UnitOfWork, order_id: str) -> Reservation:
 
 
 def set_stock_level(
-    sku: str, on_hand: int, warehouse: str = DEFAULT_WAREHOUSE
+    sku: str, on_hand: int, warehouse: str = DEFAULT_WAREHOUSE, by: str | None = None
 ) -> Callable[[UnitOfWork], Sequence[ev.Event]]:
     """The command behind PUT /stock/{sku}[/{warehouse}]: an absolute count. Reservations
     stay; a count below them leaves nothing available and shows as a shortfall."""
@@ -185,9 +185,9 @@ def set_stock_level(
     def command(uow: UnitOfWork) -> Sequence[ev.Event]:
         stock = uow.get(Stock, Stock.create_id(sku))
         if stock is None:
-            uow.add(Stock(sku, on_hand, warehouse))
+            uow.add(Stock(sku, on_hand, warehouse, by))
         elif stock.on_hand.get(warehouse) != on_hand:
-            stock.count(warehouse, on_hand)
+            stock.count(warehouse, on_hand, by)
         return []
 
     return command

@@ -92,15 +92,17 @@ def check(app: ServiceApplication) -> Report:
     return report
 
 
-def repair(app: ServiceApplication, found: list[Report]) -> Callable[[UnitOfWork], Sequence[Event]]:
-    """The command that sets each drifting Stock's reserved total to the reservations' sum;
-    the report is appended to `found`."""
+def repair(
+    app: ServiceApplication, found: list[Report], by: str | None = None
+) -> Callable[[UnitOfWork], Sequence[Event]]:
+    """The command that sets each drifting Stock's reserved total to the reservations' sum,
+    recorded as done by `by`; the report is appended to `found`."""
 
     def command(uow: UnitOfWork) -> Sequence[Event]:
         report, stocks = examine(app, uow)
         by_sku = {s.sku: s for s in stocks}
         for d in report.drift:
-            by_sku[d.sku].correct(d.warehouse, d.expected)
+            by_sku[d.sku].correct(d.warehouse, d.expected, by)
         found.append(Report(report.reservations, report.stocks, report.drift, repaired=True))
         return []
 
