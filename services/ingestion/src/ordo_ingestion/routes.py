@@ -53,14 +53,18 @@ async def submit_order(request: Request) -> JSONResponse:
     return await queue(request, CHANNEL_ORDERS.name, body, result.order_id, ACCEPTED)
 
 
+# The paging of the log's lists (rejections, skips): newest first, older pages by cursor.
+PageSize = Query(50, ge=1, le=500)
+Before = Query(None, ge=1, description="The `next_before` of the previous page: only older ones")
+OfChannel = Query(None, max_length=64, description="Only this channel's")
+
+
 @router.get("/rejections", summary="Refused payloads, newest first, a page at a time")
 async def list_rejections(
     request: Request,
-    limit: int = Query(50, ge=1, le=500),
-    before: int | None = Query(
-        None, ge=1, description="The `next_before` of the previous page: only older ones"
-    ),
-    channel: str | None = Query(None, max_length=64, description="Only this channel's"),
+    limit: int = PageSize,
+    before: int | None = Before,
+    channel: str | None = OfChannel,
 ) -> queries.RejectionPage:
     app, visible = runtime_of(request).app, access.rejection_filter(request)
     page = await asyncio.to_thread(queries.recent_rejections, app, limit, before, channel, visible)
@@ -72,11 +76,9 @@ async def list_rejections(
 @router.get("/skips", summary="Channel orders acknowledged but not taken yet, newest first")
 async def list_skips(
     request: Request,
-    limit: int = Query(50, ge=1, le=500),
-    before: int | None = Query(
-        None, ge=1, description="The `next_before` of the previous page: only older ones"
-    ),
-    channel: str | None = Query(None, max_length=64, description="Only this channel's"),
+    limit: int = PageSize,
+    before: int | None = Before,
+    channel: str | None = OfChannel,
 ) -> queries.SkipPage:
     app = runtime_of(request).app
     return await asyncio.to_thread(queries.recent_skips, app, limit, before, channel)
