@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from ordo_events.order import CanonicalOrder
-from ordo_events.topics import CHANNEL_ORDERS, ORDERS
+from ordo_events.topics import CHANNEL_ORDERS, DEAD_LETTER, ORDERS
 from ordo_runtime.testing import sample_order
 from tests.integration.conftest import Ordo, eventually, order_state, wait_for_status
-from tests.integration.kafka_tools import read_events, send
+from tests.integration.kafka_tools import read_events, read_raw, send
 
 pytestmark = pytest.mark.integration
 
@@ -174,6 +175,41 @@ def test_a_malformed_order_is_refused_with_its_fields_named_and_kept(ordo: Ordo)
             "the rejection to be listed",
         )
     assert '"quantity":0' in stored[0]["raw"].replace(" ", "")
+
+
+def test_a_malformed_order_on_kafka_is_kept_ticketed_and_dead_lettered(ordo: Ordo) -> None:
+    body = sample_order(external_id="bad-kafka-1").model_dump(mode="json")
+    del body["customer"]
+    value = json.dumps(body).encode()
+    send(ordo.stack.kafka_bootstrap, CHANNEL_ORDERS.name, [(b"bad-kafka-1", value, [])])
+
+    def letter() -> list[tuple[str, bytes]] | None:
+        for found, headers in read_raw(ordo.stack.kafka_bootstrap, DEAD_LETTER.name):
+            if found == value:
+                return headers
+        return None
+
+    headers = dict(eventually(letter, 60, "the refusal on the dead-letter topic"))
+    assert headers["dlq_kind"] == b"rejected"
+    assert b"customer" in headers["dlq_reason"]
+    with ordo.http("ingestion") as api:
+        kept = eventually(
+            lambda: (
+                [
+                    r
+                    for r in api.get("/rejections").json()["rejections"]
+                    if r["external_id"] == "bad-kafka-1"
+                ]
+                or None
+            ),
+            30,
+            "the rejection to be listed",
+        )
+    ticket = open_ticket(ordo, kept[0]["order_id"], "order_rejected")
+    assert ticket["reason"] == "order_rejected"
+    with ordo.http("ticketing") as api:  # a business refusal, not a technical failure
+        letters = api.get("/deadletters").json()
+    assert not [d for d in letters if d["value"] == value.decode()]
 
 
 def test_redelivered_events_and_resent_orders_change_nothing(ordo: Ordo) -> None:

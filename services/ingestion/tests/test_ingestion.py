@@ -79,7 +79,14 @@ def test_bad_json_is_rejected_and_kept_whole() -> None:
     stored = scenario.app.get(Rejection, rejection_id)
     assert stored is not None
     assert stored.raw == event.raw
-    assert not scenario.dead_letters
+    # On Kafka the refusal is a record on the dead-letter topic too, the payload whole.
+    (letter,) = scenario.dead_letters
+    assert letter.kafka_value() == b'{"channel": "webshop", '
+    assert letter.headers["dlq_kind"] == "rejected"
+    assert letter.headers["dlq_reason"].startswith("rejected: json.invalid: ")
+    assert letter.headers["dlq_origin"] == f"{TOPIC}/0/0"
+    scenario.deliver(TOPIC, b'{"channel": "webshop", ', [], offset=0)  # redelivered
+    assert len(scenario.dead_letters) == 1
 
 
 @pytest.mark.parametrize(

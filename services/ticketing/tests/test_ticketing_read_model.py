@@ -159,3 +159,19 @@ async def test_dead_letters_are_kept_with_their_reason(read_side: ReadSide) -> N
     assert (found["service"], found["origin"]) == ("/ordo/validation", "ordo.orders/3/17")
     assert (found["type"], found["value"]) == ("OrderReceived", "{not json")
     assert found["received_at"].startswith("2025-03-01T09:00:00")
+
+
+async def test_a_refused_orders_letter_stays_out_of_the_queue(read_side: ReadSide) -> None:
+    headers = [
+        ("dlq_reason", b"rejected: json.invalid: not JSON"),
+        ("dlq_service", b"/ordo/ingestion"),
+        ("dlq_origin", b"ordo.channel.orders/0/4"),
+        ("dlq_kind", b"rejected"),  # ingestion kept it, and its ticket asks for it
+    ]
+    value = b"{not json"
+    letter: Record = ConsumerRecord(
+        "ordo.deadletter", 0, 6, 1_740_819_600_000, 0, b"/ordo/ingestion", value, None,
+        len(value), -1, tuple(headers),
+    )  # fmt: skip
+    await read_side.apply([], [letter])
+    assert await read_side.get("/deadletters") == []

@@ -47,6 +47,17 @@ class RawMessage:
     value: bytes | None
     headers: Sequence[tuple[str, bytes]]
 
+    @classmethod
+    def of(cls, record: Record) -> RawMessage:
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value,
+            list(record.headers),
+        )
+
     @property
     def id(self) -> str:
         return f"{self.topic}/{self.partition}/{self.offset}"
@@ -229,14 +240,7 @@ class Processor:
         """What to run for a record; None when there is nothing to do (or it was dead-lettered)."""
         raw_handler = self.raw_handlers.get(record.topic)
         if raw_handler is not None:
-            message = RawMessage(
-                record.topic,
-                record.partition,
-                record.offset,
-                record.key,
-                record.value,
-                list(record.headers),
-            )
+            message = RawMessage.of(record)
             return _Work(message, message.id, None, lambda: raw_handler(message, uow))
         type_name = event_type_of(record.headers)
         if type_name in EVENT_TYPES and type_name not in self.handlers:
@@ -278,21 +282,31 @@ class Processor:
             raise HandlerFailedError(str(exc)) from exc
 
     def _dead_letter(self, record: Record, reason: str) -> Outgoing:
-        where = f"{record.topic}/{record.partition}/{record.offset}"
-        headers = [
-            *[(k, v) for k, v in record.headers if v is not None],
-            ("dlq_reason", reason[:2000].encode()),
-            ("dlq_service", self.source.encode()),
-            ("dlq_origin", where.encode()),
-        ]
-        if record.key is not None:
-            # The dead-letter topic is keyed by service; a retry needs the original key back,
-            # exact even when it is not text.
-            headers.append(("dlq_key", base64.b64encode(record.key)))
-        return Outgoing.record(
-            DEAD_LETTER.name,
-            self.source.encode(),
-            record.value or b"",
-            headers,
-            uuid.uuid5(IDS, f"dead-letter/{self.group}/{where}"),
-        )
+        return dead_letter(RawMessage.of(record), reason, self.source, self.group)
+
+
+def dead_letter(
+    message: RawMessage, reason: str, source: str, group: str, kind: str | None = None
+) -> Outgoing:
+    """The record for the dead-letter topic: the message whole, with why, who and where.
+    `kind` marks a letter whose business is handled elsewhere ("rejected": ingestion kept
+    the refused order and ticketing opened a ticket), so the operators' queue can skip it."""
+    headers = [
+        *[(k, v) for k, v in message.headers if v is not None],
+        ("dlq_reason", reason[:2000].encode()),
+        ("dlq_service", source.encode()),
+        ("dlq_origin", message.id.encode()),
+    ]
+    if message.key is not None:
+        # The dead-letter topic is keyed by service; a retry needs the original key back,
+        # exact even when it is not text.
+        headers.append(("dlq_key", base64.b64encode(message.key)))
+    if kind is not None:
+        headers.append(("dlq_kind", kind.encode()))
+    return Outgoing.record(
+        DEAD_LETTER.name,
+        source.encode(),
+        message.value or b"",
+        headers,
+        uuid.uuid5(IDS, f"dead-letter/{group}/{message.id}"),
+    )

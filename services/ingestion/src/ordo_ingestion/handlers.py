@@ -12,29 +12,37 @@ from ordo_ingestion.channels import Adapted, Skipped
 from ordo_ingestion.domain import ChannelOrder, Rejection, Skip
 from ordo_ingestion.intake import UNKNOWN_CHANNEL, Refusal, read_channel
 from ordo_runtime import RawMessage, UnitOfWork
-from ordo_runtime.processor import RawHandler
+from ordo_runtime.processor import RawHandler, dead_letter
+
+SOURCE, GROUP = "/ordo/ingestion", "ordo-ingestion"  # as the runtime names this service
 
 
 def on_channel_order(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event]:
-    return take(uow, "canonical", message.value, message.id)
+    return take(uow, "canonical", message)
 
 
 def channel_handler(channel: str) -> RawHandler:
     """The handler for a channel's own topic: its native payloads through its adapter."""
 
     def on_native_order(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event]:
-        return take(uow, channel, message.value, message.id)
+        return take(uow, channel, message)
 
     return on_native_order
 
 
-def take(uow: UnitOfWork, channel: str, value: bytes | None, cause: str) -> list[ev.Event]:
-    result = read_channel(channel, value)
+def take(uow: UnitOfWork, channel: str, message: RawMessage) -> list[ev.Event]:
+    result = read_channel(channel, message.value)
     if isinstance(result, Refusal):
-        return reject(uow, cause, result)
+        rejected = reject(uow, message.id, result)
+        if rejected:  # the first time: a redelivered record is no second letter
+            # On Kafka the refusal is also a record on the dead-letter topic, where the
+            # channel's own consumers look; the operators' queue leaves it to the ticket.
+            reason = "; ".join(f"{i.code}: {i.message}" for i in result.issues)
+            uow.publish(dead_letter(message, f"rejected: {reason}", SOURCE, GROUP, "rejected"))
+        return rejected
     if isinstance(result, Skipped):
-        return skip(uow, channel, result, cause)
-    return receive(uow, result, cause)
+        return skip(uow, channel, result, message.id)
+    return receive(uow, result, message.id)
 
 
 def receive(uow: UnitOfWork, adapted: Adapted, cause: str) -> list[ev.Event]:

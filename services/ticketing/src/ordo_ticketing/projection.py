@@ -54,7 +54,8 @@ class OrderProjection:
             # Only events stored just now: one already in order_events is already in the status.
             new = {r["event_id"] for r in inserted}
             await self._orders(conn, [e for e in fresh if e.id in new])
-        letters = [r for r in raw if r.topic == DEAD_LETTER.name]
+        # A refused order's letter is left out: its order_rejected ticket already asks for it.
+        letters = [r for r in raw if r.topic == DEAD_LETTER.name and not _rejected(r)]
         if letters:
             await conn.execute(INSERT_DEAD_LETTERS, *columns(map(dead_letter_row, letters)))
 
@@ -209,6 +210,10 @@ def reference(order_id: str, new: Sequence[Envelope]) -> tuple[str | None, str |
 def event_row(e: Envelope) -> tuple[Any, ...]:
     headers = json.dumps({k: v.decode() for k, v in e.headers()})
     return (e.id, e.subject, e.type, e.time, e.source, headers, e.value().decode())
+
+
+def _rejected(record: Record) -> bool:
+    return any(k == "dlq_kind" and v == b"rejected" for k, v in record.headers)
 
 
 def dead_letter_row(record: Record) -> tuple[Any, ...]:
