@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ordo_events import events as ev
 from ordo_fulfillment.planning import Shipping
+from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b")
 Lines = list[dict[str, Any]]  # ReservedLine dumps: sku, quantity, warehouse
@@ -28,7 +29,7 @@ def as_lines(reserved: dict[str, int] | Lines | None) -> Lines | None:
 class ReleaseGate(Aggregate):
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, order_id)
+        return stable_id(NAMESPACE, order_id)
 
     @event("Opened")
     def __init__(
@@ -248,7 +249,7 @@ class Ref(Aggregate):
 
     @staticmethod
     def create_id(kind: str, key: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, f"{kind}/{key}")
+        return stable_id(NAMESPACE, f"{kind}/{key}")
 
     @event("Registered")
     def __init__(self, kind: str, key: str, order_id: str, target: str):

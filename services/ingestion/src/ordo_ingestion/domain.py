@@ -8,6 +8,8 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
+from ordo_runtime.ids import stable_id
+
 ORDERS = uuid.UUID("3d6b1f0e-8a52-4f4e-9c1a-2b7e5d9c4a10")
 REJECTIONS = uuid.UUID("9e2c7a41-5b3d-4c8e-a6f0-7d1e3b5c9a22")
 SKIPS = uuid.UUID("5b0e9d27-1c4f-4a8e-b3d6-8f2a7c1e4d93")
@@ -19,7 +21,7 @@ class ChannelOrder(Aggregate):
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
-        return uuid.uuid5(ORDERS, order_id)
+        return stable_id(ORDERS, order_id)
 
     @event("Received")
     def __init__(

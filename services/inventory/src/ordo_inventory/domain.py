@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from eventsourcing.domain import Aggregate, event
 
+from ordo_runtime.ids import stable_id
+
 NAMESPACE = uuid.UUID("5d0e8a52-6a43-4b8e-9d1e-2f3a4b5c6d70")
 DEFAULT_WAREHOUSE = "main"
 Hold = tuple[str, str, int]  # sku, warehouse, quantity
@@ -21,7 +23,7 @@ class Stock(Aggregate):
 
     @staticmethod
     def create_id(sku: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, f"stock/{sku}")
+        return stable_id(NAMESPACE, f"stock/{sku}")
 
     # `by`: who counted or corrected by hand (the caller's login); None for the stock feed,
     # whose record is the cause, and for events stored before it was kept.
@@ -110,7 +112,7 @@ class Reservation(Aggregate):
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, f"reservation/{order_id}")
+        return stable_id(NAMESPACE, f"reservation/{order_id}")
 
     @event("Opened")
     def __init__(self, order_id: str, settled_by: str | None = None):

@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from ordo_events import events as ev
+from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("c3d9e2a4-7f61-4a0b-b5c8-9e1d2f3a4b80")
 
@@ -99,7 +100,7 @@ class CustomerNotices(Aggregate):
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, order_id)
+        return stable_id(NAMESPACE, order_id)
 
     @event("Opened")
     def __init__(self, order_id: str, contact: dict[str, Any] | None = None):

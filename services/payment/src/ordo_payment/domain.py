@@ -16,6 +16,7 @@ from eventsourcing.utils import get_topic
 
 from ordo_events.order import SettlementMode
 from ordo_payment.policy import ZERO, Decided, Facts, Note, Order
+from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("0c9d8e7f-1a2b-4c3d-8e9f-a0b1c2d3e4f5")
 # Stored before settlement modes existed: a prepaid order was settled in full.
@@ -27,7 +28,7 @@ class Settlement(Aggregate):
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, order_id)
+        return stable_id(NAMESPACE, order_id)
 
     @event("Opened")
     def __init__(

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from eventsourcing.domain import Aggregate, event
 
 from ordo_events.order import CanonicalOrder
+from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("5d3c8a7e-2f41-4b6a-9c0e-7e1f2a3b4c5d")
 
@@ -46,7 +47,7 @@ class Case(Aggregate):
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, f"case/{order_id}")
+        return stable_id(NAMESPACE, f"case/{order_id}")
 
     @event("Started")
     def __init__(self, order_id: str, order: dict[str, Any] | None = None):

@@ -7,6 +7,8 @@ import uuid
 
 from eventsourcing.domain import Aggregate, event
 
+from ordo_runtime.ids import stable_id
+
 NAMESPACE = uuid.UUID("a4b0c6f1-3b9e-4d7e-8f7c-1c2d3e4f5a60")
 
 
@@ -16,7 +18,7 @@ class OrderCheck(Aggregate):
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
-        return uuid.uuid5(NAMESPACE, order_id)
+        return stable_id(NAMESPACE, order_id)
 
     @event("Checked")
     def __init__(self, order_id: str, codes: list[str], sequence: int = 0):
