@@ -82,6 +82,7 @@ class BatchConsumer:
             auto_offset_reset="earliest",
             max_poll_records=self.settings.batch_max,
             fetch_max_wait_ms=self.settings.fetch_wait_ms,
+            fetch_min_bytes=self.settings.fetch_min_bytes,
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
         self._consumer = consumer

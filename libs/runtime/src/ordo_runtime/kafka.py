@@ -11,14 +11,14 @@ from aiokafka.errors import TopicAlreadyExistsError
 from ordo_events.topics import Topic
 
 
-def producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+def producer(bootstrap: str, client_id: str, linger_ms: int = 5) -> AIOKafkaProducer:
     # No idempotent producer: Tansu refuses InitProducerId, and correctness comes from the
     # outbox and idempotent consumers anyway. acks=all so a real cluster loses nothing acked.
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
         acks="all",
-        linger_ms=5,
+        linger_ms=linger_ms,
         max_batch_size=256 * 1024,
         enable_idempotence=False,
     )

@@ -83,7 +83,11 @@ class Runtime:
         self.app = await asyncio.to_thread(ServiceApplication, self.service.name, self.settings)
         self.pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=4)
         await ensure_topics(self.settings.kafka_bootstrap_servers, ALL_TOPICS)
-        self.producer = producer(self.settings.kafka_bootstrap_servers, self.service.group)
+        self.producer = producer(
+            self.settings.kafka_bootstrap_servers,
+            self.service.group,
+            self.settings.producer_linger_ms,
+        )
         await self.producer.start()
         self.relay = Relay(
             self.app,

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     batch_max: int = 1000
     kafka_commit_interval_s: float = 1.0
     fetch_wait_ms: int = 100
+    # A fetch waits (up to fetch_wait_ms) for this much: under load each batch, and so each
+    # transaction, carries more records. Bench, 8000 orders: 271 orders/s and 6.6 ms CPU per
+    # order (mean of 5 runs) against 239 and 7.4 ms (4 runs) with aiokafka's default, 1 byte.
+    fetch_min_bytes: int = 65536
+    producer_linger_ms: int = 5
     relay_batch: int = 1000
     # Local writes wake the relay at once; this poll only catches other replicas' writes.
     relay_idle_ms: int = 250
