@@ -115,10 +115,16 @@ def order_state(ordo: Ordo, order_id: str) -> dict[str, Any] | None:
 
 
 def wait_for_status(
-    ordo: Ordo, order_id: str, status: str, deadline_s: float = 60
+    ordo: Ordo, order_id: str, status: str, deadline_s: float = 60, **fields: Any
 ) -> dict[str, Any]:
+    """The order's state once it has `status` and the given `fields`. The read model follows
+    several topics, each at its own pace: a status may show before another topic's fact."""
+
     def probe() -> dict[str, Any] | None:
         state = order_state(ordo, order_id)
-        return state if state and state["status"] == status else None
+        if not state or state["status"] != status:
+            return None
+        return state if all(state.get(k) == v for k, v in fields.items()) else None
 
-    return eventually(probe, deadline_s, f"order {order_id} to reach {status}")
+    wanted = ", ".join([status, *(f"{k}={v}" for k, v in fields.items())])
+    return eventually(probe, deadline_s, f"order {order_id} to reach {wanted}")

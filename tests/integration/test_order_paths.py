@@ -77,10 +77,8 @@ def test_happy_path_reaches_fulfillment_and_the_customer_is_told(ordo: Ordo) -> 
         },
         lines=[{"sku": "HAPPY-1", "quantity": 2, "unit_price": "49.90"}],
     )
-    state = wait_for_status(ordo, submit(ordo, order), "ready_for_fulfillment")
-    assert state["validated"] is True
-    assert state["reserved"] is True
-    assert state["payment"] == "cash_on_delivery"
+    facts = {"validated": True, "reserved": True, "payment": "cash_on_delivery"}
+    state = wait_for_status(ordo, submit(ordo, order), "ready_for_fulfillment", **facts)
     types = [entry["type"] for entry in state["timeline"]]
     assert types.count("OrderReadyForFulfillment") == 1
     assert {"OrderReceived", "OrderValidated", "StockReserved", "CashOnDeliveryAccepted"} <= set(
@@ -109,7 +107,7 @@ def test_a_missing_phone_opens_a_ticket_and_a_correction_completes_the_order(ord
     order_id = submit(ordo, order)
     ticket = open_ticket(ordo, order_id, "validation_failed")
     assert "phone" in ticket["instructions"].lower()
-    assert wait_for_status(ordo, order_id, "needs_attention")["validated"] is False
+    wait_for_status(ordo, order_id, "needs_attention", validated=False)
     resolve(ordo, ticket["ticket_id"], {"phone": "+48 512 345 678"})
     state = wait_for_status(ordo, order_id, "ready_for_fulfillment")
     assert state["order"]["customer"]["phone"] == "+48 512 345 678"
@@ -146,11 +144,10 @@ def test_a_declined_payment_opens_a_ticket_and_a_later_payment_completes(ordo: O
     order_id = submit(ordo, order)
     notify_payment(ordo, order_id, "n-1", "declined", "120.00")
     ticket = open_ticket(ordo, order_id, "payment_declined")
-    assert wait_for_status(ordo, order_id, "needs_attention")["payment"] == "failed"
+    wait_for_status(ordo, order_id, "needs_attention", payment="failed")
     notify_payment(ordo, order_id, "n-2", "authorized", "120.00")
     resolve(ordo, ticket["ticket_id"], {"note": "customer paid again"})
-    state = wait_for_status(ordo, order_id, "ready_for_fulfillment")
-    assert state["payment"] == "authorized"
+    wait_for_status(ordo, order_id, "ready_for_fulfillment", payment="authorized")
 
 
 def test_a_malformed_order_is_refused_with_its_fields_named_and_kept(ordo: Ordo) -> None:

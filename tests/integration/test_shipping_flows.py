@@ -11,12 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from ordo_cli.reconcile import reconcile
 from ordo_events.topics import CARRIER_EVENTS, DEAD_LETTER, STOCK_SYNC
 from ordo_runtime.testing import sample_order
 from tests.integration.conftest import Ordo, eventually, wait_for_status
 from tests.integration.kafka_tools import read_raw, send
 from tests.integration.test_inventory_flows import stock_of
-from tests.integration.test_order_paths import set_stock, submit
+from tests.integration.test_order_paths import open_ticket, set_stock, submit
 
 pytestmark = pytest.mark.integration
 
@@ -136,6 +137,20 @@ def test_released_order_ships_is_delivered_and_partly_returned(ordo: Ordo) -> No
         return any(entry.get("type") == "ReturnReceived" for entry in timeline)
 
     assert eventually(return_on_timeline, 30, "ReturnReceived in the order's history")
+
+    # A complaint opens a ticket for an operator, who is named as having filed it.
+    with ordo.http("fulfillment") as api:
+        filed = api.post(
+            f"/orders/{order_id}/complaints",
+            json={"message": "the second mug arrived chipped", "by": "customer"},
+        )
+        assert filed.status_code == 201, filed.text
+    ticket = open_ticket(ordo, order_id, "complaint")
+    assert "the second mug arrived chipped" in ticket["instructions"]
+
+    # Reserved stock recomputed from the reservations agrees with what inventory recorded.
+    report = reconcile(ordo.urls["inventory"], token=ordo.tokens["manager"])
+    assert report["drift"] == [], report
 
 
 def test_a_pickup_is_collected_by_the_third_person_the_order_named(ordo: Ordo) -> None:
