@@ -79,3 +79,25 @@ async def test_the_queue_and_its_counts_are_the_operators_markets_before_the_lim
     fragment = await get(side, "pl+de", "/console/queue", limit=1)
     assert fragment.count('class="item') == 1
     assert (await get(side, "manager", "/queue"))["total"] == 4
+
+
+@pytest.mark.parametrize("order_first_in_projection", [False, True])
+async def test_a_ticket_opened_before_its_order_arrived_reaches_the_markets_operator(
+    side: ReadSide, order_first_in_projection: bool
+) -> None:
+    """The failure overtook OrderReceived (another topic): ticketing opened the ticket not
+    knowing the order, so without a market. Once the read model knows the order's market, in
+    either order of arrival, the ticket is in that market's operators' lists."""
+    order = sample_order(external_id="late-order", market="PL")
+    shortage = ev.StockShortage(order_id=order.order_id, missing=[])
+    (ticket,) = side.scenario.when(shortage)  # the process side has not seen the order
+    assert isinstance(ticket, ev.TicketOpened)
+    assert ticket.market is None
+    received = ev.OrderReceived(order_id=order.order_id, order=order)
+    side.scenario.when(received)
+    first, then = (received, ticket) if order_first_in_projection else (ticket, received)
+    await side.apply([side.envelope(first)])
+    await side.apply([side.envelope(then)])
+
+    listed = await get(side, "pl", "/tickets")
+    assert [(t["ticket_id"], t["market"]) for t in listed] == [(ticket.ticket_id, "PL")]

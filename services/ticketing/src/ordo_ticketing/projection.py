@@ -23,6 +23,7 @@ from ordo_events.state import OrderState, evolve
 from ordo_events.topics import DEAD_LETTER, ORDER_HISTORY, Topic
 from ordo_runtime.consumer import Record
 from ordo_ticketing.tables import (
+    FILL_TICKET_MARKETS,
     INSERT_DEAD_LETTERS,
     INSERT_EVENTS,
     SCHEMA,
@@ -54,6 +55,9 @@ class OrderProjection:
             # Only events stored just now: one already in order_events is already in the status.
             new = {r["event_id"] for r in inserted}
             await self._orders(conn, [e for e in fresh if e.id in new])
+            unplaced = [e.subject for e in fresh if _places_a_ticket(e.data)]
+            if unplaced:
+                await conn.execute(FILL_TICKET_MARKETS, list(set(unplaced)))
         # A refused order's letter is left out: its order_rejected ticket already asks for it.
         letters = [r for r in raw if r.topic == DEAD_LETTER.name and not _rejected(r)]
         if letters:
@@ -185,7 +189,28 @@ def order_row(order_id: str, row: asyncpg.Record | None, new: list[Envelope]) ->
         json.dumps(sorted(state.notified)),
         state.cancelled,
         json.dumps(state.shipments),
+        market_of(ordered),
     )
+
+
+def _places_a_ticket(event: ev.Event) -> bool:
+    """An order's market arriving, or a ticket opened without one."""
+    if isinstance(event, ev.TicketOpened):
+        return event.market is None
+    return isinstance(event, ev.OrderReceived | ev.OrderCorrected | ev.OrderRevisionAccepted)
+
+
+def market_of(new: Sequence[Envelope]) -> str | None:
+    """The market the newest event carrying the order names, or none (the row keeps its own)."""
+    for e in reversed(new):
+        match e.data:
+            case (
+                ev.OrderReceived(order=o)
+                | ev.OrderCorrected(order=o)
+                | ev.OrderRevisionAccepted(order=o)
+            ):
+                return o.market
+    return None
 
 
 def reference(order_id: str, new: Sequence[Envelope]) -> tuple[str | None, str | None]:

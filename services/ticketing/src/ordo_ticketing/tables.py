@@ -73,6 +73,7 @@ ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS payload bytea;
 ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS retries int NOT NULL DEFAULT 0;
 ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS retried_at timestamptz;
 ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS retried_by text;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS market text;
 """
 
 INSERT_EVENTS = """
@@ -94,16 +95,17 @@ FROM orders WHERE order_id = ANY($1)
 UPSERT_ORDERS = """
 INSERT INTO orders (order_id, channel, external_id, status, updated_at, received, rejected,
                     validated, reserved, payment, released, open_tickets, notified, cancelled,
-                    shipments)
+                    shipments, market)
 SELECT o, c, x, s, u, rc, rj, v, rs, p, rl,
        ARRAY(SELECT jsonb_array_elements_text(ot::jsonb)),
-       ARRAY(SELECT jsonb_array_elements_text(n::jsonb)), cn, sh
+       ARRAY(SELECT jsonb_array_elements_text(n::jsonb)), cn, sh, m
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[],
             $7::boolean[], $8::boolean[], $9::boolean[], $10::text[], $11::boolean[], $12::text[],
-            $13::text[], $14::boolean[], $15::text[]) AS t(o, c, x, s, u, rc, rj, v, rs, p, rl, ot,
-                                                            n, cn, sh)
+            $13::text[], $14::boolean[], $15::text[], $16::text[]) AS t(o, c, x, s, u, rc, rj, v,
+                                                                      rs, p, rl, ot, n, cn, sh, m)
 ON CONFLICT (order_id) DO UPDATE SET
     channel = COALESCE(EXCLUDED.channel, orders.channel),
+    market = COALESCE(EXCLUDED.market, orders.market),
     external_id = COALESCE(EXCLUDED.external_id, orders.external_id),
     status = EXCLUDED.status,
     updated_at = GREATEST(EXCLUDED.updated_at, orders.updated_at),
@@ -169,4 +171,14 @@ FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $
             $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
      AS u(i, t, r, s, o, ty, k, v, h, sb, pl)
 ON CONFLICT (id) DO NOTHING
+"""
+
+# A ticket opened before ticketing had the order (its failure overtook OrderReceived on
+# another topic) carries no market, and an operator scoped to markets would never see it:
+# it takes the order's market and channel once the read model knows them.
+FILL_TICKET_MARKETS = """
+UPDATE tickets t SET market = o.market, channel = COALESCE(t.channel, o.channel)
+FROM orders o
+WHERE t.order_id = o.order_id AND t.order_id = ANY($1)
+  AND t.market IS NULL AND o.market IS NOT NULL
 """
