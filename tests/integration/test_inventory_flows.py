@@ -188,3 +188,60 @@ def test_a_cancelled_order_gives_its_stock_back(ordo: Ordo) -> None:
         "the release",
     )
     assert stock_of(ordo, "CANCEL-1")["available"] == 3
+
+
+def restart_inventory(ordo: Ordo, **env: str) -> None:
+    """Stop the inventory service and start it again with `env` over its usual settings."""
+    base = ordo.specs["inventory"]
+    ordo.specs["inventory"] = replace(base, env={**base.env, **env})
+    ordo.supervisor.children["inventory"].process.send_signal(signal.SIGTERM)
+    ordo.restart("inventory")
+
+
+def test_an_unpaid_reservation_expires_and_a_late_payment_takes_the_stock_again(
+    ordo: Ordo,
+) -> None:
+    usual = ordo.specs["inventory"]
+    # Holds expire after 2 s here (every unpaid hold in the stack may go: the tests before
+    # this one have finished with theirs). The usual settings come back after.
+    restart_inventory(ordo, INVENTORY_HOLD_TTL_S="2", INVENTORY_SWEEP_EVERY_S="0.5")
+    try:
+        with ordo.http("inventory") as api:
+            api.put("/stock/EXPIRE-1", json={"on_hand": 3}).raise_for_status()
+        order = sample_order(
+            external_id="expire-1",
+            payment={"method": "prepaid"},
+            lines=[{"sku": "EXPIRE-1", "quantity": 2, "unit_price": "9.00"}],
+        )
+        with ordo.http("ingestion") as api:
+            assert api.post("/orders", content=order.model_dump_json()).status_code == 202
+
+        def released() -> list[Envelope]:
+            return [
+                e
+                for e in outcomes(ordo, {order.order_id})
+                if isinstance(e.data, ev.StockReleased) and e.data.reason == "expired"
+            ]
+
+        eventually(released, 60, "the unpaid reservation to expire")
+        assert stock_of(ordo, "EXPIRE-1")["available"] == 3
+
+        body = {
+            "order_id": order.order_id,
+            "notification_id": "expire-1-paid",
+            "status": "authorized",
+            "amount": "18.00",
+            "currency": order.currency,
+            "provider_ref": "psp-expire-1",
+        }
+        with ordo.http("payment") as api:
+            assert api.post("/webhooks/payments", json=body).status_code == 202
+        eventually(
+            lambda: stock_of(ordo, "EXPIRE-1")["available"] == 1,
+            60,
+            "the late payment to take the stock again",
+        )
+    finally:
+        ordo.specs["inventory"] = usual
+        ordo.supervisor.children["inventory"].process.send_signal(signal.SIGTERM)
+        ordo.restart("inventory")
