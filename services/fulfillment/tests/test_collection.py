@@ -5,7 +5,6 @@ collector without an override, is refused. /track never shows who collected."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,9 +17,8 @@ from ordo_events.order import CanonicalOrder
 from ordo_fulfillment.api import router
 from ordo_fulfillment.collection import Collected, RecordCollection
 from ordo_fulfillment.returns import NotFoundError, RefusedError
-from ordo_runtime import UnitOfWork
 from ordo_runtime.auth import Authenticator, Principal, secure
-from ordo_runtime.testing import Scenario, sample_order
+from ordo_runtime.testing import InMemoryRuntime, Scenario, sample_order
 from services.fulfillment.tests.support import carrier, released
 
 NAMED = "Piotr Zieliński"
@@ -149,23 +147,13 @@ def test_a_document_number_is_kept_to_its_last_characters() -> None:
         body(relation="neighbour")
 
 
-class InMemory:
-    def __init__(self, scenario: Scenario):
-        self.app, self.scenario = scenario.app, scenario
-
-    async def execute(
-        self, command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
-    ) -> list[ev.Event]:
-        return self.scenario.execute(command)
-
-
 TOKENS = {"t-operator-000000001": ("olek", "operator"), "t-viewer-00000000001": ("vic", "viewer")}
 
 
 def guarded(scenario: Scenario) -> TestClient:
     app = FastAPI()
     app.include_router(router)
-    app.state.runtime = SimpleNamespace(app=scenario.app, execute=InMemory(scenario).execute)
+    app.state.runtime = SimpleNamespace(app=scenario.app, execute=InMemoryRuntime(scenario).execute)
     who = {
         t: Principal.of(n, r, ["PL"] if r == "operator" else None) for t, (n, r) in TOKENS.items()
     }

@@ -4,9 +4,6 @@ created; the same key with another body is refused and creates nothing either.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from types import SimpleNamespace
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,8 +13,7 @@ from ordo_fulfillment import returns as rma
 from ordo_fulfillment.api import router
 from ordo_fulfillment.domain import ReleaseGate
 from ordo_fulfillment.idempotency import KeyReusedError
-from ordo_runtime import UnitOfWork
-from ordo_runtime.testing import Scenario
+from ordo_runtime.testing import InMemoryRuntime, Scenario
 from services.fulfillment.tests.support import carrier, released, two_lines
 
 ORDER = two_lines()  # SKU-1 x2, SKU-2 x1
@@ -81,14 +77,9 @@ def test_a_retried_complaint_answers_the_first_and_files_nothing() -> None:
 
 
 def client(scenario: Scenario) -> TestClient:
-    async def execute(
-        command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
-    ) -> list[ev.Event]:
-        return scenario.execute(command)
-
     app = FastAPI()
     app.include_router(router)
-    app.state.runtime = SimpleNamespace(app=scenario.app, execute=execute)
+    app.state.runtime = InMemoryRuntime(scenario)
     return TestClient(app)
 
 

@@ -3,9 +3,7 @@ requested -> approved or rejected -> received, with the refund at the order's pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
@@ -15,9 +13,8 @@ from ordo_events import events as ev
 from ordo_fulfillment import returns as rma
 from ordo_fulfillment.api import router
 from ordo_fulfillment.domain import ReleaseGate
-from ordo_runtime import UnitOfWork
 from ordo_runtime.auth import Authenticator, Principal, secure
-from ordo_runtime.testing import Scenario
+from ordo_runtime.testing import InMemoryRuntime, Scenario
 from services.fulfillment.tests.support import carrier, released, two_lines
 
 ORDER = two_lines()  # SKU-1 x2 at 10.00, SKU-2 x1 at 25.50
@@ -129,17 +126,10 @@ TOKENS = {
 }
 
 
-def over_http(scenario: Scenario, published: list[ev.Event]) -> TestClient:
-    async def execute(
-        command: Callable[[UnitOfWork], Sequence[ev.Event]], cause_id: str | None = None
-    ) -> list[ev.Event]:
-        events = scenario.execute(command)
-        published.extend(events)
-        return events
-
+def over_http(runtime: InMemoryRuntime) -> TestClient:
     app = FastAPI()
     app.include_router(router)
-    app.state.runtime = SimpleNamespace(app=scenario.app, execute=execute)
+    app.state.runtime = runtime
     secure(app, Authenticator(TOKENS))
     return TestClient(app)
 
@@ -151,8 +141,8 @@ def as_(token: str) -> dict[str, str]:
 def test_over_http_the_caller_is_recorded_and_an_operator_acts_only_in_their_markets() -> None:
     assert ORDER.market == "PL"
     scenario = delivered()
-    published: list[ev.Event] = []
-    client = over_http(scenario, published)
+    runtime = InMemoryRuntime(scenario)
+    client = over_http(runtime)
     asked = client.post(
         f"/orders/{OID}/returns",
         json={"lines": [{"sku": "SKU-1", "quantity": 1}], "reason": "too small", "by": "customer"},
@@ -169,7 +159,7 @@ def test_over_http_the_caller_is_recorded_and_an_operator_acts_only_in_their_mar
     assert elsewhere.status_code == 404  # another market's return is not there for them
     approved = client.post(approve, json={"by": "mallory"}, headers=as_("t-operator-pl-000001"))
     assert approved.status_code == 202, approved.text
-    assert published[-1] == ev.ReturnApproved(
+    assert runtime.published[-1] == ev.ReturnApproved(
         order_id=OID,
         return_id=return_id,
         approved_by="olek",  # the token's, not the body's

@@ -5,38 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
 from decimal import Decimal
-
-from eventsourcing.persistence import Tracking
 
 from ordo_events import events as ev
 from ordo_events.events import Event
 from ordo_inventory.expiry import ExpirySweep
 from ordo_inventory.settings import InventorySettings
-from ordo_runtime import UnitOfWork
-from ordo_runtime.testing import Scenario
+from ordo_runtime.testing import InMemoryRuntime, Scenario
 from services.inventory.tests.support import line, order_of, stock, stocked, validated
 
 TTL = 60.0
-
-
-class InMemoryRuntime:
-    """Runtime.execute on a Scenario's in-memory store."""
-
-    def __init__(self, scenario: Scenario):
-        self.scenario, self.app = scenario, scenario.app
-        self.published: list[Event] = []
-
-    async def execute(
-        self,
-        command: Callable[[UnitOfWork], Sequence[Event]],
-        cause_id: str | None = None,
-        tracking: Tracking | None = None,
-    ) -> list[Event]:
-        events = self.scenario.execute(command, tracking)
-        self.published += events
-        return events
 
 
 def sweep(scenario: Scenario, at: float) -> tuple[ExpirySweep, list[Event]]:

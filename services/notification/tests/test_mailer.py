@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from eventsourcing.persistence import Tracking
 
 from ordo_events import events as ev
 from ordo_notification.app import service
 from ordo_notification.domain import CustomerNotices, message_id_for
 from ordo_notification.mailer import TRACKING_NAME, Mailer, MailSettings
-from ordo_runtime import UnitOfWork
-from ordo_runtime.testing import Scenario, sample_order
+from ordo_runtime.testing import InMemoryRuntime, Scenario, sample_order
 
 PL = sample_order()
 EN = sample_order(
@@ -48,30 +46,6 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         self.mails.append(message)
         return "250 OK"
-
-
-class FakeRuntime:
-    """Runtime.execute on the Scenario's store; `fail` makes the next record crash."""
-
-    def __init__(self, scenario: Scenario):
-        self.scenario, self.app = scenario, scenario.app
-        self.published: list[ev.Event] = []
-        self.cause_ids: list[str | None] = []
-        self.fail = False
-
-    async def execute(
-        self,
-        command: Callable[[UnitOfWork], Sequence[ev.Event]],
-        cause_id: str | None = None,
-        tracking: Tracking | None = None,
-    ) -> list[ev.Event]:
-        if self.fail:
-            self.fail = False
-            raise ConnectionError("database went away")
-        self.cause_ids.append(cause_id)
-        events = self.scenario.execute(command, tracking)
-        self.published += events
-        return events
 
 
 def free_port() -> int:
@@ -114,7 +88,7 @@ def scenario_with_four_requests() -> Scenario:
 async def test_each_requested_email_is_sent_once(smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     scenario = scenario_with_four_requests()
-    runtime = FakeRuntime(scenario)
+    runtime = InMemoryRuntime(scenario)
 
     assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 4
 
@@ -165,7 +139,7 @@ async def test_an_email_recorded_before_a_crash_is_not_sent_again(
     smtp: tuple[Inbox, int],
 ) -> None:
     inbox, port = smtp
-    runtime = FakeRuntime(scenario_with_four_requests())
+    runtime = InMemoryRuntime(scenario_with_four_requests())
     await Mailer(runtime, settings(port)).pump(asyncio.Event())
 
     again = Mailer(runtime, settings(port))
@@ -180,7 +154,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
 ) -> None:
     inbox, port = smtp
     scenario = Scenario(service).given(ev.OrderReceived(order_id=PL.order_id, order=PL))
-    runtime = FakeRuntime(scenario)
+    runtime = InMemoryRuntime(scenario)
     runtime.fail = True
     with pytest.raises(ConnectionError):
         await Mailer(runtime, settings(port)).pump(asyncio.Event())
@@ -197,7 +171,7 @@ async def test_a_refused_address_does_not_hold_back_other_customers_email() -> N
     inbox, port = Inbox(refuse=frozenset({"jan@example.com"})), free_port()
     controller = serve(inbox, port)
     try:
-        runtime = FakeRuntime(scenario_with_four_requests())
+        runtime = InMemoryRuntime(scenario_with_four_requests())
         async with asyncio.timeout(10):  # retrying a refusal forever would hang here
             assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 2
     finally:
@@ -211,7 +185,7 @@ async def test_a_refused_address_does_not_hold_back_other_customers_email() -> N
 async def test_an_unreachable_server_is_retried_without_losing_the_email() -> None:
     scenario = Scenario(service).given(ev.OrderReceived(order_id=PL.order_id, order=PL))
     inbox, port = Inbox(), free_port()  # nothing listens there yet
-    runtime = FakeRuntime(scenario)
+    runtime = InMemoryRuntime(scenario)
 
     # Stopped while the server is down: nothing recorded, the position stays put.
     down = Mailer(runtime, settings(port))

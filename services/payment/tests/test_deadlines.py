@@ -3,12 +3,10 @@ then PaymentOverdue for those still unpaid, once, however many replicas sweep.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from eventsourcing.persistence import Tracking
 
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
@@ -17,8 +15,7 @@ from ordo_payment.deadlines import TRACKING_NAME, Sweep
 from ordo_payment.domain import Settlement
 from ordo_payment.handlers import overdue, overdue_cause
 from ordo_payment.settings import DEADLINES, DeadlineSettings
-from ordo_runtime import UnitOfWork
-from ordo_runtime.testing import Scenario, sample_order
+from ordo_runtime.testing import InMemoryRuntime, Scenario, sample_order
 
 PLACED = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SETTINGS = DeadlineSettings(payment_deadline_s=3600, payment_deadlines={"allegro": 600})
@@ -29,27 +26,6 @@ def deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
     """The handlers set each order's deadline from these settings when it arrives."""
     monkeypatch.setattr(DEADLINES, "payment_deadline_s", SETTINGS.payment_deadline_s)
     monkeypatch.setattr(DEADLINES, "payment_deadlines", SETTINGS.payment_deadlines)
-
-
-class FakeRuntime:
-    """Runtime.execute on the Scenario's store, recording the cause ids."""
-
-    def __init__(self, scenario: Scenario):
-        self.scenario, self.app = scenario, scenario.app
-        self.cause_ids: list[str | None] = []
-        self.fail = False
-
-    async def execute(
-        self,
-        command: Callable[[UnitOfWork], Sequence[ev.Event]],
-        cause_id: str | None = None,
-        tracking: Tracking | None = None,
-    ) -> list[ev.Event]:
-        if self.fail:
-            self.fail = False
-            raise ConnectionError("database went away")
-        self.cause_ids.append(cause_id)
-        return self.scenario.execute(command, tracking)
 
 
 def prepaid(external_id: str, channel: str = "webshop", **payment: str) -> CanonicalOrder:
@@ -81,7 +57,7 @@ async def test_an_unpaid_order_is_overdue_at_its_channels_deadline_and_only_then
     scenario = Scenario(service).given(
         received(late), received(paid), authorized(paid), received(cod)
     )
-    sweep = Sweep(FakeRuntime(scenario), SETTINGS)
+    sweep = Sweep(InMemoryRuntime(scenario), SETTINGS)
     assert await sweep.tick(PLACED + timedelta(minutes=59)) == []
     assert await sweep.tick(PLACED + timedelta(minutes=61)) == [
         ev.PaymentOverdue(order_id=late.order_id, deadline=PLACED + timedelta(hours=1))
@@ -93,7 +69,7 @@ async def test_an_unpaid_order_is_overdue_at_its_channels_deadline_and_only_then
 
 async def test_a_channel_override_shortens_the_deadline() -> None:
     order = prepaid("a-1", channel="allegro")
-    sweep = Sweep(FakeRuntime(Scenario(service).given(received(order))), SETTINGS)
+    sweep = Sweep(InMemoryRuntime(Scenario(service).given(received(order))), SETTINGS)
     (overdue,) = await sweep.tick(PLACED + timedelta(minutes=11))
     assert overdue == ev.PaymentOverdue(
         order_id=order.order_id, deadline=PLACED + timedelta(minutes=10)
@@ -104,13 +80,13 @@ async def test_a_cancelled_order_is_never_overdue() -> None:
     order = prepaid("gone")
     cancel = ev.OrderCancelled(order_id=order.order_id, reason="dup", cancelled_by="ola")
     scenario = Scenario(service).given(received(order), cancel)
-    assert await Sweep(FakeRuntime(scenario), SETTINGS).tick(PLACED + timedelta(days=3)) == []
+    assert await Sweep(InMemoryRuntime(scenario), SETTINGS).tick(PLACED + timedelta(days=3)) == []
 
 
 async def test_two_sweeps_store_one_overdue_under_the_same_cause_id() -> None:
     order = prepaid("twice")
     scenario = Scenario(service).given(received(order))
-    first, second = FakeRuntime(scenario), FakeRuntime(scenario)
+    first, second = InMemoryRuntime(scenario), InMemoryRuntime(scenario)
     later = PLACED + timedelta(hours=2)
     assert len(await Sweep(first, SETTINGS).tick(later)) == 1
     assert await Sweep(second, SETTINGS).tick(later) == []  # it sees the order overdue already
@@ -123,7 +99,7 @@ async def test_two_sweeps_store_one_overdue_under_the_same_cause_id() -> None:
 async def test_a_restarted_sweep_resumes_below_the_deadlines_still_ahead() -> None:
     late, early = prepaid("later", channel="allegro"), prepaid("early")
     scenario = Scenario(service).given(received(late), received(early))
-    runtime = FakeRuntime(scenario)
+    runtime = InMemoryRuntime(scenario)
     (first,) = await Sweep(runtime, SETTINGS).tick(PLACED + timedelta(minutes=11))
     assert first.order_id == late.order_id
     assert scenario.app.position(TRACKING_NAME)  # done up to the deadline still ahead
@@ -137,7 +113,7 @@ async def test_a_restarted_sweep_resumes_below_the_deadlines_still_ahead() -> No
 
 async def test_a_deadline_whose_write_failed_is_announced_on_the_next_tick() -> None:
     order = prepaid("retry")
-    runtime = FakeRuntime(Scenario(service).given(received(order)))
+    runtime = InMemoryRuntime(Scenario(service).given(received(order)))
     sweep = Sweep(runtime, SETTINGS)
     runtime.fail = True
     with pytest.raises(ConnectionError):

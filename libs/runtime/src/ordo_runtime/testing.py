@@ -148,4 +148,30 @@ def sample_order(**changes: Any) -> CanonicalOrder:
     return CanonicalOrder.model_validate(data)
 
 
-__all__ = ["TRACKING_NAME", "Scenario", "new_id", "sample_order"]
+class InMemoryRuntime:
+    """Runtime.execute on a Scenario's in-memory store, for background tasks and routes under
+    test: records what was published and each cause id; `fail` makes the next call raise as a
+    lost database connection would."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario, self.app = scenario, scenario.app
+        self.published: list[Event] = []
+        self.cause_ids: list[str | None] = []
+        self.fail = False
+
+    async def execute(
+        self,
+        command: Callable[[UnitOfWork], Sequence[Event]],
+        cause_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> list[Event]:
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("database went away")
+        self.cause_ids.append(cause_id)
+        events = self.scenario.execute(command, tracking)
+        self.published += events
+        return events
+
+
+__all__ = ["TRACKING_NAME", "InMemoryRuntime", "Scenario", "new_id", "sample_order"]
