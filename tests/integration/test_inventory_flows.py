@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ordo_cli.supervisor import ServiceSpec
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
 from ordo_events.topics import (
@@ -190,10 +191,9 @@ def test_a_cancelled_order_gives_its_stock_back(ordo: Ordo) -> None:
     assert stock_of(ordo, "CANCEL-1")["available"] == 3
 
 
-def restart_inventory(ordo: Ordo, **env: str) -> None:
-    """Stop the inventory service and start it again with `env` over its usual settings."""
-    base = ordo.specs["inventory"]
-    ordo.specs["inventory"] = replace(base, env={**base.env, **env})
+def restart_inventory(ordo: Ordo, spec: ServiceSpec) -> None:
+    """Stop the inventory service and start it again as `spec` says."""
+    ordo.specs["inventory"] = spec
     ordo.supervisor.children["inventory"].process.send_signal(signal.SIGTERM)
     ordo.restart("inventory")
 
@@ -204,7 +204,8 @@ def test_an_unpaid_reservation_expires_and_a_late_payment_takes_the_stock_again(
     usual = ordo.specs["inventory"]
     # Holds expire after 2 s here (every unpaid hold in the stack may go: the tests before
     # this one have finished with theirs). The usual settings come back after.
-    restart_inventory(ordo, INVENTORY_HOLD_TTL_S="2", INVENTORY_SWEEP_EVERY_S="0.5")
+    short = {"INVENTORY_HOLD_TTL_S": "2", "INVENTORY_SWEEP_EVERY_S": "0.5"}
+    restart_inventory(ordo, replace(usual, env={**usual.env, **short}))
     try:
         with ordo.http("inventory") as api:
             api.put("/stock/EXPIRE-1", json={"on_hand": 3}).raise_for_status()
@@ -242,6 +243,4 @@ def test_an_unpaid_reservation_expires_and_a_late_payment_takes_the_stock_again(
             "the late payment to take the stock again",
         )
     finally:
-        ordo.specs["inventory"] = usual
-        ordo.supervisor.children["inventory"].process.send_signal(signal.SIGTERM)
-        ordo.restart("inventory")
+        restart_inventory(ordo, usual)

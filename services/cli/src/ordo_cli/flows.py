@@ -106,16 +106,16 @@ def run_bench(
     asyncio.run(simulate.seed_stock(ordo.urls["inventory"], stock_levels(PLENTY), token))
     with console.status(f"warming up: {WARMUP} orders, not counted"):
         _warm_up(bootstrap)
+    # Memory is sampled in both phases; CPU is counted in the burst only (per burst order).
     resources = bench.Resources({**ordo.supervisor.pids(), **ordo.stack.pids})
-    burst_resources = bench.Resources({**ordo.supervisor.pids(), **ordo.stack.pids})
 
     def phase(
-        plan: list[SimOrder], rate: float | None, cpu: bench.Resources | None = None
+        plan: list[SimOrder], rate: float | None, count_cpu: bool = False
     ) -> Callable[[simulate.Tick, simulate.Tick], Awaitable[simulate.RunResult]]:
         async def pipeline(sent: simulate.Tick, settled: simulate.Tick) -> simulate.RunResult:
             sampling = asyncio.create_task(resources.run())
-            if cpu is not None:
-                cpu.begin()
+            if count_cpu:
+                resources.begin()
             try:
                 return await simulate.run(
                     plan,
@@ -126,14 +126,14 @@ def run_bench(
                     on_settled=settled,
                 )
             finally:
-                if cpu is not None:
-                    cpu.end()
+                if count_cpu:
+                    resources.end()
                 sampling.cancel()
 
         return pipeline
 
     console.print(f"burst: {orders} orders at once")
-    burst = _with_progress(console, len(plan), phase(plan, None, burst_resources))
+    burst = _with_progress(console, len(plan), phase(plan, None, count_cpu=True))
     paced, target = None, None
     if paced_orders:
         # New external ids (make_plan's run id), so these are new orders, not redeliveries.
@@ -145,7 +145,7 @@ def run_bench(
     rows = {
         **bench.table_rows(line, burst, paced, target),
         **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in resources.peak.items()},
-        **bench.cpu_rows(burst_resources.cpu_s, len(plan)),
+        **bench.cpu_rows(resources.cpu_s, len(plan)),
     }
     released = len(latencies_ms(burst.sent_at, burst.outcomes))
     if paced is not None:

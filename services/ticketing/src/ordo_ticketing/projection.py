@@ -193,23 +193,22 @@ def order_row(order_id: str, row: asyncpg.Record | None, new: list[Envelope]) ->
     )
 
 
+# The events that carry the whole order, and so its market.
+CARRY_ORDER = (ev.OrderReceived, ev.OrderCorrected, ev.OrderRevisionAccepted)
+
+
 def _places_a_ticket(event: ev.Event) -> bool:
     """An order's market arriving, or a ticket opened without one."""
     if isinstance(event, ev.TicketOpened):
         return event.market is None
-    return isinstance(event, ev.OrderReceived | ev.OrderCorrected | ev.OrderRevisionAccepted)
+    return isinstance(event, CARRY_ORDER)
 
 
 def market_of(new: Sequence[Envelope]) -> str | None:
     """The market the newest event carrying the order names, or none (the row keeps its own)."""
     for e in reversed(new):
-        match e.data:
-            case (
-                ev.OrderReceived(order=o)
-                | ev.OrderCorrected(order=o)
-                | ev.OrderRevisionAccepted(order=o)
-            ):
-                return o.market
+        if isinstance(e.data, CARRY_ORDER):
+            return e.data.order.market
     return None
 
 
