@@ -11,7 +11,15 @@ from types import SimpleNamespace
 import pytest
 
 from ordo_cli import simulate
-from ordo_cli.bench import Resources, _resident, cpu_rows, paced_rate, result_line, table_rows
+from ordo_cli.bench import (
+    Resources,
+    _resident,
+    batch_rows,
+    cpu_rows,
+    paced_rate,
+    result_line,
+    table_rows,
+)
 from ordo_cli.mix import NO_FAILURES, plan_orders
 from ordo_cli.simulate import RunResult
 from ordo_cli.watch import Observed, Outcome
@@ -169,6 +177,16 @@ def test_cpu_rows_give_milliseconds_per_order_busiest_first_and_their_sum() -> N
         ("CPU per order: all processes", "4.00 ms"),
     ]
     assert cpu_rows({"x": 1.0}, orders=0) == {}
+
+
+def test_batch_rows_count_only_the_phase_and_skip_services_that_wrote_nothing() -> None:
+    before = {"inventory": (100, 10), "payment": (50, 5), "idle": (7, 1)}
+    after = {"inventory": (4100, 18), "payment": (50, 5), "idle": (7, 1), "new": (300, 3)}
+    assert batch_rows(before, after, orders=1000) == {
+        "records fetched: inventory": "4.0 per order, 500 per batch",
+        "records fetched: new": "0.3 per order, 100 per batch",
+    }
+    assert batch_rows(before, after, orders=0) == {}
 
 
 class _Fake:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 
+import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -151,6 +152,35 @@ def cpu_rows(cpu_s: Mapping[str, float], orders: int) -> dict[str, str]:
         for name, seconds in sorted(cpu_s.items(), key=lambda kv: -kv[1])
     }
     rows["CPU per order: all processes"] = f"{sum(cpu_s.values()) * 1000 / orders:.2f} ms"
+    return rows
+
+
+async def consumer_counts(urls: Mapping[str, str], token: str | None) -> dict[str, tuple[int, int]]:
+    """Per service: records its consumers have taken from Kafka (the ones it skips included)
+    and the batches its processor has written, from each service's /metrics."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    counts: dict[str, tuple[int, int]] = {}
+    async with httpx.AsyncClient(timeout=5.0, headers=headers) as http:
+        for name, url in urls.items():
+            with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                metrics = (await http.get(f"{url}/metrics")).raise_for_status().json()
+                counts[name] = (sum(metrics["consumed"].values()), int(metrics["batches"]))
+    return counts
+
+
+def batch_rows(
+    before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]], orders: int
+) -> dict[str, str]:
+    """Records each service fetched per order and per written batch over a phase: batches
+    that stay small under a backlog mean per-batch costs, not per-record ones, dominate."""
+    rows = {}
+    for name, (records, batches) in after.items():
+        records -= before.get(name, (0, 0))[0]
+        batches -= before.get(name, (0, 0))[1]
+        if orders > 0 and batches > 0:
+            rows[f"records fetched: {name}"] = (
+                f"{records / orders:.1f} per order, {records / batches:.0f} per batch"
+            )
     return rows
 
 

@@ -132,8 +132,13 @@ def run_bench(
 
         return pipeline
 
+    services = {name: url for name, url in ordo.urls.items() if name in ordo.supervisor.pids()}
+    counted = asyncio.run(bench.consumer_counts(services, token))
     console.print(f"burst: {orders} orders at once")
     burst = _with_progress(console, len(plan), phase(plan, None, count_cpu=True))
+    batches = bench.batch_rows(
+        counted, asyncio.run(bench.consumer_counts(services, token)), len(plan)
+    )
     paced, target = None, None
     if paced_orders:
         # New external ids (make_plan's run id), so these are new orders, not redeliveries.
@@ -146,6 +151,7 @@ def run_bench(
         **bench.table_rows(line, burst, paced, target),
         **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in resources.peak.items()},
         **bench.cpu_rows(resources.cpu_s, len(plan)),
+        **batches,
     }
     released = len(latencies_ms(burst.sent_at, burst.outcomes))
     if paced is not None:
