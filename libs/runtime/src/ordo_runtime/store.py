@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
     Recording,
     StoredEvent,
     Tracking,
+    Transcoder,
 )
 from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
@@ -33,6 +34,7 @@ from ordo_events.events import Event
 from ordo_runtime.outbox import MAPPER_TOPIC, Outgoing
 from ordo_runtime.recorder import RECORDER_TOPIC, PlainTransactionProcessRecorder
 from ordo_runtime.settings import Settings, database_params
+from ordo_runtime.transcoder import FastJSONTranscoder
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -65,6 +67,11 @@ class ServiceApplication(Application[uuid.UUID]):
             **(extra_env or {}),
         }
         super().__init__(env=env)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
