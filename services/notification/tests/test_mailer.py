@@ -100,6 +100,7 @@ async def test_each_requested_email_is_sent_once(smtp: tuple[Inbox, int]) -> Non
         ("ann@example.com", "action_needed", message_id_for(EN.order_id, "action_needed")),
     ]
     first, _, _, action = inbox.mails
+    assert [m["Content-Language"] for m in inbox.mails] == ["pl", "pl", "en", "en"]
     assert first["Subject"] == "Otrzymaliśmy Twoje zamówienie W-1"
     assert first["From"] == "Ordo <orders@ordo.test>"
     assert "Dzień dobry Jan Kowalski" in first.get_content()
@@ -220,3 +221,30 @@ async def eventually(check: Callable[[], bool], within_s: float = 10) -> None:
     async with asyncio.timeout(within_s):
         while not check():  # noqa: ASYNC110 (the SMTP server's state is another thread's)
             await asyncio.sleep(0.01)
+
+
+async def test_non_ascii_names_and_addresses_arrive_intact() -> None:
+    """The fast path encodes a non-ASCII sender name and subject; an internationalised
+    address goes through SMTPUTF8."""
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
+    controller.start()
+    try:
+        ascii_to = sample_order(external_id="W-3", customer={"email": "ola@example.com"})
+        utf8_to = sample_order(external_id="W-4", customer={"email": "żaneta@example.com"})
+        runtime = InMemoryRuntime(
+            Scenario(service).given(
+                ev.OrderReceived(order_id=ascii_to.order_id, order=ascii_to),
+                ev.OrderReceived(order_id=utf8_to.order_id, order=utf8_to),
+            )
+        )
+        mail = settings(port).model_copy(update={"smtp_from": "Sklep Żółw <orders@ordo.test>"})
+        assert await Mailer(runtime, mail).pump(asyncio.Event()) == 2
+    finally:
+        controller.stop()
+    assert [m["To"] for m in inbox.mails] == ["ola@example.com", "żaneta@example.com"]
+    for message in inbox.mails:
+        assert message["From"] == "Sklep Żółw <orders@ordo.test>"
+        assert message["Subject"].startswith("Otrzymaliśmy Twoje zamówienie W-")
+        assert "Dzień dobry" in message.get_content()
+        assert message["Content-Language"] == "pl"

@@ -15,8 +15,11 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from email import policy
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
 import asyncpg
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 TRACKING_NAME = "mailer"
 MAILER_LOCK_KEY = 7_305_113  # one sending replica per database; the relay uses 7_305_112
 RECORD_ATTEMPTS = 5
+SMTP_LEGACY = policy.compat32.clone(linesep="\r\n")
 
 
 class MailSettings(BaseSettings):
@@ -81,6 +85,8 @@ class Mailer:
         self.position: int | None = None
         self.sent = 0
         self.failures = 0  # SMTP attempts that failed and will be retried
+        name, self.sender = parseaddr(settings.smtp_from)
+        self.from_header = formataddr((name, self.sender), charset="utf-8")
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -158,24 +164,48 @@ class Mailer:
     async def _send(self, smtp: aiosmtplib.SMTP, request: Request) -> bool:
         """True once the server took it; False if it refused the address for good, which
         must not hold back every later customer's email."""
-        message = EmailMessage()
-        message["From"] = self.settings.smtp_from
-        message["To"] = request.recipient
-        message["Subject"] = request.subject
-        message["Message-ID"] = request.message_id
-        message["Date"] = formatdate(localtime=False)
-        message["Content-Language"] = request.language
-        message["X-Ordo-Order"] = request.order_id
-        message["X-Ordo-Status"] = request.status
-        message.set_content(request.body)
         try:
-            await smtp.send_message(message)
+            if request.recipient.isascii():
+                await smtp.sendmail(self.sender, [request.recipient], self._plain(request))
+            else:  # an internationalised address: send_message negotiates SMTPUTF8
+                await smtp.send_message(self._message(request))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             if all(e.code >= 500 for e in exc.recipients):
                 log.warning("%s refused for %s: %s", request.message_id, request.order_id, exc)
                 return False
             raise
         return True
+
+    def _headers(self, request: Request) -> list[tuple[str, str]]:
+        return [
+            ("From", self.from_header),
+            ("To", request.recipient),
+            ("Subject", request.subject),
+            ("Message-ID", request.message_id),
+            ("Date", formatdate(localtime=False)),
+            ("Content-Language", request.language),
+            ("X-Ordo-Order", request.order_id),
+            ("X-Ordo-Status", request.status),
+        ]
+
+    def _plain(self, request: Request) -> bytes:
+        """The message with the email package's legacy API: EmailMessage parses every header
+        it is given through the header registry, ~1 ms a message here, which made the mailer
+        the busiest part of the notification service. Same headers, same UTF-8 body."""
+        message = MIMEText(request.body, "plain", "utf-8")
+        for name, value in self._headers(request):
+            if value.isascii():
+                message[name] = value
+            else:
+                message[name] = Header(value, "utf-8")  # type: ignore[assignment]  # as documented
+        return message.as_bytes(policy=SMTP_LEGACY)
+
+    def _message(self, request: Request) -> EmailMessage:
+        message = EmailMessage()
+        message.set_content(request.body)  # first: it drops any Content-* header set before
+        for name, value in self._headers(request):
+            message[name] = value
+        return message
 
     async def _record(self, delivered: Sequence[Request], position: int) -> None:
         """NotificationSent for each delivered email and the mailer's position, together."""
