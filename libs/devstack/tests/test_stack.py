@@ -112,11 +112,13 @@ def test_close_stops_what_it_started_and_leaves_given_servers(
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     second = start_stack()
     assert second.origins["postgres"] == "environment"
-    assert set(second.pids) == {"kafka"}
+    assert set(second.pids) == {"kafka", "smtp"}
     workdir, kafka = second.workdir, psutil.Process(second.pids["kafka"])
+    smtp = psutil.Process(second.pids["smtp"])
     second.close()
     second.close()
     assert not _alive(kafka)
+    assert not _alive(smtp)
     assert not workdir.exists()
     assert _alive(psutil.Process(stack.pids["postgres"]))
 

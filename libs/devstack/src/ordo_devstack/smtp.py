@@ -1,8 +1,21 @@
-"""Embedded SMTP: an aiosmtpd server that keeps every message it receives, so tests and
-demos can see what customers would have been sent."""
+"""Embedded SMTP: an aiosmtpd server that keeps every message it receives as a file, so tests
+and demos can see what customers would have been sent.
+
+The server is a process of its own, like the broker and PostgreSQL. As a thread of the
+process that started it, it shared that process's GIL: while the bench's own loop was busy
+it took ~25 emails a second, and the mailer fell minutes behind the orders. Each message is
+written to the mailbox directory (the .eml, then its envelope beside it); `Mailbox` reads
+that directory.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -13,9 +26,10 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from ordo_devstack._net import free_port
+from ordo_devstack._net import free_port, tail, wait_for_port
 
 HOST = "127.0.0.1"
+POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -27,68 +41,115 @@ class Mail:
 
 
 class Mailbox:
-    """Received mail, in arrival order; safe to read while the server thread appends."""
+    """Received mail, in arrival order, read from the directory the server writes."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self._mails: list[Mail] = []
-        self._arrived = threading.Condition()
+        self._read: dict[str, Mail] = {}
 
     def __len__(self) -> int:
-        with self._arrived:
-            return len(self._mails)
+        return len(self._names())
 
     def messages(self) -> list[Mail]:
-        with self._arrived:
-            return list(self._mails)
+        return [self._mail(name) for name in self._names()]
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Mail]:
-        """Block until at least `count` mails arrived; raises TimeoutError otherwise."""
+        """Wait until at least `count` mails arrived; raises TimeoutError otherwise."""
         deadline = time.monotonic() + timeout
-        with self._arrived:
-            while len(self._mails) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"{len(self._mails)} of {count} mails after {timeout}s")
-                self._arrived.wait(left)
-            return list(self._mails)
+        while (arrived := len(self)) < count:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{arrived} of {count} mails after {timeout}s")
+            time.sleep(POLL_S)
+        return self.messages()
 
-    def add(self, sender: str, recipients: list[str], content: bytes) -> Mail:
-        message = message_from_bytes(content, policy=policy.default)
-        with self._arrived:
-            path = self.directory / f"{len(self._mails) + 1:06d}.eml"
-            path.write_bytes(content)
-            mail = Mail(sender, tuple(recipients), message, path)
-            self._mails.append(mail)
-            self._arrived.notify_all()
-        return mail
+    def _names(self) -> list[str]:
+        # Only complete messages: the server renames a .eml into place after its envelope.
+        return sorted(e.name for e in os.scandir(self.directory) if e.name.endswith(".eml"))
+
+    def _mail(self, name: str) -> Mail:
+        if name not in self._read:
+            path = self.directory / name
+            envelope = json.loads(path.with_suffix(".json").read_text())
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            assert isinstance(message, EmailMessage)
+            self._read[name] = Mail(
+                envelope["sender"], tuple(envelope["recipients"]), message, path
+            )
+        return self._read[name]
 
 
 class _KeepHandler:
-    def __init__(self, mailbox: Mailbox) -> None:
-        self.mailbox = mailbox
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.count = len([n for n in os.listdir(directory) if n.endswith(".eml")])
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):
             content = content.encode()
-        self.mailbox.add(envelope.mail_from or "", list(envelope.rcpt_tos), content)
+        self.count += 1
+        path = self.directory / f"{self.count:06d}.eml"
+        sender, recipients = envelope.mail_from or "", list(envelope.rcpt_tos)
+        path.with_suffix(".json").write_text(
+            json.dumps({"sender": sender, "recipients": recipients})
+        )
+        partial = path.with_suffix(".part")
+        partial.write_bytes(content)
+        partial.rename(path)
         return "250 Message accepted for delivery"
 
 
 class EmbeddedSmtp:
-    """An SMTP server on a free local port, running on its own thread."""
+    """An SMTP server on a free local port, in a process of its own."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, timeout: float = 30.0) -> None:
         self.host = HOST
         self.port = free_port(HOST)
         self.mailbox = Mailbox(workdir / "mailbox")
-        self._controller = Controller(_KeepHandler(self.mailbox), hostname=HOST, port=self.port)
-        self._controller.start()
-        self._running = True
+        self.log = workdir / "smtp.log"
+        serve = "from ordo_devstack.smtp import main; main()"  # -m would import it twice
+        argv = [sys.executable, "-c", serve, str(self.port), str(self.mailbox.directory)]
+        with self.log.open("wb") as log:
+            # Own session, as the broker: a Ctrl-C must not stop it under the mailer.
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        try:
+            wait_for_port(HOST, self.port, timeout, lambda: self.process.poll() is None)
+        except BaseException as exc:
+            self.close()
+            raise RuntimeError(
+                f"the SMTP server did not start; its log:\n{tail(self.log)}"
+            ) from exc
 
-    def close(self) -> None:
-        if self._running:
-            self._running = False
-            self._controller.stop()
+    def close(self, grace: float = 5.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="ordo-smtp", description="Ordo's embedded SMTP sink")
+    parser.add_argument("port", type=int)
+    parser.add_argument("directory", type=Path)
+    args = parser.parse_args()
+    args.directory.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    controller = Controller(_KeepHandler(args.directory), hostname=HOST, port=args.port)
+    controller.start()
+    try:
+        stop.wait()
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -78,6 +78,7 @@ def start_stack(
         smtp = EmbeddedSmtp(path)
         exits.callback(smtp.close)
         origins["smtp"] = "embedded"
+        pids["smtp"] = smtp.process.pid
         database_url, origins["postgres"] = _postgres(exits, docker, env.get("DATABASE_URL"), pids)
         kafka_bootstrap, origins["kafka"] = _kafka(
             exits, docker, env.get("KAFKA_BOOTSTRAP_SERVERS"), path, pids
