@@ -134,8 +134,12 @@ def run_bench(
 
     services = {name: url for name, url in ordo.urls.items() if name in ordo.supervisor.pids()}
     counted = asyncio.run(bench.consumer_counts(services, token))
+    mailed = len(ordo.stack.mailbox)
     console.print(f"burst: {orders} orders at once")
     burst = _with_progress(console, len(plan), phase(plan, None, count_cpu=True))
+    # Each released order was told twice (received, confirmed): emails the mailer still owes
+    # at the end of the burst are work its CPU figure does not include.
+    emails = f"{len(ordo.stack.mailbox) - mailed} of {2 * len(plan)}"
     batches = bench.batch_rows(
         counted, asyncio.run(bench.consumer_counts(services, token)), len(plan)
     )
@@ -152,6 +156,7 @@ def run_bench(
         **{f"peak RSS {name}": f"{peak / 2**20:.0f} MiB" for name, peak in resources.peak.items()},
         **bench.cpu_rows(resources.cpu_s, len(plan)),
         **batches,
+        "burst: emails sent by its end": emails,
     }
     released = len(latencies_ms(burst.sent_at, burst.outcomes))
     if paced is not None:
