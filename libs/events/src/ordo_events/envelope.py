@@ -62,20 +62,24 @@ class Envelope:
     def schema_version(self) -> int:
         return type(self.data).version
 
-    def headers(self) -> list[tuple[str, bytes]]:
-        headers = [
-            ("ce_specversion", SPECVERSION.encode()),
-            ("ce_id", self.id.encode()),
-            ("ce_source", self.source.encode()),
-            ("ce_type", self.type.encode()),
-            ("ce_time", self.time.isoformat().encode()),
-            ("ce_subject", self.subject.encode()),
-            ("ce_schemaversion", str(self.schema_version).encode()),
-            ("content-type", CONTENT_TYPE.encode()),
+    def header_items(self) -> list[tuple[str, str]]:
+        """The headers as text, before encoding (the outbox stores them so)."""
+        items = [
+            ("ce_specversion", SPECVERSION),
+            ("ce_id", self.id),
+            ("ce_source", self.source),
+            ("ce_type", self.type),
+            ("ce_time", self.time.isoformat()),
+            ("ce_subject", self.subject),
+            ("ce_schemaversion", str(self.schema_version)),
+            ("content-type", CONTENT_TYPE),
         ]
         if self.traceparent:
-            headers.append(("traceparent", self.traceparent.encode()))
-        return headers
+            items.append(("traceparent", self.traceparent))
+        return items
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v.encode()) for k, v in self.header_items()]
 
     def value(self) -> bytes:
         return self.data.model_dump_json().encode()

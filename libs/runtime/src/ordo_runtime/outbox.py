@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
@@ -35,13 +36,17 @@ class Outgoing(DomainEvent):
     headers: dict[str, str]
 
     @classmethod
-    def of(cls, envelope: Envelope) -> Outgoing:
-        return cls.record(
-            topic_for(type(envelope.data)).name,
-            envelope.key(),
-            envelope.value(),
-            envelope.headers(),
-            uuid.UUID(envelope.id),
+    def of(cls, envelope: Envelope, record_id: uuid.UUID | None = None) -> Outgoing:
+        """The record for an event; `record_id` is the envelope's id, when the caller has it
+        as a UUID already."""
+        return cls(
+            originator_id=uuid.UUID(envelope.id) if record_id is None else record_id,
+            originator_version=1,
+            timestamp=DomainEvent.create_timestamp(),
+            topic=topic_for(type(envelope.data)).name,
+            key=envelope.subject,
+            value=envelope.value(),
+            headers=dict(envelope.header_items()),
         )
 
     @classmethod
@@ -74,12 +79,23 @@ class Outgoing(DomainEvent):
 
     def pack(self) -> bytes:
         line = [self.topic, self.key, self.headers, self.timestamp.isoformat()]
-        return json.dumps(line, separators=(",", ":")).encode() + b"\n" + self.value
+        try:
+            return orjson.dumps(line) + b"\n" + self.value
+        except TypeError:  # a key that is not text (surrogate escapes): json can write it
+            return json.dumps(line, separators=(",", ":")).encode() + b"\n" + self.value
+
+    @staticmethod
+    def kafka_record(state: bytes) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
+        """Topic, key, value and headers straight from a packed record, for the relay."""
+        line, _, value = state.partition(b"\n")
+        topic, key, headers, _ = _loads(line)
+        key_bytes = key.encode("utf-8", "surrogateescape")
+        return topic, key_bytes, value, [(k, v.encode()) for k, v in headers.items()]
 
     @classmethod
     def unpack(cls, record_id: uuid.UUID, state: bytes) -> Outgoing:
         line, _, value = state.partition(b"\n")  # JSON escapes newlines: the first one ends it
-        topic, key, headers, timestamp = json.loads(line)
+        topic, key, headers, timestamp = _loads(line)
         return cls(
             originator_id=record_id,
             originator_version=1,
@@ -89,6 +105,13 @@ class Outgoing(DomainEvent):
             value=value,
             headers=headers,
         )
+
+
+def _loads(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:  # written by json.dumps above: surrogate escapes
+        return json.loads(line)
 
 
 OUTGOING_TOPIC = get_topic(Outgoing)

@@ -272,7 +272,7 @@ class Processor:
             envelope = Envelope(
                 data=event, source=self.source, id=str(event_id), traceparent=parent
             )
-            uow.publish(Outgoing.of(envelope))
+            uow.publish(Outgoing.of(envelope, event_id))
 
     @staticmethod
     def _call(item: _Work) -> Sequence[Event]:
