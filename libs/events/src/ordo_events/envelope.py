@@ -49,6 +49,9 @@ class Envelope:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     traceparent: str | None = None
+    # The value as it was read, when it is the data's current schema: `value()` returns it
+    # instead of encoding the data again (a projection stores every event it reads).
+    raw: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def type(self) -> str:
@@ -82,7 +85,7 @@ class Envelope:
         return [(k, v.encode()) for k, v in self.header_items()]
 
     def value(self) -> bytes:
-        return self.data.model_dump_json().encode()
+        return self.raw if self.raw is not None else self.data.model_dump_json().encode()
 
     def key(self) -> bytes:
         return self.subject.encode()
@@ -141,6 +144,7 @@ def decode(value: bytes | None, headers: Headers) -> Envelope:
         id=event_id,
         time=time,
         traceparent=attrs.get("traceparent"),
+        raw=value if version == cls.version else None,
     )
 
 

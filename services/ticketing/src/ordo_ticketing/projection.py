@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope, decode
@@ -232,7 +233,7 @@ def reference(order_id: str, new: Sequence[Envelope]) -> tuple[str | None, str |
 
 
 def event_row(e: Envelope) -> tuple[Any, ...]:
-    headers = json.dumps({k: v.decode() for k, v in e.headers()})
+    headers = orjson.dumps(dict(e.header_items())).decode()
     return (e.id, e.subject, e.type, e.time, e.source, headers, e.value().decode())
 
 
