@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -16,7 +17,7 @@ from aiosmtpd.controller import Controller
 from ordo_events import events as ev
 from ordo_notification.app import service
 from ordo_notification.domain import CustomerNotices, message_id_for
-from ordo_notification.mailer import TRACKING_NAME, Mailer, MailSettings
+from ordo_notification.mailer import TRACKING_NAME, Mailer, MailSettings, Request
 from ordo_runtime.testing import InMemoryRuntime, Scenario, sample_order
 
 PL = sample_order()
@@ -290,3 +291,23 @@ async def test_a_session_held_up_does_not_record_what_came_after_it(
     assert ids.count(message_id_for(EN.order_id, "received")) == 2
     assert ids.count(message_id_for(PL.order_id, "received")) == 1
     assert len(runtime.published) == 4
+
+
+def test_headers_are_encoded_words_of_whole_characters_and_never_break_a_line() -> None:
+    mailer = Mailer(InMemoryRuntime(Scenario(service)), MailSettings())
+    long_subject = "Zamówienie " + "żółć-" * 40  # many encoded words, folded
+    request = Request(
+        1, uuid.uuid4(), "o-1", "received", "a@example.com", "pl", long_subject, "Treść\n", "<m@x>"
+    )
+    raw = mailer._plain(request)
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == long_subject
+    assert message.get_content() == "Treść\n"
+
+    sneaky = Request(
+        1, uuid.uuid4(), "o-1", "received", "a@example.com", "en", "Order 1\r\nBcc: x@y", "", "<m>"
+    )
+    message = message_from_bytes(mailer._plain(sneaky), policy=policy.default)
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Order 1  Bcc: x@y"
