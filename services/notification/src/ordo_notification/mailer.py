@@ -19,6 +19,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
@@ -92,13 +93,19 @@ class Mailer:
         self.position: int | None = None
         self.sent = 0
         self.failures = 0  # SMTP attempts that failed and will be retried
+        # Sessions block on the network: their own threads, so they never hold up the
+        # consumer's batches, which run on the loop's default executor.
+        self.sessions = ThreadPoolExecutor(settings.mailer_connections, "smtp")
         name, self.sender = parseaddr(settings.smtp_from)
         self.from_header = formataddr((name, self.sender), charset="utf-8")
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await self.pump(stop)
-            await _wait(stop, self.settings.mailer_idle_s)
+        try:
+            while not stop.is_set():
+                await self.pump(stop)
+                await _wait(stop, self.settings.mailer_idle_s)
+        finally:
+            self.sessions.shutdown(wait=False)
 
     async def pump(self, stop: asyncio.Event) -> int:
         """Send every request recorded since the last position; returns how many were sent.
@@ -166,7 +173,9 @@ class Mailer:
         delay = self.settings.mailer_retry_s
         while any(index not in sent for index in lane):
             try:
-                await asyncio.to_thread(self._send_over_session, requests, lane, sent)
+                await asyncio.get_running_loop().run_in_executor(
+                    self.sessions, self._send_over_session, requests, lane, sent
+                )
             except (smtplib.SMTPException, OSError) as failure:
                 self.failures += 1
                 log.warning("SMTP failed (%s); retrying in %.1fs", failure, delay)
