@@ -104,6 +104,14 @@ def test_sent_mail_lands_in_the_mailbox(stack: Stack) -> None:
     assert mail.message["Subject"] == "Zamówienie"
     assert "w drodze" in Path(mail.path).read_text()
 
+    with smtplib.SMTP(stack.smtp_host, stack.smtp_port) as smtp:
+        for _ in range(3):
+            smtp.send_message(message)
+    stack.mailbox.wait_for_count(before + 4, timeout=5)
+    assert len(stack.mailbox) == before + 4
+    with pytest.raises(TimeoutError, match=f"{before + 4} of {before + 5} mails"):
+        stack.mailbox.wait_for_count(before + 5, timeout=0.2)
+
 
 def test_close_stops_what_it_started_and_leaves_given_servers(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
