@@ -177,6 +177,9 @@ def test_cpu_rows_give_milliseconds_per_order_busiest_first_and_their_sum() -> N
         ("CPU per order: all processes", "4.00 ms"),
     ]
     assert cpu_rows({"x": 1.0}, orders=0) == {}
+    with_sink = cpu_rows({"validation": 1.0, "smtp": 0.5}, orders=1000)
+    assert with_sink["CPU per order: all processes"] == "1.50 ms"
+    assert with_sink["CPU per order: all but the SMTP sink"] == "1.00 ms"
 
 
 def test_batch_rows_count_only_the_phase_and_skip_services_that_wrote_nothing() -> None:

@@ -152,6 +152,11 @@ def cpu_rows(cpu_s: Mapping[str, float], orders: int) -> dict[str, str]:
         for name, seconds in sorted(cpu_s.items(), key=lambda kv: -kv[1])
     }
     rows["CPU per order: all processes"] = f"{sum(cpu_s.values()) * 1000 / orders:.2f} ms"
+    if "smtp" in cpu_s:
+        # The SMTP sink stands in for a mail provider, whose CPU is not Ordo's in production;
+        # here it shares the cores, so it stays in the total too.
+        rest = sum(seconds for name, seconds in cpu_s.items() if name != "smtp")
+        rows["CPU per order: all but the SMTP sink"] = f"{rest * 1000 / orders:.2f} ms"
     return rows
 
 
