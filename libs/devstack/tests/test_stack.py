@@ -16,6 +16,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from ordo_devstack import Stack, ensure_topics, start_stack
+from ordo_devstack._net import run_sync
+from ordo_devstack.postgres import THROWAWAY, _fetchval
 from ordo_events.topics import ALL_TOPICS, Topic
 
 pytestmark = pytest.mark.integration
@@ -133,6 +135,9 @@ def test_close_stops_what_it_started_and_leaves_given_servers(
 
 def test_close_stops_embedded_postgres(tmp_path: Path) -> None:
     with start_stack(tmp_path, environ={}) as own:
+        # A throwaway server: durability settings off, as THROWAWAY says.
+        for name, value in THROWAWAY.items():
+            assert run_sync(lambda n=name: _fetchval(own.database_url, f"SHOW {n}")) == value
         postgres = psutil.Process(own.pids["postgres"])
         kafka = psutil.Process(own.pids["kafka"])
     assert not _alive(postgres)

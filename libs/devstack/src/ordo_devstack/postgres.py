@@ -21,6 +21,12 @@ with warnings.catch_warnings():
 MAX_CONNECTIONS = 300
 
 
+# The data directory is deleted on close, so nothing would survive a crash of the machine
+# anyway: the server need not flush its log to disk at every commit, nor write whole pages
+# into it after each checkpoint. Servers given by DATABASE_URL keep their own settings.
+THROWAWAY = {"synchronous_commit": "off", "fsync": "off", "full_page_writes": "off"}
+
+
 class EmbeddedPostgres:
     """A throwaway PostgreSQL server; its data directory is deleted on close."""
 
@@ -33,6 +39,8 @@ class EmbeddedPostgres:
         try:
             if self._setting("max_connections") != str(max_connections):
                 self._execute(f"ALTER SYSTEM SET max_connections = {int(max_connections)}")
+                for name, value in THROWAWAY.items():
+                    self._execute(f"ALTER SYSTEM SET {name} = {value}")
                 # max_connections only changes on restart; ensure_postgres_running starts it
                 # again and records the new postmaster, so cleanup stops the right process.
                 pg_ctl(["-w", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
