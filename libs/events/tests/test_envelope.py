@@ -3,6 +3,7 @@ is refused with its reason."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -26,7 +27,10 @@ def test_a_decoded_event_goes_on_with_the_bytes_it_came_in() -> None:
     # Not re-encoded: a projection stores every event it reads as it was written.
     value = b'{"order_id": "o-1",  "reason": "declined"}'
     headers = Envelope(data=ev.PaymentFailed(order_id="o-1", reason="x"), source="/s").headers()
-    assert decode(value, headers).value() == value
+    decoded = decode(value, headers)
+    assert decoded.value() == value
+    changed = replace(decoded, data=ev.PaymentFailed(order_id="o-1", reason="expired"))
+    assert changed.value() == changed.data.model_dump_json().encode()
 
 
 def test_an_older_schema_is_upcast_and_written_in_the_current_one(

@@ -50,8 +50,9 @@ class Envelope:
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     traceparent: str | None = None
     # The value as it was read, when it is the data's current schema: `value()` returns it
-    # instead of encoding the data again (a projection stores every event it reads).
-    raw: bytes | None = field(default=None, compare=False, repr=False)
+    # instead of encoding the data again (a projection stores every event it reads). Set by
+    # `decode` only, and not an init field, so a `replace(envelope, data=...)` drops it.
+    raw: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def type(self) -> str:
@@ -138,14 +139,12 @@ def decode(value: bytes | None, headers: Headers) -> Envelope:
         time = datetime.fromisoformat(time_text) if time_text else datetime.now(UTC)
     except ValueError:
         raise UndecodableMessage(f"ce_time {time_text!r} is not an ISO 8601 time") from None
-    return Envelope(
-        data=event,
-        source=source,
-        id=event_id,
-        time=time,
-        traceparent=attrs.get("traceparent"),
-        raw=value if version == cls.version else None,
+    envelope = Envelope(
+        data=event, source=source, id=event_id, time=time, traceparent=attrs.get("traceparent")
     )
+    if version == cls.version:
+        object.__setattr__(envelope, "raw", value)  # frozen: set once, here
+    return envelope
 
 
 def upcast(type_name: str, version: int, target: int, data: dict[str, Any]) -> dict[str, Any]:
