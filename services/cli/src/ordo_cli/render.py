@@ -30,7 +30,9 @@ def addresses(ordo: Running) -> Table:
         table.add_row("operator API", ordo.urls["ticketing"])
     for role, token in ordo.tokens.items():
         table.add_row(f"{role} token", token)  # this run's; send as Authorization: Bearer
-    table.add_row("logs", f"{ordo.run_dir}/<service>.log, {stack.workdir}/tansu.log")
+    table.add_row(
+        "logs", f"{ordo.run_dir}/<service>.log, {stack.workdir}/tansu.log, {stack.workdir}/smtp.log"
+    )
     return table
 
 
