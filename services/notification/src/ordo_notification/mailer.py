@@ -109,8 +109,9 @@ class Mailer:
 
     async def pump(self, stop: asyncio.Event) -> int:
         """Send every request recorded since the last position; returns how many were sent.
-        A batch goes over one SMTP session and is recorded in one transaction, with the
-        mailer's position, so the cost per email is a message, not a connection and commits."""
+        A batch goes over a few SMTP sessions (see `_send_all`) and is recorded in one
+        transaction, with the mailer's position, so the cost per email is a message, not a
+        connection and commits."""
         sent_before = self.sent
         if self.position is None:
             self.position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
