@@ -23,6 +23,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
 from ordo_events.envelope import Envelope
+from ordo_events.events import Event
 from ordo_events.topics import topic_for
 
 
@@ -87,15 +88,13 @@ class Outgoing(DomainEvent):
     @staticmethod
     def kafka_record(state: bytes) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
         """Topic, key, value and headers straight from a packed record, for the relay."""
-        line, _, value = state.partition(b"\n")
-        topic, key, headers, _ = _loads(line)
+        topic, key, headers, _, value = _split(state)
         key_bytes = key.encode("utf-8", "surrogateescape")
         return topic, key_bytes, value, [(k, v.encode()) for k, v in headers.items()]
 
     @classmethod
     def unpack(cls, record_id: uuid.UUID, state: bytes) -> Outgoing:
-        line, _, value = state.partition(b"\n")  # JSON escapes newlines: the first one ends it
-        topic, key, headers, timestamp = _loads(line)
+        topic, key, headers, timestamp, value = _split(state)
         return cls(
             originator_id=record_id,
             originator_version=1,
@@ -107,11 +106,25 @@ class Outgoing(DomainEvent):
         )
 
 
-def _loads(line: bytes) -> Any:
+def outgoing(
+    events: Sequence[Event], source: str, traceparent: str | None, ids: Sequence[uuid.UUID]
+) -> list[Outgoing]:
+    """The outbox records of the events one step returned: each with its id (in order), all
+    caused by `traceparent`."""
+    return [
+        Outgoing.of(Envelope(data=event, source=source, id=str(i), traceparent=traceparent), i)
+        for event, i in zip(events, ids, strict=True)
+    ]
+
+
+def _split(state: bytes) -> tuple[str, str, dict[str, str], str, bytes]:
+    """A packed record's topic, key, headers, timestamp and value."""
+    line, _, value = state.partition(b"\n")  # JSON escapes newlines: the first one ends it
     try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:  # written by json.dumps above: surrogate escapes
-        return json.loads(line)
+        topic, key, headers, timestamp = orjson.loads(line)
+    except orjson.JSONDecodeError:  # written by json.dumps in `pack`: surrogate escapes
+        topic, key, headers, timestamp = json.loads(line)
+    return topic, key, headers, timestamp, value
 
 
 OUTGOING_TOPIC = get_topic(Outgoing)

@@ -23,11 +23,11 @@ from aiokafka import TopicPartition
 from eventsourcing.persistence import IntegrityError
 from opentelemetry.trace import SpanKind
 
-from ordo_events.envelope import Envelope, UndecodableMessage, decode, event_type_of
+from ordo_events.envelope import UndecodableMessage, decode, event_type_of
 from ordo_events.events import EVENT_TYPES, Event
 from ordo_events.topics import DEAD_LETTER
 from ordo_runtime.consumer import Record
-from ordo_runtime.outbox import Outgoing
+from ordo_runtime.outbox import Outgoing, outgoing
 from ordo_runtime.store import ServiceApplication, UnitOfWork, with_tracking
 from ordo_runtime.tracing import child_of, context_from, current_traceparent, recording, tracer
 
@@ -217,8 +217,8 @@ class Processor:
         position = self.app.position(name)
         if position is not None and position >= record.offset:
             return True
-        outgoing = [e for e in uow.processing.events if isinstance(e, Outgoing)]
-        return any(self.app.recorder.select_events(e.originator_id, limit=1) for e in outgoing)
+        records = [e for e in uow.processing.events if isinstance(e, Outgoing)]
+        return any(self.app.recorder.select_events(e.originator_id, limit=1) for e in records)
 
     def _dead_letter_alone(self, name: str, record: Record, reason: str) -> None:
         log.error(
@@ -267,12 +267,8 @@ class Processor:
         else:
             results = self._call(item)
             parent = child_of(item.traceparent)
-        for index, event in enumerate(results):
-            event_id = uuid.uuid5(IDS, f"{self.group}/{item.cause_id}/{index}")
-            envelope = Envelope(
-                data=event, source=self.source, id=str(event_id), traceparent=parent
-            )
-            uow.publish(Outgoing.of(envelope, event_id))
+        ids = [uuid.uuid5(IDS, f"{self.group}/{item.cause_id}/{n}") for n in range(len(results))]
+        uow.publish(*outgoing(results, self.source, parent, ids))
 
     @staticmethod
     def _call(item: _Work) -> Sequence[Event]:

@@ -21,14 +21,13 @@ from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Tracking
 from fastapi import FastAPI
 
-from ordo_events.envelope import Envelope
 from ordo_events.events import Event
 from ordo_events.topics import ALL_TOPICS, Topic, topic_for
 from ordo_runtime.auth import Authenticator, secure
 from ordo_runtime.consumer import BatchConsumer
 from ordo_runtime.http import add_probes, serve
 from ordo_runtime.kafka import ensure_topics, producer
-from ordo_runtime.outbox import Outgoing
+from ordo_runtime.outbox import outgoing
 from ordo_runtime.processor import Handler, Prefetch, Processor, RawHandler
 from ordo_runtime.projection import Projection, ProjectionSink
 from ordo_runtime.relay import Relay
@@ -170,22 +169,13 @@ class Runtime:
                     parent = current_traceparent()
             else:
                 events, parent = list(command(uow)), child_of(None)
-            for index, event in enumerate(events):
-                event_id = (
-                    uuid.uuid5(uuid.NAMESPACE_URL, f"{self.service.group}/{cause_id}/{index}")
-                    if cause_id
-                    else uuid.uuid4()
-                )
-                uow.publish(
-                    Outgoing.of(
-                        Envelope(
-                            data=event,
-                            source=self.service.source,
-                            id=str(event_id),
-                            traceparent=parent,
-                        )
-                    )
-                )
+            ids = [
+                uuid.uuid5(uuid.NAMESPACE_URL, f"{self.service.group}/{cause_id}/{n}")
+                if cause_id
+                else uuid.uuid4()
+                for n in range(len(events))
+            ]
+            uow.publish(*outgoing(events, self.service.source, parent, ids))
             try:
                 uow.commit()
             except Exception:
