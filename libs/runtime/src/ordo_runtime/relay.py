@@ -53,13 +53,13 @@ class Relay:
                 )
                 if self.leader:
                     break
-                await _wait(stop, 1.0)  # another replica relays; stand by
+                await wait_for(stop, 1.0)  # another replica relays; stand by
             position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
             self.stored = position
             while not stop.is_set():
                 position = await self._pump(position)
                 if not self.wake.is_set():
-                    await _wait(self.wake, self.idle_s)
+                    await wait_for(self.wake, self.idle_s)
                 self.wake.clear()
             await self._pump(position, flush=True)  # what the last batches stored
         finally:
@@ -96,6 +96,9 @@ class Relay:
         await asyncio.gather(*futures)
 
 
-async def _wait(event: asyncio.Event, seconds: float) -> None:
+async def wait_for(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `event`; True if it is set. For followers of the log (this
+    relay, a service's mailer) that poll between batches and stop when asked."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()

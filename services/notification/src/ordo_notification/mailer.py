@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 import smtplib
 import ssl
@@ -33,6 +32,7 @@ from ordo_events.events import Event
 from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices
 from ordo_notification.handlers import record_sent
 from ordo_runtime import Runtime, UnitOfWork
+from ordo_runtime.relay import wait_for
 from ordo_runtime.store import CommandRuntime, ServiceApplication, with_tracking
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class Mailer:
         try:
             while not stop.is_set():
                 await self.pump(stop)
-                await _wait(stop, self.settings.mailer_idle_s)
+                await wait_for(stop, self.settings.mailer_idle_s)
         finally:
             self.sessions.shutdown(wait=False)
 
@@ -180,7 +180,7 @@ class Mailer:
             except (smtplib.SMTPException, OSError) as failure:
                 self.failures += 1
                 log.warning("SMTP failed (%s); retrying in %.1fs", failure, delay)
-                if await _wait(stop, delay):
+                if await wait_for(stop, delay):
                     return
                 delay = min(delay * 2, self.settings.mailer_retry_max_s)
 
@@ -279,7 +279,7 @@ async def mailer(runtime: Runtime, stop: asyncio.Event) -> None:
     lock = await asyncpg.connect(runtime.database_url)
     try:
         while not await lock.fetchval("SELECT pg_try_advisory_lock($1)", MAILER_LOCK_KEY):
-            if await _wait(stop, 1.0):
+            if await wait_for(stop, 1.0):
                 return
         await Mailer(runtime, MailSettings()).run(stop)
     finally:
@@ -305,10 +305,3 @@ def _header(name: str, value: str) -> str:
     words.append("".join(chunk))
     encoded = (f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
     return f"{name}: " + "\r\n ".join(encoded) + "\r\n"
-
-
-async def _wait(event: asyncio.Event, seconds: float) -> bool:
-    """Wait up to `seconds` for `event`; True if it is set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
-    return event.is_set()
