@@ -63,7 +63,7 @@ class Mailbox:
         """As `wait_for`, without reading the mails (a bench waits for thousands). The
         server numbers them in arrival order, so the count-th one's file is the sign."""
         deadline = time.monotonic() + timeout
-        while count > 0 and not (self.directory / f"{count:06d}.eml").exists():
+        while count > 0 and not _numbered(self.directory, count).exists():
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{len(self)} of {count} mails after {timeout}s")
             time.sleep(POLL_S)
@@ -84,17 +84,22 @@ class Mailbox:
         return self._read[name]
 
 
+def _numbered(directory: Path, number: int) -> Path:
+    """Where the server keeps the number-th mail it received (numbered in arrival order)."""
+    return directory / f"{number:06d}.eml"
+
+
 class _KeepHandler:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.count = len([n for n in os.listdir(directory) if n.endswith(".eml")])
+        self.count = len(Mailbox(directory))
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):
             content = content.encode()
         self.count += 1
-        path = self.directory / f"{self.count:06d}.eml"
+        path = _numbered(self.directory, self.count)
         sender, recipients = envelope.mail_from or "", list(envelope.rcpt_tos)
         path.with_suffix(".json").write_text(
             json.dumps({"sender": sender, "recipients": recipients})
