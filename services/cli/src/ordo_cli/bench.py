@@ -147,16 +147,21 @@ def cpu_rows(cpu_s: Mapping[str, float], orders: int) -> dict[str, str]:
     """CPU milliseconds per order by process, busiest first, and their sum."""
     if orders <= 0:
         return {}
+
+    def per_order(seconds: float) -> str:
+        return f"{seconds * 1000 / orders:.2f} ms"
+
     rows = {
-        f"CPU per order: {name}": f"{seconds * 1000 / orders:.2f} ms"
+        f"CPU per order: {name}": per_order(seconds)
         for name, seconds in sorted(cpu_s.items(), key=lambda kv: -kv[1])
     }
-    rows["CPU per order: all processes"] = f"{sum(cpu_s.values()) * 1000 / orders:.2f} ms"
+    rows["CPU per order: all processes"] = per_order(sum(cpu_s.values()))
     if "smtp" in cpu_s:
         # The SMTP sink stands in for a mail provider, whose CPU is not Ordo's in production;
         # here it shares the cores, so it stays in the total too.
-        rest = sum(seconds for name, seconds in cpu_s.items() if name != "smtp")
-        rows["CPU per order: all but the SMTP sink"] = f"{rest * 1000 / orders:.2f} ms"
+        rows["CPU per order: all but the SMTP sink"] = per_order(
+            sum(cpu_s.values()) - cpu_s["smtp"]
+        )
     return rows
 
 
