@@ -13,7 +13,7 @@ import pytest
 
 from ordo_cli.reconcile import reconcile
 from ordo_events.topics import CARRIER_EVENTS, DEAD_LETTER, STOCK_SYNC
-from ordo_runtime.testing import sample_order
+from ordo_runtime.testing import COMPANY_INVOICE, sample_order
 from tests.integration.conftest import Ordo, eventually, wait_for_status
 from tests.integration.kafka_tools import read_raw, send
 from tests.integration.test_inventory_flows import stock_of
@@ -158,16 +158,7 @@ def test_a_pickup_is_collected_by_the_third_person_the_order_named(ordo: Ordo) -
     order = sample_order(
         external_id="pick-1",
         delivery={"method": "store_pickup", "pickup_point": "WAW-07", "collector": "Anna Nowak"},
-        invoice={
-            "company": "Firma",
-            "tax_id": "5261040828",
-            "address": {
-                "line1": "Prosta 2",
-                "city": "Warszawa",
-                "postcode": "00-950",
-                "country": "PL",
-            },
-        },
+        invoice=COMPANY_INVOICE,
         lines=[{"sku": "PICK-1", "quantity": 1, "unit_price": "30.00"}],
     )
     order_id = submit(ordo, order)

@@ -18,7 +18,7 @@ from ordo_fulfillment.api import router
 from ordo_fulfillment.collection import Collected, RecordCollection
 from ordo_fulfillment.returns import NotFoundError, RefusedError
 from ordo_runtime.auth import Authenticator, Principal, secure
-from ordo_runtime.testing import InMemoryRuntime, Scenario, sample_order
+from ordo_runtime.testing import COMPANY_INVOICE, InMemoryRuntime, Scenario, sample_order
 from services.fulfillment.tests.support import carrier, released
 
 NAMED = "Piotr Zieliński"
@@ -32,16 +32,7 @@ def pickup_order(collector: str | None = NAMED, market: str = "PL") -> Canonical
         external_id=f"W-pickup-{market}-{bool(collector)}",
         market=market,
         delivery=delivery,
-        invoice={
-            "company": "Firma",
-            "tax_id": "5261040828",
-            "address": {
-                "line1": "Prosta 2",
-                "city": "Warszawa",
-                "postcode": "00-950",
-                "country": "PL",
-            },
-        },
+        invoice=COMPANY_INVOICE,
         lines=[{"sku": "SKU-1", "quantity": 2, "unit_price": "10.00"}],
     )
 

@@ -148,6 +148,15 @@ def sample_order(**changes: Any) -> CanonicalOrder:
     return CanonicalOrder.model_validate(data)
 
 
+# A company invoice with a valid NIP and its own address: what a store pickup order carries
+# when there is no delivery address to fall back on.
+COMPANY_INVOICE: dict[str, Any] = {
+    "company": "Firma",
+    "tax_id": "5261040828",
+    "address": {"line1": "Prosta 2", "city": "Warszawa", "postcode": "00-950", "country": "PL"},
+}
+
+
 class InMemoryRuntime:
     """Runtime.execute on a Scenario's in-memory store, for background tasks and routes under
     test: records what was published and each cause id; `fail` makes the next call raise as a
@@ -174,4 +183,11 @@ class InMemoryRuntime:
         return events
 
 
-__all__ = ["TRACKING_NAME", "InMemoryRuntime", "Scenario", "new_id", "sample_order"]
+__all__ = [
+    "COMPANY_INVOICE",
+    "TRACKING_NAME",
+    "InMemoryRuntime",
+    "Scenario",
+    "new_id",
+    "sample_order",
+]
