@@ -102,4 +102,11 @@ def test_an_orders_notices_are_masked_for_a_viewer(ordo: Ordo) -> None:
 
 
 def eventually_state(ordo: Ordo, order_id: str) -> dict[str, Any]:
-    return eventually(lambda: order_state(ordo, order_id), 60, f"order {order_id} in ticketing")
+    """The order's state once ticketing has the order itself: the read model follows several
+    topics, each at its own pace, so a later step's event may show first."""
+
+    def with_order() -> dict[str, Any] | None:
+        state = order_state(ordo, order_id)
+        return state if state is not None and state.get("order") is not None else None
+
+    return eventually(with_order, 60, f"order {order_id} in ticketing")
