@@ -87,6 +87,19 @@ def test_a_dying_service_is_reported_with_its_log(supervisor: Supervisor) -> Non
     assert supervisor.stop(grace_s=5)["alpha"] == -signal.SIGTERM
 
 
+def test_a_restart_keeps_what_the_process_before_wrote(tmp_path: Path) -> None:
+    (a,) = ports(1)
+    log = tmp_path / "run" / "beta.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("an older run's log\n")
+    supervisor = Supervisor(tmp_path / "run")
+    supervisor.start(fake("beta", a, DIE="1")).process.wait(20)
+    supervisor.start(fake("beta", a, DIE="1")).process.wait(20)
+    text = log.read_text()
+    assert "older run" not in text  # each run starts its logs afresh
+    assert text.count("cannot reach the database") == 2
+
+
 def test_a_service_that_never_gets_ready_times_out(supervisor: Supervisor) -> None:
     (a,) = ports(1)
     supervisor.start(fake("alpha", a, READY_AFTER="60"))

@@ -57,12 +57,15 @@ class Supervisor:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.children: dict[str, Child] = {}
+        self._started: set[str] = set()
 
     def start(self, spec: ServiceSpec) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{spec.name}.log"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
-        with log.open("wb") as out:
+        # A restart appends: what the process that went before wrote (why it died, say)
+        # stays readable. Each run's first start begins the log afresh.
+        with log.open("ab" if spec.name in self._started else "wb") as out:
             # Own session: a terminal Ctrl-C reaches only us, so we can stop the services
             # first and the broker and database after them, instead of all at once.
             process = subprocess.Popen(
@@ -73,6 +76,7 @@ class Supervisor:
                 env=env,
                 start_new_session=True,
             )
+        self._started.add(spec.name)
         child = self.children[spec.name] = Child(spec, process, log)
         return child
 
