@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,6 +34,7 @@ from ordo_runtime.tracing import child_of, context_from, current_traceparent, re
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 5
+CONFLICT_BACKOFF_S = 0.005
 IDS = uuid.UUID("0b7f3f7e-6d0c-4d36-8d0e-6b2f8f3f1a01")
 
 
@@ -194,7 +196,7 @@ class Processor:
         )
 
     def _process_one(self, name: str, record: Record) -> None:
-        for _attempt in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
             uow = UnitOfWork(self.app)
             try:
                 self._handle(uow, record)
@@ -206,7 +208,10 @@ class Processor:
                     self.duplicates += 1
                     self._positions[name] = max(self._positions.get(name, -1), record.offset)
                     return
-                # A concurrent writer changed an aggregate we read: try again on fresh state.
+                # A concurrent writer changed an aggregate we read: try again on fresh state,
+                # after a random pause, so two replicas contending for one aggregate (a
+                # popular SKU's stock) stop meeting in step.
+                time.sleep(random.uniform(0, CONFLICT_BACKOFF_S * 2**attempt))
             except HandlerFailedError as exc:
                 uow.discard()
                 self._dead_letter_alone(name, record, f"handler failed: {exc.__cause__!r}")
