@@ -123,3 +123,29 @@ def test_a_poll_with_an_applied_partition_falls_back_and_applies_only_the_new(
     assert outbox(app) == before + 4
     assert restarted.duplicates == 5
     assert app.position("ordo-fallback:ordo.orders:1") == 3
+
+
+def test_a_follower_moves_on_to_the_head_past_what_is_not_its_topic(
+    app: ServiceApplication,
+) -> None:
+    processor = Processor(app, "ordo-follow-test", "/t", service.handlers, prefetch=service.prefetch)
+    processor.process_sync(TopicPartition("ordo.orders", 1), records(5))
+    head = app.process_recorder.max_notification_id()
+    assert head is not None
+
+    # A topic nobody wrote: nothing to read, and nothing to read again before the head.
+    nothing = app.follow(0, 100, ["no.such.topic"])
+    assert (list(nothing.notifications), nothing.end) == ([], head)
+
+    # A full page may stop short of the head: the follower goes on from its last record.
+    everything = app.follow(0, 10_000, [OUTGOING_TOPIC])
+    first_two = app.follow(0, 2, [OUTGOING_TOPIC])
+    assert first_two.notifications == everything.notifications[:2]
+    assert first_two.end == everything.notifications[1].id < head
+    assert everything.end == head
+
+    # What is written after the head it saw is read on the next call, not skipped.
+    processor.process_sync(TopicPartition("ordo.orders", 1), records(3, first_offset=5))
+    after = app.follow(everything.end, 100, [OUTGOING_TOPIC])
+    assert len(after.notifications) == 3
+    assert after.notifications[0].id > head

@@ -11,6 +11,7 @@ positions at once, so one poll over many partitions is one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from eventsourcing.persistence import (
@@ -27,6 +28,16 @@ from eventsourcing.utils import get_topic, retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a follower of the log reads: the notifications of its topics after its position,
+    and `end`, where to follow on from (past the last of them when the log holds no more of
+    its topics up to the head it saw)."""
+
+    notifications: Sequence[Notification]
+    end: int
 
 
 class PlainTransactionProcessRecorder(PostgresProcessRecorder):
@@ -51,10 +62,15 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
         ).format(
             schema=Identifier(self.datastore.schema), table=Identifier(self.tracking_table_name)
         )
+        # The log's head comes with the page, in one snapshot: a follower whose topics are
+        # rare (the relay of a service that seldom publishes) moves on to it, instead of
+        # scanning again, at every poll, all it passed over since its last match.
         self.select_topics_statement = SQL(
+            "WITH head AS (SELECT max(notification_id) AS id FROM {schema}.{table})"
+            " SELECT head.id, page.* FROM head LEFT JOIN LATERAL ("
             "SELECT notification_id, originator_id, originator_version, topic, state"
-            " FROM {schema}.{table} WHERE notification_id > %b AND topic = ANY(%b)"
-            " ORDER BY notification_id LIMIT %b"
+            " FROM {schema}.{table} WHERE notification_id > %b AND notification_id <= head.id"
+            " AND topic = ANY(%b) ORDER BY notification_id LIMIT %b) AS page ON true"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _insert_stored_events(
@@ -97,16 +113,20 @@ class PlainTransactionProcessRecorder(PostgresProcessRecorder):
             )
         return ids
 
-    def select_topics_after(
-        self, position: int, limit: int, topics: Sequence[str]
-    ) -> list[Notification]:
+    def select_topics_after(self, position: int, limit: int, topics: Sequence[str]) -> Page:
         """The notifications of `topics` after `position`, as the relay and mailer follow them."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.select_topics_statement, (position, list(topics), limit), binary=True)
-            return [
-                Notification(id=i, originator_id=o, originator_version=v, topic=t, state=bytes(st))
-                for i, o, v, t, st in curs.fetchall()
-            ]
+            rows = curs.fetchall()
+        notifications = [
+            Notification(id=i, originator_id=o, originator_version=v, topic=t, state=bytes(st))
+            for _, i, o, v, t, st in rows
+            if i is not None
+        ]
+        head = rows[0][0] if rows and rows[0][0] is not None else position
+        if len(notifications) == limit:  # the page may have stopped short of the head
+            return Page(notifications, notifications[-1].id)
+        return Page(notifications, max(head, position))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Notification
 
 from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
+from ordo_runtime.recorder import Page
 from ordo_runtime.store import ServiceApplication, with_tracking
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,12 @@ class Relay:
 
     async def _pump(self, position: int, flush: bool = False) -> int:
         while True:
-            notifications = await asyncio.to_thread(self._select, position)
+            page = await asyncio.to_thread(self._select, position)
+            notifications = page.notifications
             if notifications:
                 await self._publish(notifications)
-                position = notifications[-1].id
                 self.published += len(notifications)
+            position = page.end
             # The position is stored at most every STORE_EVERY_S: after a crash the relay
             # republishes at most that much, with the same event ids, which consumers skip.
             now = time.monotonic()
@@ -84,7 +86,7 @@ class Relay:
             if not notifications:
                 return position
 
-    def _select(self, position: int) -> Sequence[Notification]:
+    def _select(self, position: int) -> Page:
         return self.app.follow(position, self.batch, [OUTGOING_TOPIC])
 
     async def _publish(self, notifications: Sequence[Notification]) -> None:

@@ -20,7 +20,6 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
-    Notification,
     ProcessRecorder,
     Recording,
     StoredEvent,
@@ -32,7 +31,7 @@ from psycopg.sql import SQL, Identifier
 
 from ordo_events.events import Event
 from ordo_runtime.outbox import MAPPER_TOPIC, Outgoing
-from ordo_runtime.recorder import RECORDER_TOPIC, PlainTransactionProcessRecorder
+from ordo_runtime.recorder import RECORDER_TOPIC, Page, PlainTransactionProcessRecorder
 from ordo_runtime.settings import Settings, database_params
 from ordo_runtime.transcoder import FastJSONTranscoder
 
@@ -89,14 +88,16 @@ class ServiceApplication(Application[uuid.UUID]):
         """Whether one write can carry several positions (see recorder.py)."""
         return isinstance(self.recorder, PlainTransactionProcessRecorder)
 
-    def follow(self, position: int, limit: int, topics: Sequence[str]) -> Sequence[Notification]:
-        """The log's notifications of `topics` after `position` (an outbox follower's read)."""
+    def follow(self, position: int, limit: int, topics: Sequence[str]) -> Page:
+        """The log's notifications of `topics` after `position` (an outbox follower's read),
+        and the position to follow on from."""
         recorder = self.recorder
         if isinstance(recorder, PlainTransactionProcessRecorder):
             return recorder.select_topics_after(position, limit, topics)
-        return self.process_recorder.select_notifications(
+        found = self.process_recorder.select_notifications(
             start=position, limit=limit, topics=topics, inclusive_of_start=False
         )
+        return Page(found, found[-1].id if found else position)
 
     def position(self, tracking_name: str) -> int | None:
         return self.process_recorder.max_tracking_id(tracking_name)

@@ -93,8 +93,12 @@ class ExpirySweep:
     def _follow(self) -> None:
         if self.position is None:
             self.position = self.saved = self.app.position(TRACKING_NAME) or 0
-        while notes := self.app.follow(self.position, PAGE, [HELD, *ENDED]):
-            for note in notes:
+        while True:
+            page = self.app.follow(self.position, PAGE, [HELD, *ENDED])
+            self.position = max(self.position, page.end)
+            if not page.notifications:
+                return
+            for note in page.notifications:
                 event: Any = self.app.mapper.to_domain_event(note)
                 rid = event.originator_id
                 if note.topic == HELD and event.expires:
@@ -102,7 +106,6 @@ class ExpirySweep:
                     self.pending[rid] = (note.id, event.number, held_at)
                 elif note.topic != HELD:
                     self.pending.pop(rid, None)
-            self.position = notes[-1].id
 
     def _save(self) -> None:
         """Store the oldest pending hold's position, so a restart reads no further back."""

@@ -32,6 +32,7 @@ from ordo_events.events import Event
 from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices
 from ordo_notification.handlers import record_sent
 from ordo_runtime import Runtime, UnitOfWork
+from ordo_runtime.recorder import Page
 from ordo_runtime.relay import wait_for
 from ordo_runtime.store import CommandRuntime, ServiceApplication, with_tracking
 
@@ -116,12 +117,15 @@ class Mailer:
         if self.position is None:
             self.position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
         while not stop.is_set():
-            notifications = await asyncio.to_thread(self._select, self.position)
-            if not notifications:
+            page = await asyncio.to_thread(self._select, self.position)
+            if not page.notifications:
+                # Nothing to send up to the log's head: no need to look there again. Kept in
+                # memory only; a restart reads the stretch once more.
+                self.position = page.end
                 break
-            requests = await asyncio.to_thread(self._unsent, notifications)
+            requests = await asyncio.to_thread(self._unsent, page.notifications)
             done, delivered = await self._send_all(requests, stop)
-            last = notifications[-1].id if done == len(requests) else requests[done].position - 1
+            last = page.end if done == len(requests) else requests[done].position - 1
             if last > self.position and (done or not requests):
                 await self._record(delivered, last)
                 self.position = last
@@ -130,7 +134,7 @@ class Mailer:
                 break  # stopping while the server is unreachable
         return self.sent - sent_before
 
-    def _select(self, position: int) -> Sequence[Notification]:
+    def _select(self, position: int) -> Page:
         return self.app.follow(position, self.settings.mailer_batch, [REQUESTED_TOPIC])
 
     def _unsent(self, notifications: Sequence[Notification]) -> list[Request]:

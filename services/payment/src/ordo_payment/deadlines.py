@@ -71,15 +71,15 @@ class Sweep:
     def _read_new(self) -> None:
         assert self.read is not None
         while True:
-            batch = self.app.follow(self.read, self.settings.payment_sweep_batch, self.topics)
-            for notification in batch:
+            page = self.app.follow(self.read, self.settings.payment_sweep_batch, self.topics)
+            for notification in page.notifications:
                 opened = self.app.mapper.to_domain_event(notification)
                 deadline: datetime | None = getattr(opened, "deadline", None)
                 if deadline is not None:
                     heapq.heappush(self.ahead, (deadline, notification.id, opened.originator_id))
-            if not batch:
+            self.read = page.end
+            if not page.notifications:
                 return
-            self.read = batch[-1].id
 
     async def _fire(self, settlement_id: uuid.UUID) -> list[Event] | None:
         case = await asyncio.to_thread(self.app.get, Settlement, settlement_id)
