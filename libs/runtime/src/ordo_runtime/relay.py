@@ -54,6 +54,8 @@ class Relay:
                 if self.leader:
                     break
                 await wait_for(stop, 1.0)  # another replica relays; stand by
+            if not self.leader:
+                return  # stopped while standing by: what is stored is the leader's to publish
             position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
             self.stored = position
             while not stop.is_set():
