@@ -1,4 +1,5 @@
-"""The outbox relay on a real PostgreSQL: one replica publishes at a time, a standby never."""
+"""One replica at a time on a real PostgreSQL: the advisory lock the relay and the mailer hold,
+and the relay under it (the leader publishes, a standby never)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from ordo_runtime.leadership import lead
 from ordo_runtime.outbox import Outgoing
 from ordo_runtime.relay import RELAY_LOCK_KEY, TRACKING_NAME, Relay
 from ordo_runtime.settings import Settings, with_database
@@ -123,3 +125,49 @@ async def test_the_leader_publishes_and_stores_its_position_when_stopped(
     assert [value for _, _, value in producer.sent] == [b"one", b"two"]
     assert relay.leader
     assert app.position(TRACKING_NAME) == relay.stored > 0
+
+
+async def test_one_replica_works_at_a_time_and_a_standby_takes_over_when_it_ends(
+    server_url: str, database: str
+) -> None:
+    url, key, stop = with_database(server_url, database), 42, asyncio.Event()
+    worked: list[str] = []
+    first_may_end = asyncio.Event()
+
+    async def first() -> None:
+        worked.append("first")
+        await first_may_end.wait()
+
+    async def second() -> None:
+        worked.append("second")
+
+    leading = asyncio.create_task(lead(url, key, stop, first))
+    await eventually(lambda: worked == ["first"])
+    standing_by = asyncio.create_task(lead(url, key, stop, second))
+    await asyncio.sleep(0.3)
+    assert worked == ["first"]  # the lock is held: the standby waits
+    first_may_end.set()
+    assert await asyncio.wait_for(leading, 10)
+    assert await asyncio.wait_for(standing_by, 10)  # it polls for the lock, now free
+    assert worked == ["first", "second"]
+
+
+async def test_a_standby_stopped_while_waiting_returns_without_working(
+    server_url: str, database: str
+) -> None:
+    url, key, stop = with_database(server_url, database), 42, asyncio.Event()
+    holder = await asyncpg.connect(url)
+    try:
+        assert await holder.fetchval("SELECT pg_try_advisory_lock($1)", key)
+        worked: list[str] = []
+
+        async def work() -> None:
+            worked.append("standby")
+
+        waiting = asyncio.create_task(lead(url, key, stop, work))
+        await asyncio.sleep(0.3)
+        stop.set()
+        assert await asyncio.wait_for(waiting, 10) is False
+        assert worked == []
+    finally:
+        await holder.close()
