@@ -128,7 +128,9 @@ def test_a_poll_with_an_applied_partition_falls_back_and_applies_only_the_new(
 def test_a_follower_moves_on_to_the_head_past_what_is_not_its_topic(
     app: ServiceApplication,
 ) -> None:
-    processor = Processor(app, "ordo-follow-test", "/t", service.handlers, prefetch=service.prefetch)
+    processor = Processor(
+        app, "ordo-follow-test", "/t", service.handlers, prefetch=service.prefetch
+    )
     processor.process_sync(TopicPartition("ordo.orders", 1), records(5))
     head = app.process_recorder.max_notification_id()
     assert head is not None

@@ -14,6 +14,7 @@ from ordo_events import events as ev
 from ordo_events.envelope import Envelope, decode
 from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
 from ordo_runtime.testing import sample_order
+from ordo_ticketing import deadletters
 from ordo_ticketing.sweep import sweep
 
 if TYPE_CHECKING:
@@ -130,9 +131,8 @@ async def test_the_console_shows_the_queue_and_a_ticket_in_the_operators_languag
     assert "Клиент не указал номер телефона." in as_json["instructions"]
 
 
-async def test_a_dead_letter_is_retried_to_its_original_topic(read_side: ReadSide) -> None:
-    order = sample_order()
-    original = Envelope(data=ev.OrderReceived(order_id=order.order_id, order=order), source="/x")
+async def a_dead_letter(side: ReadSide, original: Envelope) -> None:
+    """Validation's handler failed on `original`: its dead letter reaches the read model."""
     headers = [
         *original.headers(),
         ("dlq_reason", b"handler failed: boom"),
@@ -145,18 +145,28 @@ async def test_a_dead_letter_is_retried_to_its_original_topic(read_side: ReadSid
         "ordo.deadletter", 0, 5, 1_740_819_600_000, 0, b"/ordo/validation", value, None,
         len(value), -1, tuple(headers),
     )  # fmt: skip
-    await read_side.apply([], [letter])
+    await side.apply([], [letter])
+
+
+def outbox(side: ReadSide) -> list[Outgoing]:
+    """What ticketing has stored for its relay to publish, oldest first."""
+    app = side.scenario.app
+    notes = app.process_recorder.select_notifications(start=0, limit=100, topics=[OUTGOING_TOPIC])
+    return [r for n in notes if isinstance(r := app.mapper.to_domain_event(n), Outgoing)]
+
+
+async def test_a_dead_letter_is_retried_to_its_original_topic(read_side: ReadSide) -> None:
+    order = sample_order()
+    original = Envelope(data=ev.OrderReceived(order_id=order.order_id, order=order), source="/x")
+    value = original.value()
+    await a_dead_letter(read_side, original)
     (item,) = (await read_side.get("/queue", kind="dead_letter"))["items"]
     assert (item["reason"], item["status"], item["order_id"]) == (
         "dead_letter", "open", order.order_id,
     )  # fmt: skip
 
     assert (await post(read_side, "/deadletters/retry", {"ids": [item["id"]]}))["retried"]
-    notes = read_side.scenario.app.process_recorder.select_notifications(
-        start=0, limit=100, topics=[OUTGOING_TOPIC]
-    )
-    (record,) = [read_side.scenario.app.mapper.to_domain_event(n) for n in notes]
-    assert isinstance(record, Outgoing)
+    (record,) = outbox(read_side)
     assert (record.topic, record.value) == ("ordo.orders", value)
     assert record.kafka_key() == b"\xffa channel's own key"  # as it was, not the order id
     assert record.headers["ordo_retry_of"] == item["id"]
@@ -165,6 +175,31 @@ async def test_a_dead_letter_is_retried_to_its_original_topic(read_side: ReadSid
     (item,) = (await read_side.get("/queue", kind="dead_letter"))["items"]
     assert (item["status"], item["assignee"]) == ("retried", "ola")
     await post(read_side, "/deadletters/retry", {"ids": ["nope"]}, expect=404)
+
+
+async def test_a_retry_that_stopped_before_marking_is_marked_when_asked_again_not_sent_twice(
+    read_side: ReadSide,
+) -> None:
+    order = sample_order()
+    original = Envelope(data=ev.OrderReceived(order_id=order.order_id, order=order), source="/x")
+    await a_dead_letter(read_side, original)
+    (letter,) = await read_side.get("/deadletters")
+    # An earlier retry published the original, then its process died before marking the letter.
+    rows = await deadletters.load(read_side.pool, [letter["id"]])
+    await read_side.runtime.execute(
+        deadletters.RetryDeadLetters([deadletters.original_record(rows[0])])
+    )
+    assert [r.topic for r in outbox(read_side)] == ["ordo.orders"]
+    assert (await read_side.get("/deadletters"))[0]["retries"] == 0
+
+    await post(read_side, "/deadletters/retry", {"ids": [letter["id"]]})
+
+    assert [r.topic for r in outbox(read_side)] == ["ordo.orders"]  # not published twice
+    (letter,) = await read_side.get("/deadletters")
+    assert (letter["retries"], letter["retried_by"]) == (1, "ola")
+    await post(read_side, "/deadletters/retry", {"ids": [letter["id"]]})  # asked for again
+    assert [r.topic for r in outbox(read_side)] == ["ordo.orders", "ordo.orders"]
+    assert (await read_side.get("/deadletters"))[0]["retries"] == 2
 
 
 async def test_the_sweep_opens_one_ticket_for_an_order_stuck_past_its_stage_sla(

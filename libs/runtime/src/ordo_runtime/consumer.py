@@ -2,7 +2,9 @@
 
 Kafka's committed offsets are only a hint. On every assignment the consumer seeks to the
 position its sink stored in the same transaction as the state, so a batch is applied once
-however often Kafka redelivers it.
+however often Kafka redelivers it. The same seek leaves a batch to a later poll when the
+sink cannot apply it yet (a conflict that outlasted its retries): nothing is lost, nothing
+applied twice, and the consumer carries on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeAlias
@@ -18,10 +21,19 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
+from ordo_runtime.leadership import wait_for
 from ordo_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+# After a conflict that outlasted the sink's own retries: the other writer usually finishes
+# within this; a random share of it keeps two contending replicas from retrying in step.
+CONFLICT_PAUSE_S = 1.0
+
+
+class ConflictError(Exception):
+    """A sink's writes kept conflicting with another writer's. What it applied before is
+    stored; the consumer retries the rest of the poll after a pause."""
 
 
 class BatchSink(Protocol):
@@ -29,7 +41,8 @@ class BatchSink(Protocol):
         """The last offset applied per partition (absent: none yet)."""
 
     async def process(self, batches: Mapping[TopicPartition, Sequence[Record]]) -> None:
-        """Apply a poll's records and store each partition's new position, atomically."""
+        """Apply a poll's records and store each partition's new position, atomically.
+        Raises ConflictError when it cannot now; what it stored before stays applied."""
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -51,6 +64,7 @@ class BatchConsumer:
         self.busy = asyncio.Lock()
         self.assigned = asyncio.Event()
         self.processed = 0
+        self.conflicts = 0  # polls left to a later one after a ConflictError
         self._consumer: AIOKafkaConsumer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
         self._committed_at = 0.0
@@ -93,8 +107,13 @@ class BatchConsumer:
                 batches = await consumer.getmany(
                     timeout_ms=200, max_records=self.settings.batch_max
                 )
-                if batches:
+                if not batches:
+                    continue
+                try:
                     await self._apply(consumer, batches)
+                except ConflictError as exc:
+                    await self._rewind(consumer, batches, exc)
+                    await wait_for(stop, random.uniform(CONFLICT_PAUSE_S / 2, CONFLICT_PAUSE_S))
         finally:
             self.assigned.clear()
             if self._uncommitted:
@@ -121,3 +140,22 @@ class BatchConsumer:
             except (CommitFailedError, IllegalStateError, KafkaError) as exc:
                 # Harmless: the database holds the true position and the next owner seeks to it.
                 log.info("offset commit skipped for %s: %s", self.group, exc)
+
+    async def _rewind(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[Record]],
+        conflict: ConflictError,
+    ) -> None:
+        """Seek each partition of a poll the sink refused back to just after its stored
+        position, so the next poll brings again exactly the records not applied."""
+        self.conflicts += 1
+        async with self.busy:
+            held = sorted(tp for tp, rs in batches.items() if rs and tp in consumer.assignment())
+            stored = await self.sink.positions(held)
+            for tp in held:
+                consumer.seek(tp, stored[tp] + 1 if tp in stored else batches[tp][0].offset)
+            self.processed += sum(
+                1 for tp in held for r in batches[tp] if r.offset <= stored.get(tp, -1)
+            )
+        log.warning("%s: %s; retrying %s from the stored positions", self.group, conflict, held)

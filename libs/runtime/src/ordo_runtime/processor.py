@@ -27,7 +27,7 @@ from opentelemetry.trace import SpanKind
 from ordo_events.envelope import UndecodableMessage, decode, event_type_of
 from ordo_events.events import EVENT_TYPES, Event
 from ordo_events.topics import DEAD_LETTER
-from ordo_runtime.consumer import Record
+from ordo_runtime.consumer import ConflictError, Record
 from ordo_runtime.outbox import Outgoing, outgoing
 from ordo_runtime.store import ServiceApplication, UnitOfWork, with_tracking
 from ordo_runtime.tracing import child_of, context_from, current_traceparent, recording, tracer
@@ -91,10 +91,6 @@ class _Work:
 
 class HandlerFailedError(Exception):
     pass
-
-
-class ConflictError(Exception):
-    """A record whose writes kept conflicting with another writer's; the batch is retried."""
 
 
 class Processor:

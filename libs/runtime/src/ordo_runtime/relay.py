@@ -9,15 +9,14 @@ order's events in the order they were stored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
 
-import asyncpg
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Notification
 
+from ordo_runtime.leadership import lead, wait_for
 from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
 from ordo_runtime.recorder import Page
 from ordo_runtime.store import ServiceApplication, with_tracking
@@ -46,25 +45,18 @@ class Relay:
         self.stored_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
-        lock = await asyncpg.connect(self.database_url)
-        try:
-            while not stop.is_set():
-                self.leader = bool(
-                    await lock.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY)
-                )
-                if self.leader:
-                    break
-                await wait_for(stop, 1.0)  # another replica relays; stand by
-            position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
-            self.stored = position
-            while not stop.is_set():
-                position = await self._pump(position)
-                if not self.wake.is_set():
-                    await wait_for(self.wake, self.idle_s)
-                self.wake.clear()
-            await self._pump(position, flush=True)  # what the last batches stored
-        finally:
-            await lock.close()
+        await lead(self.database_url, RELAY_LOCK_KEY, stop, lambda: self._relay(stop))
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        self.leader = True
+        position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
+        self.stored = position
+        while not stop.is_set():
+            position = await self._pump(position)
+            if not self.wake.is_set():
+                await wait_for(self.wake, self.idle_s)
+            self.wake.clear()
+        await self._pump(position, flush=True)  # what the last batches stored
 
     async def _pump(self, position: int, flush: bool = False) -> int:
         while True:
@@ -96,11 +88,3 @@ class Relay:
             topic, key, value, headers = Outgoing.kafka_record(notification.state)
             futures.append(await self.producer.send(topic, value, key=key, headers=headers))
         await asyncio.gather(*futures)
-
-
-async def wait_for(event: asyncio.Event, seconds: float) -> bool:
-    """Wait up to `seconds` for `event`; True if it is set. For followers of the log (this
-    relay, a service's mailer) that poll between batches and stop when asked."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
-    return event.is_set()

@@ -207,6 +207,7 @@ class Runtime:
             "relay_leader": self.relay.leader,
             "dead_lettered": self.processor.dead_lettered,
             "duplicates_skipped": self.processor.duplicates,
+            "conflicts_deferred": {c.group: c.conflicts for c in self.consumers},
             "batches": self.processor.batches,
             "seconds_in_batches": round(self.processor.busy_s, 3),
         }

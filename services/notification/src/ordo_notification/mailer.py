@@ -23,7 +23,6 @@ from dataclasses import dataclass, fields
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 
-import asyncpg
 from eventsourcing.persistence import IntegrityError, Notification
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,8 +31,8 @@ from ordo_events.events import Event
 from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices
 from ordo_notification.handlers import record_sent
 from ordo_runtime import Runtime, UnitOfWork
+from ordo_runtime.leadership import lead, wait_for
 from ordo_runtime.recorder import Page
-from ordo_runtime.relay import wait_for
 from ordo_runtime.store import CommandRuntime, ServiceApplication, with_tracking
 
 log = logging.getLogger(__name__)
@@ -278,16 +277,14 @@ class Mailer:
 
 
 async def mailer(runtime: Runtime, stop: asyncio.Event) -> None:
-    """The service's background task. One replica sends at a time (a PostgreSQL advisory
-    lock), so running several replicas does not send every email several times."""
-    lock = await asyncpg.connect(runtime.database_url)
-    try:
-        while not await lock.fetchval("SELECT pg_try_advisory_lock($1)", MAILER_LOCK_KEY):
-            if await wait_for(stop, 1.0):
-                return
-        await Mailer(runtime, MailSettings()).run(stop)
-    finally:
-        await lock.close()
+    """The service's background task. One replica sends at a time (see ordo_runtime.leadership),
+    so running several replicas does not send every email several times."""
+    await lead(
+        runtime.database_url,
+        MAILER_LOCK_KEY,
+        stop,
+        lambda: Mailer(runtime, MailSettings()).run(stop),
+    )
 
 
 def _header(name: str, value: str) -> str:

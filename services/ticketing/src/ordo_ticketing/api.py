@@ -127,7 +127,8 @@ async def retry_dead_letters(body: Retry, request: Request) -> dict[str, Any]:
         await runtime.execute(deadletters.RetryDeadLetters(records))
     except IntegrityError:
         raise HTTPException(409, "some of these were being retried just now; look again") from None
-    await runtime.pool.execute(deadletters.MARK_RETRIED, body.ids, by)
+    ids, counts = [r["id"] for r in rows], [r["retries"] for r in rows]
+    await runtime.pool.execute(deadletters.MARK_RETRIED, ids, counts, by)
     return {"retried": sorted(body.ids), "retried_by": by}
 
 

@@ -2,6 +2,12 @@
 
 Every consumer of that topic sees it again; the ones that handled it already refuse it as a
 duplicate (their outgoing ids derive from its id), and the one that failed gets another go.
+
+The republished record lives in the event store's outbox and the "retried" mark in the read
+model, two writes that cannot share a transaction. So a retry is idempotent instead: its
+record's id names the letter and its retry count, a record already in the outbox is not
+published again, and a letter is marked only if its count is still the one that id was made
+from. A retry that stopped between the two writes is completed by asking for it again.
 """
 
 from __future__ import annotations
@@ -71,17 +77,24 @@ def _original_key(headers: dict[str, Any], subject: str | None) -> bytes:
 
 
 class RetryDeadLetters:
-    """The command: publish the originals through the outbox, in one transaction."""
+    """The command: publish the originals through the outbox, in one transaction, except
+    those already there (a retry that stopped before marking its letters)."""
 
     def __init__(self, records: Sequence[Outgoing]):
         self.records = records
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
-        uow.publish(*self.records)
+        recorder = uow.app.recorder
+        uow.publish(
+            *(r for r in self.records if not recorder.select_events(r.originator_id, limit=1))
+        )
         return []
 
 
+# Each letter only while its count is the one its record's id was made from: the retry that
+# id names is counted once, however many requests (a repeat, two replicas) mark it.
 MARK_RETRIED = """
-UPDATE dead_letters SET retries = retries + 1, retried_at = now(), retried_by = $2
-WHERE id = ANY($1)
+UPDATE dead_letters AS d SET retries = d.retries + 1, retried_at = now(), retried_by = $3
+FROM unnest($1::text[], $2::int[]) AS r(id, retries)
+WHERE d.id = r.id AND d.retries = r.retries
 """
