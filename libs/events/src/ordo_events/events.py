@@ -238,6 +238,10 @@ class ShipmentStatusChanged(Event):
     lines: list[ReservedLine] = []
     # For a pickup recorded as collected at the counter (status delivered): by whom.
     collection: Collection | None = None
+    # When the status happened (the carrier's clock; the counter's for a collection), so
+    # inventory can tell a departure from a stock count taken after it. None in events
+    # published before it was added; a field with a default, so the schema stays version 1.
+    time: datetime | None = None
 
 
 class ReturnRequested(Event):
