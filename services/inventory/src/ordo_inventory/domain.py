@@ -179,6 +179,7 @@ class Reservation(Aggregate):
         self.released_for: str | None = None
         self.returns: list[str] = []
         self.shipments: list[str] = []  # shipments whose units left, each taken once
+        self.channel: str | None = None  # the order's sales channel: its hold's time to live
 
     @property
     def held(self) -> list[Hold]:
@@ -194,10 +195,13 @@ class Reservation(Aggregate):
         holds: list[list[str | int]] | None = None,
         number: int = 1,
         expires: bool = False,
+        channel: str | None = None,
     ) -> None:
-        """`number` counts the order's holds and `expires` says whether this one may expire,
-        so the expiry sweep can tell from the stored event alone."""
+        """`number` counts the order's holds, `expires` says whether this one may expire
+        and `channel` (None in holds stored before it was kept) how soon, so the expiry
+        sweep can tell from the stored event alone."""
         self.lines = lines
+        self.channel = channel or self.channel
         # The single-warehouse version stored only `lines`: everything was held in main.
         self.holds = holds or [[s, DEFAULT_WAREHOUSE, q] for s, q in lines.items()]
         self.reserved = True

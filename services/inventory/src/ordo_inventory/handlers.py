@@ -35,19 +35,26 @@ def on_order_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev
     if reservation.cancelled:
         return []
     needs = wanted((ln.sku, ln.quantity) for ln in event.order.lines)
+    channel = event.order.channel
     if not reservation.reserved:
-        return reserve(uow, reservation, needs)
+        return reserve(uow, reservation, needs, channel)
     if needs == reservation.lines:
         return []  # already holding exactly this: a repeat, or a revision that kept the lines
     # A revision the release gate accepted changed the lines (verdicts of a version since
     # replaced never come after it: validation emits them in order on the order's
     # partition). Give back the old version's holds first, so the new lines may use them.
-    return [*release(uow, reservation, "revised"), *reserve(uow, reservation, needs)]
+    return [*release(uow, reservation, "revised"), *reserve(uow, reservation, needs, channel)]
 
 
-def reserve(uow: UnitOfWork, reservation: Reservation, needs: Mapping[str, int]) -> list[ev.Event]:
+def reserve(
+    uow: UnitOfWork,
+    reservation: Reservation,
+    needs: Mapping[str, int],
+    channel: str | None = None,
+) -> list[ev.Event]:
     """All lines or none; each line from the first preferred warehouse that covers it, else
-    split across warehouses."""
+    split across warehouses. `channel` (the order's; the one held before when not given)
+    sets how long an unpaid hold lasts."""
     stocks = {sku: uow.get(Stock, Stock.create_id(sku)) for sku in needs}
     plan: dict[str, dict[str, int]] = {}
     missing: list[ev.MissingStock] = []
@@ -69,7 +76,9 @@ def reserve(uow: UnitOfWork, reservation: Reservation, needs: Mapping[str, int])
         stock.take(parts)
         holds += [[sku, warehouse, quantity] for warehouse, quantity in parts.items()]
     number = reservation.times_held + 1
-    reservation.hold(dict(needs), holds, number, not reservation.settled)
+    reservation.hold(
+        dict(needs), holds, number, not reservation.settled, channel or reservation.channel
+    )
     lines = [ev.ReservedLine(sku=str(s), warehouse=str(w), quantity=int(q)) for s, w, q in holds]
     return [ev.StockReserved(order_id=reservation.order_id, lines=lines)]
 
