@@ -32,6 +32,16 @@ CALLERS: dict[str, dict[str, Any]] = {
 TOKENS = {caller: f"integration-{caller}-token-0123456789" for caller in CALLERS}
 # Ingestion checks Shopify webhooks' signatures with this (test_channels.py signs with it).
 SHOPIFY_WEBHOOK_SECRET = "integration-shopify-webhook-secret"
+# Unpaid holds of this channel's orders expire after 2 s (test_inventory_flows.py's expiry
+# test orders through it); every other order keeps the usual time to live, so no other
+# test's unpaid reservation expires under it. The sweep looks often enough to see it.
+EXPIRY_CHANNEL = "it-expiry"
+SERVICE_ENV = {
+    "inventory": {
+        "INVENTORY_HOLD_TTLS": json.dumps({EXPIRY_CHANNEL: 2}),
+        "INVENTORY_SWEEP_EVERY_S": "0.5",
+    }
+}
 
 
 def free_port() -> int:
@@ -91,6 +101,7 @@ def ordo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ordo]:
                     "OTEL_SERVICE_NAME": name,
                     "ORDO_TOKENS": json.dumps({TOKENS[c]: who for c, who in CALLERS.items()}),
                     "ORDO_SHOPIFY_WEBHOOK_SECRET": SHOPIFY_WEBHOOK_SECRET,
+                    **SERVICE_ENV.get(name, {}),
                 },
             )
             for name in SERVICES

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ordo_cli.supervisor import ServiceSpec
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
+from ordo_events.order import CanonicalOrder
 from ordo_events.topics import (
     CHANNEL_ORDERS,
     DEAD_LETTER,
@@ -25,7 +25,7 @@ from ordo_events.topics import (
     VALIDATION,
 )
 from ordo_runtime.testing import sample_order
-from tests.integration.conftest import Ordo, eventually, free_port
+from tests.integration.conftest import EXPIRY_CHANNEL, Ordo, eventually, free_port
 from tests.integration.kafka_tools import read_events, read_raw, send
 
 pytestmark = pytest.mark.integration
@@ -191,56 +191,64 @@ def test_a_cancelled_order_gives_its_stock_back(ordo: Ordo) -> None:
     assert stock_of(ordo, "CANCEL-1")["available"] == 3
 
 
-def restart_inventory(ordo: Ordo, spec: ServiceSpec) -> None:
-    """Stop the inventory service and start it again as `spec` says."""
-    ordo.specs["inventory"] = spec
-    ordo.supervisor.children["inventory"].process.send_signal(signal.SIGTERM)
-    ordo.restart("inventory")
+def submit(ordo: Ordo, order: CanonicalOrder) -> None:
+    with ordo.http("ingestion") as api:
+        assert api.post("/orders", content=order.model_dump_json()).status_code == 202
 
 
 def test_an_unpaid_reservation_expires_and_a_late_payment_takes_the_stock_again(
     ordo: Ordo,
 ) -> None:
-    usual = ordo.specs["inventory"]
-    # Holds expire after 2 s here (every unpaid hold in the stack may go: the tests before
-    # this one have finished with theirs). The usual settings come back after.
-    short = {"INVENTORY_HOLD_TTL_S": "2", "INVENTORY_SWEEP_EVERY_S": "0.5"}
-    restart_inventory(ordo, replace(usual, env={**usual.env, **short}))
-    try:
-        with ordo.http("inventory") as api:
-            api.put("/stock/EXPIRE-1", json={"on_hand": 3}).raise_for_status()
-        order = sample_order(
-            external_id="expire-1",
-            payment={"method": "prepaid"},
-            lines=[{"sku": "EXPIRE-1", "quantity": 2, "unit_price": "9.00"}],
-        )
-        with ordo.http("ingestion") as api:
-            assert api.post("/orders", content=order.model_dump_json()).status_code == 202
+    # Its order comes through the channel whose holds expire after 2 s (conftest's
+    # SERVICE_ENV): only its own hold goes, whatever other tests hold unpaid meanwhile,
+    # and no service restarts.
+    with ordo.http("inventory") as api:
+        api.put("/stock/EXPIRE-1", json={"on_hand": 3}).raise_for_status()
+        api.put("/stock/EXPIRE-2", json={"on_hand": 3}).raise_for_status()
+    usual = sample_order(
+        external_id="expire-usual",
+        payment={"method": "prepaid"},
+        lines=[{"sku": "EXPIRE-2", "quantity": 1, "unit_price": "9.00"}],
+    )
+    submit(ordo, usual)
+    eventually(
+        lambda: [e for e in outcomes(ordo, {usual.order_id}) if e.type == "StockReserved"],
+        60,
+        "another channel's unpaid reservation",
+    )
+    order = sample_order(
+        channel=EXPIRY_CHANNEL,
+        external_id="expire-1",
+        payment={"method": "prepaid"},
+        lines=[{"sku": "EXPIRE-1", "quantity": 2, "unit_price": "9.00"}],
+    )
+    submit(ordo, order)
 
-        def released() -> list[Envelope]:
-            return [
-                e
-                for e in outcomes(ordo, {order.order_id})
-                if isinstance(e.data, ev.StockReleased) and e.data.reason == "expired"
-            ]
+    def released() -> list[Envelope]:
+        return [
+            e
+            for e in outcomes(ordo, {order.order_id})
+            if isinstance(e.data, ev.StockReleased) and e.data.reason == "expired"
+        ]
 
-        eventually(released, 60, "the unpaid reservation to expire")
-        assert stock_of(ordo, "EXPIRE-1")["available"] == 3
+    eventually(released, 60, "the unpaid reservation to expire")
+    assert stock_of(ordo, "EXPIRE-1")["available"] == 3
+    # Held longer than that, unpaid too, but of another channel: still held.
+    assert [e.type for e in outcomes(ordo, {usual.order_id})] == ["StockReserved"]
+    assert stock_of(ordo, "EXPIRE-2")["reserved"] == 1
 
-        body = {
-            "order_id": order.order_id,
-            "notification_id": "expire-1-paid",
-            "status": "authorized",
-            "amount": "18.00",
-            "currency": order.currency,
-            "provider_ref": "psp-expire-1",
-        }
-        with ordo.http("payment") as api:
-            assert api.post("/webhooks/payments", json=body).status_code == 202
-        eventually(
-            lambda: stock_of(ordo, "EXPIRE-1")["available"] == 1,
-            60,
-            "the late payment to take the stock again",
-        )
-    finally:
-        restart_inventory(ordo, usual)
+    body = {
+        "order_id": order.order_id,
+        "notification_id": "expire-1-paid",
+        "status": "authorized",
+        "amount": "18.00",
+        "currency": order.currency,
+        "provider_ref": "psp-expire-1",
+    }
+    with ordo.http("payment") as api:
+        assert api.post("/webhooks/payments", json=body).status_code == 202
+    eventually(
+        lambda: stock_of(ordo, "EXPIRE-1")["available"] == 1,
+        60,
+        "the late payment to take the stock again",
+    )

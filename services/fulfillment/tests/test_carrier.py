@@ -3,6 +3,8 @@ nothing, and what cannot be right is dead-lettered with its reason, never a cras
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from ordo_events import events as ev
 from ordo_events.topics import CARRIER_EVENTS
 from ordo_runtime.testing import Scenario
@@ -41,6 +43,8 @@ def test_a_status_from_the_carrier_changes_the_shipment() -> None:
                 ev.ReservedLine(sku="SKU-1", quantity=2),
                 ev.ReservedLine(sku="SKU-2", quantity=1),
             ],
+            # When, by the carrier's clock: inventory tells it from a stock count by it.
+            time=datetime(2030, 1, 1, 10, tzinfo=UTC),
         )
     ]
 

@@ -61,6 +61,8 @@ def test_the_named_collector_collects_and_the_shipment_is_delivered() -> None:
     order = pickup_order()
     scenario = at_the_counter(order)
     (event,) = collect(scenario, order, body())
+    assert isinstance(event, ev.ShipmentStatusChanged)
+    assert event.time is not None  # when it was collected, by the counter's clock
     assert event == ev.ShipmentStatusChanged(
         order_id=order.order_id,
         shipment_id=f"{order.order_id}-S1",
@@ -75,6 +77,7 @@ def test_the_named_collector_collects_and_the_shipment_is_delivered() -> None:
             document_last_digits="123A",
             recorded_by="ola",
         ),
+        time=event.time,
     )
     # The carrier's own "delivered" afterwards is a repeat: nothing new.
     assert carrier(scenario, shipment_id=f"{order.order_id}-S1", status="delivered") == []

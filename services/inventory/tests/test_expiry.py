@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
 
 from ordo_events import events as ev
 from ordo_events.events import Event
@@ -17,9 +21,9 @@ from services.inventory.tests.support import line, order_of, stock, stocked, val
 TTL = 60.0
 
 
-def sweep(scenario: Scenario, at: float) -> tuple[ExpirySweep, list[Event]]:
+def sweep(scenario: Scenario, at: float, **settings: Any) -> tuple[ExpirySweep, list[Event]]:
     runtime = InMemoryRuntime(scenario)
-    sweeper = ExpirySweep(runtime, InventorySettings(hold_ttl_s=TTL))
+    sweeper = ExpirySweep(runtime, InventorySettings(hold_ttl_s=TTL, **settings))
     asyncio.run(sweeper.sweep(now=at))
     return sweeper, runtime.published
 
@@ -89,3 +93,23 @@ def test_a_restarted_sweep_reads_on_from_the_oldest_pending_hold() -> None:
     assert sweeper.saved == sweeper.position
     restarted, _ = sweep(scenario, time.time())
     assert restarted.saved == sweeper.saved
+
+
+def test_a_channel_with_its_own_time_to_live_expires_only_its_own_holds() -> None:
+    scenario = stocked(A=5)
+    quick = order_of("1", ("A", 1), channel="flash", payment={"method": "prepaid"})
+    usual = order_of("2", ("A", 1), payment={"method": "prepaid"})
+    scenario.when(validated(quick))
+    scenario.when(validated(usual))
+    _, released = sweep(scenario, time.time() + 5, hold_ttls={"flash": 2})
+    assert released == [
+        ev.StockReleased(order_id=quick.order_id, lines=[line("A", 1)], reason="expired")
+    ]
+    # The other channel's hold keeps the usual time to live.
+    assert sweep(scenario, time.time() + TTL / 2, hold_ttls={"flash": 2})[1] == []
+    assert len(sweep(scenario, time.time() + TTL + 1, hold_ttls={"flash": 2})[1]) == 1
+
+
+def test_a_time_to_live_that_is_not_positive_is_refused() -> None:
+    with pytest.raises(ValidationError, match="greater than 0"):
+        InventorySettings(hold_ttls={"flash": 0})

@@ -145,8 +145,8 @@ class CashOnDeliveryAccepted(Event):
 
 
 class PaymentCaptured(Event):
-    """Money taken: at once for a full payment, at shipment for a held one, on delivery for
-    cash on delivery."""
+    """Money taken: at once for a full payment, shipment by shipment for a held one (each
+    its share, the amount of this capture alone), on delivery for cash on delivery."""
 
     amount: Decimal
     currency: str
@@ -154,7 +154,8 @@ class PaymentCaptured(Event):
 
 
 class PaymentVoided(Event):
-    """A held authorisation released without capture (the order was cancelled)."""
+    """A held authorisation released without capture (the order was cancelled), or what its
+    shipments had not taken of it when the order was cancelled after some left."""
 
     reason: str
     provider_ref: str | None = None
@@ -237,6 +238,10 @@ class ShipmentStatusChanged(Event):
     lines: list[ReservedLine] = []
     # For a pickup recorded as collected at the counter (status delivered): by whom.
     collection: Collection | None = None
+    # When the status happened (the carrier's clock; the counter's for a collection), so
+    # inventory can tell a departure from a stock count taken after it. None in events
+    # published before it was added; a field with a default, so the schema stays version 1.
+    time: datetime | None = None
 
 
 class ReturnRequested(Event):

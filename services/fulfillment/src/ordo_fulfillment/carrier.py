@@ -112,6 +112,7 @@ def on_carrier_update(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event
             tracking_number=gate.shipments[shipment_id]["tracking_number"],
             note=update.note,
             lines=gate.shipment_lines(shipment_id),
+            time=update.time,
         )
     ]
 

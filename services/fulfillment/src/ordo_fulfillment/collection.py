@@ -115,7 +115,8 @@ class RecordCollection:
             recorded_by=self.recorded_by,
             override_reason=override,
         )
-        gate.record_collection(self.shipment_id, collection.model_dump(), datetime.now(UTC))
+        at = datetime.now(UTC)
+        gate.record_collection(self.shipment_id, collection.model_dump(), at)
         return [
             ev.ShipmentStatusChanged(
                 order_id=gate.order_id,
@@ -126,6 +127,7 @@ class RecordCollection:
                 note="collected at the pickup point",
                 lines=gate.shipment_lines(self.shipment_id),
                 collection=collection,
+                time=at,
             )
         ]
 

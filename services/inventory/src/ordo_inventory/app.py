@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from ordo_events.events import Event
 from ordo_inventory import reconcile
-from ordo_inventory.domain import Stock
+from ordo_inventory.domain import StaleCountError, Stock
 from ordo_inventory.expiry import sweep_task
 from ordo_inventory.handlers import EVENT_HANDLERS, RAW_HANDLERS, set_stock_level, touched
 from ordo_inventory.settings import SETTINGS
@@ -34,6 +35,9 @@ ATTEMPTS = 5  # reservations may be writing the same SKU concurrently
 
 class StockLevel(BaseModel):
     on_hand: int = Field(ge=0, description="Units physically in the warehouse")
+    counted_at: datetime | None = Field(
+        default=None, description="When it was counted (a zone-less time is UTC); now if not said"
+    )
 
 
 async def retried(
@@ -45,6 +49,8 @@ async def retried(
             return
         except IntegrityError:
             runtime.app.forget(list(stock_ids))
+        except StaleCountError as exc:
+            raise HTTPException(409, f"{exc}: not applied") from None
     raise HTTPException(409, "stock is changing too fast; try again")
 
 
@@ -52,7 +58,7 @@ async def retried(
 async def put_stock(sku: str, level: StockLevel, request: Request) -> dict[str, Any]:
     """The default warehouse's count."""
     runtime = runtime_of(request)
-    command = set_stock_level(sku, level.on_hand, by=caller(request).name)
+    command = set_stock_level(sku, level.on_hand, by=caller(request).name, at=level.counted_at)
     await retried(runtime, command, [Stock.create_id(sku)])
     return await get_stock(sku, request)
 
@@ -62,7 +68,7 @@ async def put_warehouse_stock(
     sku: str, warehouse: str, level: StockLevel, request: Request
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
-    command = set_stock_level(sku, level.on_hand, warehouse, caller(request).name)
+    command = set_stock_level(sku, level.on_hand, warehouse, caller(request).name, level.counted_at)
     await retried(runtime, command, [Stock.create_id(sku)])
     return await get_warehouse_stock(sku, warehouse, request)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from eventsourcing.domain import Aggregate, event
 
@@ -16,6 +17,15 @@ from ordo_runtime.ids import stable_id
 NAMESPACE = uuid.UUID("5d0e8a52-6a43-4b8e-9d1e-2f3a4b5c6d70")
 DEFAULT_WAREHOUSE = "main"
 Hold = tuple[str, str, int]  # sku, warehouse, quantity
+# How far back a count may have been taken and still be applied exactly: departures are
+# kept this long, so a count taken before some of them left, and applied after, takes them
+# off what it found. Older counts are refused; the warehouse counts again.
+DEPARTURES_KEPT = timedelta(days=1)
+
+
+class StaleCountError(ValueError):
+    """A count older than what the stock already knows: applying it would undo what
+    happened since. Its text says why."""
 
 
 class Stock(Aggregate):
@@ -34,11 +44,16 @@ class Stock(Aggregate):
         on_hand: int = 0,
         warehouse: str = DEFAULT_WAREHOUSE,
         by: str | None = None,
+        at: datetime | None = None,  # when it was counted; None when not registered by a count
     ):
         self.sku = sku
         self.on_hand: dict[str, int] = {warehouse: on_hand}
         self.reserved: dict[str, int] = {}
         self.changed_by = by
+        # Per warehouse: when the count on hand rests on was taken, and the departures
+        # (time, units) after it, for a count taken before them that arrives after them.
+        self.counted_at: dict[str, datetime] = {} if at is None else {warehouse: at}
+        self.departures: dict[str, list[tuple[datetime, int]]] = {}
 
     def available(self, warehouse: str) -> int:
         return max(0, self.on_hand.get(warehouse, 0) - self.reserved.get(warehouse, 0))
@@ -52,10 +67,38 @@ class Stock(Aggregate):
         known = set(self.on_hand) | set(self.reserved)
         return [w for w in preference if w in known] + sorted(known - set(preference))
 
+    def count(self, warehouse: str, on_hand: int, at: datetime, by: str | None = None) -> None:
+        """What was on the shelf at `at`. Refused when older than the count applied, or
+        than the departures kept (see DEPARTURES_KEPT)."""
+        last = self.counted_at.get(warehouse)
+        if last is not None and at < last:
+            raise StaleCountError(
+                f"{self.sku}@{warehouse}: the count taken at {at.isoformat()} is older than"
+                f" the one applied, taken at {last.isoformat()}"
+            )
+        departures = self.departures.get(warehouse, [])
+        if departures and at < departures[-1][0] - DEPARTURES_KEPT:
+            raise StaleCountError(
+                f"{self.sku}@{warehouse}: the count taken at {at.isoformat()} is older than"
+                f" the shipments kept to correct it by ({DEPARTURES_KEPT} before the last);"
+                " count again"
+            )
+        self._count(warehouse, on_hand, by, at)
+
     @event("Counted")
-    def count(self, warehouse: str, on_hand: int, by: str | None = None) -> None:
-        """An absolute count: sets on hand; reservations stay."""
-        self.on_hand[warehouse] = on_hand
+    def _count(
+        self, warehouse: str, on_hand: int, by: str | None = None, at: datetime | None = None
+    ) -> None:
+        """An absolute count: sets on hand; reservations stay. Units whose departure was
+        applied before the count arrived but happened after it was taken were still on the
+        shelf when counted: they come off. (`at` is None in counts stored before it was kept.)"""
+        if at is None:
+            self.on_hand[warehouse] = on_hand
+        else:
+            later = [(t, q) for t, q in self.departures.get(warehouse, []) if t > at]
+            self.on_hand[warehouse] = max(0, on_hand - sum(q for _, q in later))
+            self.counted_at[warehouse] = at
+            self.departures[warehouse] = later
         self.changed_by = by
 
     def adjust(self, warehouse: str, delta: int) -> None:
@@ -85,11 +128,20 @@ class Stock(Aggregate):
         self.on_hand[warehouse] = self.on_hand.get(warehouse, 0) + quantity
 
     @event("Shipped")
-    def ship(self, warehouse: str, quantity: int, held: int) -> None:
-        """Units that left with a shipment: off the shelf, and the `held` of them that an
-        order's reservation held, off the reserved total. A later count then agrees."""
-        self.on_hand[warehouse] = max(0, self.on_hand.get(warehouse, 0) - quantity)
+    def ship(self, warehouse: str, quantity: int, held: int, at: datetime | None = None) -> None:
+        """Units that left with a shipment at `at`: off the shelf, and the `held` of them
+        that an order's reservation held, off the reserved total. A later count then agrees.
+        Units that left before the count on hand rests on was taken are not on the shelf it
+        found: only their hold goes. (`at` is None in events that did not say when.)"""
+        counted = self.counted_at.get(warehouse)
+        if at is None or counted is None or at > counted:
+            self.on_hand[warehouse] = max(0, self.on_hand.get(warehouse, 0) - quantity)
         self.reserved[warehouse] = max(0, self.reserved.get(warehouse, 0) - held)
+        if at is not None and (counted is None or at > counted):
+            kept = self.departures.get(warehouse, [])
+            latest = max(at, kept[-1][0]) if kept else at
+            kept = [(t, q) for t, q in kept if t >= latest - DEPARTURES_KEPT]
+            self.departures[warehouse] = sorted([*kept, (at, quantity)])
 
     @event("Corrected")
     def correct(self, warehouse: str, reserved: int, by: str | None = None) -> None:
@@ -127,6 +179,7 @@ class Reservation(Aggregate):
         self.released_for: str | None = None
         self.returns: list[str] = []
         self.shipments: list[str] = []  # shipments whose units left, each taken once
+        self.channel: str | None = None  # the order's sales channel: its hold's time to live
 
     @property
     def held(self) -> list[Hold]:
@@ -142,10 +195,13 @@ class Reservation(Aggregate):
         holds: list[list[str | int]] | None = None,
         number: int = 1,
         expires: bool = False,
+        channel: str | None = None,
     ) -> None:
-        """`number` counts the order's holds and `expires` says whether this one may expire,
-        so the expiry sweep can tell from the stored event alone."""
+        """`number` counts the order's holds, `expires` says whether this one may expire
+        and `channel` (None in holds stored before it was kept) how soon, so the expiry
+        sweep can tell from the stored event alone."""
         self.lines = lines
+        self.channel = channel or self.channel
         # The single-warehouse version stored only `lines`: everything was held in main.
         self.holds = holds or [[s, DEFAULT_WAREHOUSE, q] for s, q in lines.items()]
         self.reserved = True
@@ -192,6 +248,11 @@ class Reservation(Aggregate):
     @event("Returned")
     def note_return(self, return_id: str) -> None:
         self.returns.append(return_id)
+
+
+def as_utc(at: datetime) -> datetime:
+    """A time without a zone is UTC (as carriers and warehouses that omit it mean)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def wanted(lines: Iterable[tuple[str, int]]) -> dict[str, int]:

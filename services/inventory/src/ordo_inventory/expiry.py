@@ -56,7 +56,7 @@ class ExpirySweep:
         self.runtime, self.app, self.settings = runtime, runtime.app, settings
         self.position: int | None = None
         self.saved = 0
-        # reservation id -> (notification id, hold number, held at as a UNIX time)
+        # reservation id -> (notification id, hold number, due as a UNIX time)
         self.pending: dict[uuid.UUID, tuple[int, int, float]] = {}
         self.expired = 0
 
@@ -73,11 +73,7 @@ class ExpirySweep:
         """Release every due hold; returns how many this replica released."""
         await asyncio.to_thread(self._follow)
         now = time.time() if now is None else now
-        due = [
-            (rid, number)
-            for rid, (_, number, held_at) in self.pending.items()
-            if held_at + self.settings.hold_ttl_s <= now
-        ]
+        due = [(rid, number) for rid, (_, number, at) in self.pending.items() if at <= now]
         released = 0
         for rid, number in due:
             try:
@@ -102,8 +98,11 @@ class ExpirySweep:
                 event: Any = self.app.mapper.to_domain_event(note)
                 rid = event.originator_id
                 if note.topic == HELD and event.expires:
-                    held_at = event.timestamp.timestamp()
-                    self.pending[rid] = (note.id, event.number, held_at)
+                    # Each channel's own time to live; holds stored before the channel was
+                    # kept have none and take the default.
+                    ttl = self.settings.hold_ttl(getattr(event, "channel", None))
+                    due = event.timestamp.timestamp() + ttl
+                    self.pending[rid] = (note.id, event.number, due)
                 elif note.topic != HELD:
                     self.pending.pop(rid, None)
 

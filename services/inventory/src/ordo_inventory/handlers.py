@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from ordo_events import events as ev
@@ -14,12 +15,13 @@ from ordo_inventory.domain import (
     Reservation,
     Stock,
     allocate,
+    as_utc,
     by_warehouse,
     total_available,
     wanted,
 )
 from ordo_inventory.settings import SETTINGS
-from ordo_inventory.sync import RAW_HANDLERS
+from ordo_inventory.sync import RAW_HANDLERS, apply_count
 from ordo_runtime import RawMessage, UnitOfWork
 
 # Releases after which a later payment takes the stock again (a cancellation never does).
@@ -33,19 +35,26 @@ def on_order_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev
     if reservation.cancelled:
         return []
     needs = wanted((ln.sku, ln.quantity) for ln in event.order.lines)
+    channel = event.order.channel
     if not reservation.reserved:
-        return reserve(uow, reservation, needs)
+        return reserve(uow, reservation, needs, channel)
     if needs == reservation.lines:
         return []  # already holding exactly this: a repeat, or a revision that kept the lines
     # A revision the release gate accepted changed the lines (verdicts of a version since
     # replaced never come after it: validation emits them in order on the order's
     # partition). Give back the old version's holds first, so the new lines may use them.
-    return [*release(uow, reservation, "revised"), *reserve(uow, reservation, needs)]
+    return [*release(uow, reservation, "revised"), *reserve(uow, reservation, needs, channel)]
 
 
-def reserve(uow: UnitOfWork, reservation: Reservation, needs: Mapping[str, int]) -> list[ev.Event]:
+def reserve(
+    uow: UnitOfWork,
+    reservation: Reservation,
+    needs: Mapping[str, int],
+    channel: str | None = None,
+) -> list[ev.Event]:
     """All lines or none; each line from the first preferred warehouse that covers it, else
-    split across warehouses."""
+    split across warehouses. `channel` (the order's; the one held before when not given)
+    sets how long an unpaid hold lasts."""
     stocks = {sku: uow.get(Stock, Stock.create_id(sku)) for sku in needs}
     plan: dict[str, dict[str, int]] = {}
     missing: list[ev.MissingStock] = []
@@ -67,7 +76,9 @@ def reserve(uow: UnitOfWork, reservation: Reservation, needs: Mapping[str, int])
         stock.take(parts)
         holds += [[sku, warehouse, quantity] for warehouse, quantity in parts.items()]
     number = reservation.times_held + 1
-    reservation.hold(dict(needs), holds, number, not reservation.settled)
+    reservation.hold(
+        dict(needs), holds, number, not reservation.settled, channel or reservation.channel
+    )
     lines = [ev.ReservedLine(sku=str(s), warehouse=str(w), quantity=int(q)) for s, w, q in holds]
     return [ev.StockReserved(order_id=reservation.order_id, lines=lines)]
 
@@ -155,6 +166,9 @@ def on_shipment_left(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequen
     reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
     if reservation is None or event.shipment_id in reservation.shipments:
         return []  # no order of ours, or taken already
+    # A departure cannot have happened after we heard of it: a carrier's clock running ahead
+    # must not put it after a count taken meanwhile.
+    at = None if event.time is None else min(as_utc(event.time), datetime.now(UTC))
     taken: list[list[str | int]] = []
     for line in event.lines:
         held = min(line.quantity, reservation.held_of(line.sku, line.warehouse))
@@ -162,7 +176,7 @@ def on_shipment_left(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequen
         if stock is None:  # held stock always has one; a released order's may not
             stock = Stock(line.sku, 0, line.warehouse)
             uow.add(stock)
-        stock.ship(line.warehouse, line.quantity, held)
+        stock.ship(line.warehouse, line.quantity, held, at)
         taken.append([line.sku, line.warehouse, held])
     reservation.ship(event.shipment_id, taken)
     return [
@@ -177,17 +191,19 @@ def reservation_of(uow: UnitOfWork, order_id: str) -> Reservation:
 
 
 def set_stock_level(
-    sku: str, on_hand: int, warehouse: str = DEFAULT_WAREHOUSE, by: str | None = None
+    sku: str,
+    on_hand: int,
+    warehouse: str = DEFAULT_WAREHOUSE,
+    by: str | None = None,
+    at: datetime | None = None,
 ) -> Callable[[UnitOfWork], Sequence[ev.Event]]:
-    """The command behind PUT /stock/{sku}[/{warehouse}]: an absolute count. Reservations
-    stay; a count below them leaves nothing available and shows as a shortfall."""
+    """The command behind PUT /stock/{sku}[/{warehouse}]: an absolute count, taken at `at`
+    (now when not said). Reservations stay; a count below them leaves nothing available
+    and shows as a shortfall. A count older than what the stock knows raises
+    StaleCountError."""
 
     def command(uow: UnitOfWork) -> Sequence[ev.Event]:
-        stock = uow.get(Stock, Stock.create_id(sku))
-        if stock is None:
-            uow.add(Stock(sku, on_hand, warehouse, by))
-        elif stock.on_hand.get(warehouse) != on_hand:
-            stock.count(warehouse, on_hand, by)
+        apply_count(uow, sku, warehouse, on_hand, at, by)
         return []
 
     return command

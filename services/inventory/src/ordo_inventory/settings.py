@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -10,9 +11,15 @@ class InventorySettings(BaseSettings):
 
     # Warehouses to take stock from first, in order (comma-separated); others follow by name.
     warehouses: str = "main"
-    # A reservation neither paid, cash on delivery nor released within this long is released.
-    hold_ttl_s: float = 30 * 60
-    sweep_every_s: float = 30.0
+    # A reservation neither paid, cash on delivery nor released within this long is released;
+    # per channel, e.g. INVENTORY_HOLD_TTLS='{"allegro": 600}' (a marketplace's own rule).
+    hold_ttl_s: PositiveFloat = 30 * 60
+    hold_ttls: dict[str, PositiveFloat] = {}
+    sweep_every_s: PositiveFloat = 30.0
+
+    def hold_ttl(self, channel: str | None) -> float:
+        """How long an order of `channel` may hold stock unpaid (None: an unknown channel)."""
+        return self.hold_ttls.get(channel, self.hold_ttl_s) if channel else self.hold_ttl_s
 
     @property
     def preference(self) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from eventsourcing.utils import get_topic
 
 from ordo_events.order import SettlementMode
 from ordo_payment.policy import ZERO, Decided, Facts, Note, Order
+from ordo_payment.shipments import Line
 from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("0c9d8e7f-1a2b-4c3d-8e9f-a0b1c2d3e4f5")
@@ -38,6 +39,7 @@ class Settlement(Aggregate):
         total: Decimal | None = None,
         currency: str | None = None,
         deadline: datetime | None = None,
+        lines: list[dict[str, str]] | None = None,
     ):
         # Usually opened by the order itself, knowing it: one event instead of two.
         # `method` holds the settlement mode (the name predates the modes).
@@ -46,10 +48,14 @@ class Settlement(Aggregate):
         self.total: Decimal | None = total
         self.currency: str | None = currency
         self.deadline: datetime | None = deadline
+        # The order's lines (sku, quantity, unit_price as text), to value what a shipment
+        # carries; None in settlements stored before they were kept.
+        self.lines: list[dict[str, str]] | None = lines
         self.notifications: dict[str, dict[str, str]] = {}
         self.outcome: str | None = None  # authorized | failed | cash_on_delivery
         self.corrections: list[str] = []
-        self.shipped = False
+        self.shipped = False  # a shipment of unknown contents left: the whole order
+        self.shipments: dict[str, dict[str, int]] = {}  # quantity per SKU, by shipment id
         self.delivered = False
         self.cancelled: str | None = None
         self.returns: dict[str, Decimal] = {}
@@ -61,9 +67,20 @@ class Settlement(Aggregate):
 
     @event("OrderKnown")
     def learn_order(
-        self, method: str, total: Decimal, currency: str, deadline: datetime | None = None
+        self,
+        method: str,
+        total: Decimal,
+        currency: str,
+        deadline: datetime | None = None,
+        lines: list[dict[str, str]] | None = None,
     ) -> None:
         self.method, self.total, self.currency, self.deadline = method, total, currency, deadline
+        self.lines = lines
+
+    @event("LinesRevised")
+    def revise_lines(self, lines: list[dict[str, str]]) -> None:
+        """A settled order's revised lines: what ships is valued by them, for the same total."""
+        self.lines = lines
 
     @event("Notified")
     def note(
@@ -85,8 +102,14 @@ class Settlement(Aggregate):
 
     @event("ShipmentMoved")
     def shipment_moved(self, status: str) -> None:
+        """A shipment of unknown contents moved (or a cash on delivery one arrived)."""
         self.shipped = True  # delivered implies it was handed over first
         self.delivered = self.delivered or status == "delivered"
+
+    @event("ShipmentLeft")
+    def shipment_left(self, shipment_id: str, lines: dict[str, int]) -> None:
+        """A held order's shipment left the warehouse carrying `lines` (quantity per SKU)."""
+        self.shipments[shipment_id] = lines
 
     @event("Cancelled")
     def cancel(self, reason: str) -> None:
@@ -142,7 +165,11 @@ class Settlement(Aggregate):
     def facts(self) -> Facts:
         order = None
         if self.mode is not None and self.total is not None and self.currency is not None:
-            order = Order(self.mode, self.total, self.currency)
+            lines = tuple(
+                Line(n["sku"], int(n["quantity"]), Decimal(n["unit_price"]))
+                for n in self.lines or []
+            )
+            order = Order(self.mode, self.total, self.currency, lines)
         notes = {
             nid: Note(
                 n["status"],
@@ -162,6 +189,7 @@ class Settlement(Aggregate):
             self.cancelled,
             self.returns,
             self.deadline_passed,
+            self.shipments,
         )
 
     def decided(self) -> Decided:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from ordo_events import events as ev
@@ -32,8 +33,7 @@ def announce(case: Settlement, because: str = "") -> list[ev.Event]:
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
     order = event.order
-    mode = order.payment.mode
-    known = (mode.value, order.total, order.currency, _deadline(order, mode))
+    known = _known(order)
     case = uow.get(Settlement, Settlement.create_id(event.order_id))
     if case is None:
         case = Settlement(event.order_id, *known)
@@ -43,7 +43,7 @@ def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.E
     else:
         case.learn_order(*known)  # a provider notification came first
     status = order.payment.status
-    if mode is not SettlementMode.CASH_ON_DELIVERY and status in _CHANNEL_NOTES:
+    if order.payment.mode is not SettlementMode.CASH_ON_DELIVERY and status in _CHANNEL_NOTES:
         ref = order.payment.reference or f"{order.channel}:{order.external_id}"
         case.note(f"channel:{ref}", _CHANNEL_NOTES[status], order.total, ref, "", order.currency)
     return announce(case)
@@ -54,15 +54,33 @@ def on_order_revised(event: ev.OrderRevised, uow: UnitOfWork) -> Sequence[ev.Eve
     case = uow.get(Settlement, Settlement.create_id(event.order_id))
     if case is None or not case.known:
         return on_order_received(ev.OrderReceived(order_id=event.order_id, order=event.order), uow)
-    if case.outcome in ("authorized", "cash_on_delivery") or case.cancelled is not None:
-        return []  # settled on what the customer agreed to: a revision does not unsettle it
-    order = event.order
-    mode = order.payment.mode
-    known = (mode.value, order.total, order.currency, _deadline(order, mode))
-    if known == (case.method, case.total, case.currency, case.deadline):
+    if case.cancelled is not None:
+        return []
+    known = _known(event.order)
+    if case.outcome in ("authorized", "cash_on_delivery"):
+        # Settled on what the customer agreed to: a revision does not unsettle it. Its lines
+        # are what will ship, though, so shipments are valued by them.
+        if known[4] == case.lines:
+            return []
+        case.revise_lines(known[4])
+        return announce(case)
+    if known == (case.method, case.total, case.currency, case.deadline, case.lines):
         return []
     case.learn_order(*known)
     return announce(case)
+
+
+def _known(
+    order: CanonicalOrder,
+) -> tuple[str, Decimal, str, datetime | None, list[dict[str, str]]]:
+    """What a settlement keeps of its order: how it is settled, for how much, by when, and
+    its lines (to value what each shipment of a held order carries)."""
+    mode = order.payment.mode
+    lines = [
+        {"sku": line.sku, "quantity": str(line.quantity), "unit_price": str(line.unit_price)}
+        for line in order.lines
+    ]
+    return mode.value, order.total, order.currency, _deadline(order, mode), lines
 
 
 def _deadline(order: CanonicalOrder, mode: SettlementMode) -> datetime | None:
@@ -103,18 +121,34 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
 
 
 def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
-    """Held payments are captured when goods leave, cash on delivery when they arrive."""
+    """Held payments are captured as goods leave, each shipment its share (the first status
+    that says it left counts: a carrier may skip the hand-over); cash on delivery when they
+    arrive."""
     if event.status not in ("handed_to_carrier", "in_transit", "delivered"):
         return []
     case = uow.get(Settlement, Settlement.create_id(event.order_id))
     if case is None:
         return []
-    held = case.mode is SettlementMode.HELD and not case.shipped
+    if case.mode is SettlementMode.HELD:
+        if case.shipped or event.shipment_id in case.shipments:
+            return []  # its share is taken already (or the whole order's was)
+        if event.lines:
+            case.shipment_left(event.shipment_id, _per_sku(event.lines))
+        else:  # published before shipments named their lines: its share cannot be told
+            case.shipment_moved(event.status)
+        return announce(case)
     cod = case.mode is SettlementMode.CASH_ON_DELIVERY and event.status == "delivered"
-    if not (held or (cod and not case.delivered)):
+    if not cod or case.delivered:
         return []  # nothing this settlement waits for: no write on the hot path
     case.shipment_moved(event.status)
     return announce(case)
+
+
+def _per_sku(lines: Sequence[ev.ReservedLine]) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for line in lines:  # one SKU may come from two warehouses in one shipment
+        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
+    return quantities
 
 
 def on_cancelled(event: ev.OrderCancelled, uow: UnitOfWork) -> Sequence[ev.Event]:

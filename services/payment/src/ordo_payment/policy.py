@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from ordo_events import events as ev
 from ordo_events.order import SettlementMode
+from ordo_payment.shipments import Line, shipped_share
 
 ZERO = Decimal("0")
 GOOD = ("authorized", "captured")
@@ -38,6 +39,7 @@ class Order:
     mode: SettlementMode
     total: Decimal
     currency: str
+    lines: tuple[Line, ...] = ()  # empty in settlements stored before they were kept
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,15 @@ class Facts:
     order_id: str
     order: Order | None = None  # None until the order itself arrives
     notes: Mapping[str, Note] = field(default_factory=dict)  # by notification id
-    shipped: bool = False  # a shipment was handed to a carrier
+    # A shipment whose contents are unknown (published before shipments named their
+    # lines) was handed to a carrier: as good as the whole order.
+    shipped: bool = False
     delivered: bool = False
     cancelled: str | None = None  # the reason, once cancelled
     returns: Mapping[str, Decimal] = field(default_factory=dict)  # amount by return id
     deadline_passed: datetime | None = None
+    # Shipments that left, each as quantity per SKU, by shipment id.
+    shipments: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,15 +139,15 @@ def decide(facts: Facts, done: Decided, because: str = "") -> tuple[list[ev.Even
             out.append(ev.PaymentFailed(order_id=oid, reason=failure[0], provider_ref=failure[1]))
             now = replace(now, outcome="failed")
 
-    capture_due = facts.cancelled is None and (
-        (covered and now.outcome == "authorized" and order.mode is not SettlementMode.HELD)
-        or (covered and now.outcome == "authorized" and facts.shipped)
-        or (cod and now.outcome == "cash_on_delivery" and facts.delivered)
-    )
+    due = ZERO
+    if facts.cancelled is None and covered and now.outcome == "authorized":
+        due = _held_due(facts, order) if order.mode is SettlementMode.HELD else total
+    elif facts.cancelled is None and cod and now.outcome == "cash_on_delivery":
+        due = total if facts.delivered else ZERO
     # Parts the provider took before the order is covered are announced once it is (or once
     # it is cancelled, to be refunded): a part alone is no payment yet.
     reported = m.captured if covered or facts.cancelled is not None else ZERO
-    captured = max(reported, total if capture_due else ZERO, now.captured)
+    captured = max(reported, due, now.captured)
     if captured > now.captured:
         out.append(
             ev.PaymentCaptured(
@@ -151,10 +157,11 @@ def decide(facts: Facts, done: Decided, because: str = "") -> tuple[list[ev.Even
         now = replace(now, captured=captured)
 
     lost = now.outcome == "authorized" and not covered  # the provider voided it
-    if (
-        not now.voided
-        and now.captured == ZERO
-        and ((facts.cancelled is not None and m.cover > ZERO) or lost)
+    # A cancelled held order releases what its shipments did not take of the authorisation.
+    left_held = order.mode is SettlementMode.HELD and min(m.cover, total) > now.captured
+    if not now.voided and (
+        (facts.cancelled is not None and m.cover > ZERO and (now.captured == ZERO or left_held))
+        or (lost and now.captured == ZERO)
     ):
         reason = (
             f"order cancelled: {facts.cancelled}" if facts.cancelled else "voided by the provider"
@@ -179,6 +186,15 @@ def decide(facts: Facts, done: Decided, because: str = "") -> tuple[list[ev.Even
         out.append(ev.PaymentOverdue(order_id=oid, deadline=facts.deadline_passed))
         now = replace(now, overdue=True)
     return out, now
+
+
+def _held_due(facts: Facts, order: Order) -> Decimal:
+    """A held payment is captured as its goods leave: each shipment's share when it does."""
+    if facts.shipped:
+        return order.total
+    if not facts.shipments:
+        return ZERO
+    return shipped_share(order.lines, order.total, order.currency, facts.shipments)
 
 
 def _refund_reason(facts: Facts, m: Money, now: Decided, ours: Decimal, excess: Decimal) -> str:

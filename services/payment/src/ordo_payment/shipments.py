@@ -1,0 +1,61 @@
+"""What a held payment may capture as its shipments leave: the value of what left, at the
+order's prices. Pure.
+
+The share is computed over everything that left so far, then rounded, never shipment by
+shipment: three parcels of 3.335 each would otherwise take 3.34 three times, 0.01 more
+than the order. Once every line left, the share is the order's total itself, so the
+captures add up to it exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+# ISO 4217 currencies whose minor unit is not the hundredth; every other has two decimals.
+_DECIMALS = {
+    **dict.fromkeys(
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI"), 0
+    ),
+    **dict.fromkeys(("VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One order line, as payment keeps it: enough to value what a shipment carries."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+def minor_unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-_DECIMALS.get(currency.upper(), 2))
+
+
+def shipped_share(
+    lines: Iterable[Line],
+    total: Decimal,
+    currency: str,
+    shipments: Mapping[str, Mapping[str, int]],
+) -> Decimal:
+    """The part of `total` that `shipments` (quantity per SKU, by shipment id) carried.
+    A SKU on several lines fills them in line order, as fulfilment planned them; units
+    beyond what the lines order are worth nothing more. Without lines (a settlement stored
+    before they were kept) nothing tells a part from the whole: the whole total."""
+    left: dict[str, int] = {}
+    for carried in shipments.values():
+        for sku, quantity in carried.items():
+            left[sku] = left.get(sku, 0) + quantity
+    value, complete = Decimal(0), True
+    for line in lines:
+        taken = min(line.quantity, left.get(line.sku, 0))
+        left[line.sku] = left.get(line.sku, 0) - taken
+        value += taken * line.unit_price
+        complete = complete and taken == line.quantity
+    if complete:
+        return total
+    return min(total, value.quantize(minor_unit(currency), rounding=ROUND_HALF_UP))
