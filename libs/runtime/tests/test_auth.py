@@ -283,6 +283,29 @@ def test_a_channels_payload_is_masked_by_its_own_key_names() -> None:
     assert masked["buyer"]["phoneNumber"] == "+48 *** *** 789"
 
 
+def test_a_masked_payload_is_the_channels_own_text_but_for_what_is_masked() -> None:
+    sent = (
+        '{"order": {"total_price": 19.90, "weight": 1e3, "id": 820982911946154508123,\n'
+        '  "email" :"bob@hostmail.com", "note": "leave it at the door \\u2603",\n'
+        '  "shipping_address": {"zip": 40202, "name": "Zoë Ćma", "city": "Łódź"},\n'
+        '  "billing_address": {"name": "Zo\\u00eb \\ud800", "country": "PL"},\n'
+        '  "line_items": [[{"price": 5.10, "street": ["Oak Ave", ["Apt 4"]]}], [], [3.50]]}}'
+    )
+    masked = mask_raw(sent)
+    assert masked == (
+        sent.replace('"bob@hostmail.com"', '"b***@hostmail.com"')
+        .replace("40202", '"***"')
+        .replace('"Zoë Ćma"', '"Z*** Ć***"')
+        .replace('"Zo\\u00eb \\ud800"', '"Z*** \\ud800***"')
+        .replace('["Oak Ave", ["Apt 4"]]', '["***", ["***"]]')
+    )
+    assert json.loads(masked) == mask_customer_data(json.loads(sent))  # by the same rules
+    for doc in (SHOPIFY_LIKE, [SHOPIFY_LIKE, "write to jan@example.com"], "jan@example.com"):
+        pretty = json.dumps(doc, indent=2, ensure_ascii=False)
+        assert json.loads(mask_raw(pretty)) == mask_customer_data(doc)
+        assert mask_raw(pretty).count("\n") == pretty.count("\n")
+
+
 def test_a_payload_that_is_not_json_is_masked_pair_by_pair() -> None:
     whole = json.dumps(SHOPIFY_LIKE)
     for cut in (whole[:-1], whole[: whole.index("Apt") + 2], "email=" + whole):
@@ -290,3 +313,6 @@ def test_a_payload_that_is_not_json_is_masked_pair_by_pair() -> None:
         assert not [leak for leak in LEAKS if leak in masked and leak in cut], cut
     assert '"sku": "IPOD2008"' in mask_raw(whole[:-1])  # what is no one's stays
     assert mask_raw("write to jan@example.com") == "write to j***@example.com"
+    cut = '{"email" :  "jan@example.com", "total": 19.90, "zip": 40202, "street": "Oak'
+    shown = '{"email" :  "j***@example.com", "total": 19.90, "zip": "***", "street": "***"'
+    assert mask_raw(cut) == shown  # spacing and numbers as written here too

@@ -122,30 +122,72 @@ def _string(kind: str | None, value: str) -> str:
     return mask_text(value)
 
 
-def mask_customer_data(doc: Any, parent: str | None = None) -> Any:
+def mask_customer_data(doc: Any) -> Any:
     """A copy of `doc` with customer data masked; the original is left as it was."""
-    if isinstance(doc, dict):
-        out: dict[str, Any] = {}
-        for key, value in doc.items():
-            out[key] = _value(value, kind_of(key, parent), key)
-        return out
-    if isinstance(doc, list):
-        return [mask_customer_data(item, parent) for item in doc]
-    if isinstance(doc, str):
-        return mask_text(doc)
-    return doc
+    return _masked(doc, None, None)
 
 
-def _value(value: Any, kind: str | None, key: str) -> Any:
+def _masked(value: Any, kind: str | None, key: str | None) -> Any:
+    """`value` (held under `key`, which says it is a `kind` of customer datum, if any) masked."""
+    if isinstance(value, dict):
+        return {k: _masked(v, kind_of(k, key), k) for k, v in value.items()}
+    if isinstance(value, list):  # Magento's street: ["line", "line"], masked as its key says
+        return [_masked(item, kind, key) for item in value]
+    return _leaf(kind, value)
+
+
+def _leaf(kind: str | None, value: Any) -> Any:
     if isinstance(value, str):
         return _string(kind, value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
         return value if kind is None else MASK  # a postcode or a phone sent as a number
-    if isinstance(value, list) and kind is not None:  # Magento's street: ["line", "line"]
-        return [_value(item, kind, key) for item in value]
-    return mask_customer_data(value, key)
+    return value
+
+
+DECODER = json.JSONDecoder()
+Edit = tuple[int, int, str]  # the span of a text to replace, and what replaces it
+
+
+def _spans(text: str, at: int, kind: str | None, key: str | None, edits: list[Edit]) -> int:
+    """Where the JSON value at `at` ends; what `_masked` would mask of it goes to `edits`,
+    and everything else stays as written. `text` is known to be JSON: nothing is checked."""
+    if text[at] not in "{[":
+        value, end = DECODER.raw_decode(text, at)
+        shown = _leaf(kind, value)
+        if shown is not value and shown != value:  # `is`: a NaN differs even from itself
+            # Escaped as the channel escaped it: an ASCII token (\u00eb, \ud800) stays ASCII.
+            edits.append((at, end, json.dumps(shown, ensure_ascii=text[at:end].isascii())))
+        return end
+    close = "}" if text[at] == "{" else "]"
+    at = _space(text, at + 1)
+    while text[at] != close:
+        if close == "}":
+            name, at = DECODER.raw_decode(text, at)
+            at = _space(text, _space(text, at) + 1)  # past the colon
+            at = _spans(text, at, kind_of(name, key), name, edits)
+        else:
+            at = _spans(text, at, kind, key, edits)
+        at = _space(text, at)
+        if text[at] == ",":
+            at = _space(text, at + 1)
+    return at + 1
+
+
+def _space(text: str, at: int) -> int:
+    """Past the whitespace JSON allows between tokens."""
+    while at < len(text) and text[at] in " \t\n\r":
+        at += 1
+    return at
+
+
+def _edited(text: str, edits: list[Edit]) -> str:
+    pieces, last = [], 0
+    for start, end, shown in edits:
+        pieces += [text[last:start], shown]
+        last = end
+    return "".join(pieces) + text[last:]
 
 
 # `"key": "text"`, `"key": 123` or `"key": ["text", ...]` in a text that does not parse,
@@ -167,17 +209,22 @@ def _pair(match: re.Match[str]) -> str:
     except ValueError:  # cut short, a list, or a number
         value = None
     shown = _string(kind, value) if isinstance(value, str) else MASK
-    return f'"{key}": {json.dumps(shown, ensure_ascii=False)}'
+    head = match.group(0)[: match.start("value") - match.start()]
+    return head + json.dumps(shown, ensure_ascii=False)
 
 
 def mask_raw(text: str) -> str:
-    """A payload's text with customer data masked: decoded and walked when it is JSON (and
-    encoded again, so spacing and the spelling of numbers may differ from what was sent),
-    else masked pair by pair wherever a `"key": value` can be found, then as free text."""
+    """A payload's text with customer data masked and the rest as the channel sent it:
+    spacing, key order, escapes and the spelling of numbers (19.90 stays 19.90, not 19.9).
+    JSON is masked value by value by the rules of `mask_customer_data`; text that is not
+    JSON is masked pair by pair wherever a `"key": value` can be found, then as free text."""
+    edits: list[Edit] = []
     try:
-        return json.dumps(mask_customer_data(json.loads(text)), ensure_ascii=False)
+        json.loads(text)  # valid JSON, so the walk need not check it
+        _spans(text, _space(text, 0), None, None, edits)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than can be walked
         return mask_text(PAIR.sub(_pair, text))
+    return _edited(text, edits)
 
 
 def for_caller(request: Request, doc: Any) -> Any:
