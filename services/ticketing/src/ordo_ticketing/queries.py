@@ -48,6 +48,18 @@ async def order_view(db: asyncpg.Pool | asyncpg.Connection, order_id: str) -> di
     }
 
 
+async def orders_of(
+    db: asyncpg.Pool | asyncpg.Connection, order_ids: Collection[str]
+) -> list[dict[str, Any]]:
+    """Every version of these orders the read model holds (received, revised, corrected)."""
+    rows = await db.fetch(
+        "SELECT data->'order' AS o FROM order_events"
+        " WHERE order_id = ANY($1) AND jsonb_typeof(data->'order') = 'object'",
+        sorted(order_ids),
+    )
+    return [json.loads(row["o"]) for row in rows]
+
+
 async def order_id_by_reference(
     db: asyncpg.Pool | asyncpg.Connection, channel: str, external_id: str
 ) -> str | None:
