@@ -375,3 +375,4 @@ def test_a_payload_that_is_not_json_is_masked_pair_by_pair() -> None:
     cut = '{"email" :  "jan@example.com", "total": 19.90, "zip": 40202, "street": "Oak'
     shown = '{"email" :  "j***@example.com", "total": 19.90, "zip": "***", "street": "***"'
     assert mask_raw(cut) == shown  # spacing and numbers as written here too
+    assert mask_raw('{"street": ["Oak Ave", "Apt 4') == '{"street": "***"'  # a list cut short

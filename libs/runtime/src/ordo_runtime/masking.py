@@ -242,10 +242,11 @@ def _edited(text: str, edits: list[Edit]) -> str:
 
 
 # `"key": "text"`, `"key": 123` or `"key": ["text", ...]` in a text that does not parse,
-# the last one perhaps cut short.
+# the last one perhaps cut short, in the middle of a string too.
+STRING = r'"(?:[^"\\]|\\.)*(?:"|\Z)'
 PAIR = re.compile(
     r'"(?P<key>[^"\\]{1,64})"\s*:\s*'
-    r'(?P<value>"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|\[\s*(?:"(?:[^"\\]|\\.)*"\s*(?:,\s*)?)*\]?)'
+    rf"(?P<value>{STRING}|-?\d[\d.eE+-]*|\[\s*(?:{STRING}\s*(?:,\s*)?)*\]?)"
 )
 
 
