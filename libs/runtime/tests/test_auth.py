@@ -240,12 +240,71 @@ def test_an_order_view_is_masked_wherever_customer_data_sits() -> None:
         "postcode": "***",
         "country": "PL",
     }
-    assert order["invoice"] == {"company": "ACME", "tax_id": "*********828"}
+    assert order["invoice"] == {"company": "A***", "tax_id": "*********828"}
     assert order["lines"][0]["name"] == "Kubek"  # a product's name is no one's
     assert order["lines"][0]["delivery_address"]["line1"] == "***"
     assert masked["open_tickets"][0]["instructions"] == "Ask j***@example.com"
     assert masked["open_tickets"][0]["correction"]["phone"] == "+48 *** *** 789"
     assert view["order"]["customer"]["email"] == "jan@example.com"  # the original is untouched
+
+
+@pytest.mark.parametrize(
+    ("sent", "path"),
+    [
+        ({"invoice": {"company": "Kowalski Trading", "tax_id": "1"}}, ("invoice", "company")),
+        ({"invoice_company": "Kowalski Trading"}, ("invoice_company",)),  # BaseLinker
+        ({"delivery_company": "Kowalski Trading"}, ("delivery_company",)),
+        ({"billing_address": {"company": "Kowalski Trading"}}, ("billing_address", "company")),
+        ({"buyer": {"companyName": "Kowalski Trading"}}, ("buyer", "companyName")),  # Allegro
+        (
+            {"invoice": {"address": {"company": {"name": "Kowalski Trading", "taxId": "1"}}}},
+            ("invoice", "address", "company", "name"),
+        ),
+    ],
+)
+def test_a_company_name_is_masked_under_each_channels_key(
+    sent: dict[str, Any], path: tuple[str, ...]
+) -> None:
+    for masked in (mask_customer_data(sent), json.loads(mask_raw(json.dumps(sent)))):
+        for key in path:
+            masked = masked[key]
+        assert masked == "K*** T***"
+
+
+def test_the_names_an_answer_holds_are_masked_in_its_free_text() -> None:
+    order = {
+        "customer": {"name": "Will Kowalski", "email": "will@example.com"},
+        "delivery": {"collector": "Anna Nowak", "address": {"name": "Will Kowalski"}},
+        "invoice": {"company": "The Best Shop Sp. z o.o.", "tax_id": "PL5261040828"},
+        "lines": [{"sku": "SKU-1", "name": "Mug"}],
+    }
+    ticket = {
+        "instructions": "Customer: Will Kowalski; invoice for The Best Shop Sp. z o.o.\n"
+        "The customer will call back. Kowalski wrote; ANNA NOWAK collects, Anna knows.",
+        "details": {"complaint": "Nowak says the best shop sent a broken mug"},
+    }
+    masked = mask_customer_data({"order": order, "open_tickets": [ticket]})
+    assert masked["open_tickets"][0] == {
+        "instructions": "Customer: W*** K***; invoice for T*** B*** S*** S*** z*** o***\n"
+        "The customer will call back. K*** wrote; A*** N*** collects, A*** knows.",
+        # A company's name is masked whole, not word by word: "the best" is anyone's words.
+        "details": {"complaint": "N*** says the best shop sent a broken mug"},
+    }
+    assert masked["order"]["lines"] == order["lines"]
+    # A page of tickets without their orders: the orders are given for their names.
+    assert mask_customer_data([ticket], orders=[order]) == masked["open_tickets"]
+    assert mask_customer_data([ticket])[0]["instructions"].startswith("Customer: Will Kowalski")
+
+
+def test_a_payloads_own_names_are_masked_in_its_free_text() -> None:
+    sent = {"billing": {"first_name": "Bob", "company": "ACME"}, "note": "Bob of ACME: call"}
+    assert json.loads(mask_raw(json.dumps(sent)))["note"] == "B*** of A***: call"
+    cut = json.dumps(sent)[:-3]  # not JSON: the names come from its pairs
+    assert mask_raw(cut).endswith('"note": "B*** of A***: cal')
+    # Not JSON: whose a bare "name" is cannot be told, so it is masked, but not looked for
+    # in free text, where a product's name would be masked too.
+    cut = '{"line_items": [{"name": "Mug"}], "note": "send the Mug", "x'
+    assert mask_raw(cut) == '{"line_items": [{"name": "M***"}], "note": "send the Mug", "x'
 
 
 SHOPIFY_LIKE = {
@@ -283,6 +342,29 @@ def test_a_channels_payload_is_masked_by_its_own_key_names() -> None:
     assert masked["buyer"]["phoneNumber"] == "+48 *** *** 789"
 
 
+def test_a_masked_payload_is_the_channels_own_text_but_for_what_is_masked() -> None:
+    sent = (
+        '{"order": {"total_price": 19.90, "weight": 1e3, "id": 820982911946154508123,\n'
+        '  "email" :"bob@hostmail.com", "note": "leave it at the door \\u2603",\n'
+        '  "shipping_address": {"zip": 40202, "name": "Zoë Ćma", "city": "Łódź"},\n'
+        '  "billing_address": {"name": "Zo\\u00eb \\ud800", "country": "PL"},\n'
+        '  "line_items": [[{"price": 5.10, "street": ["Oak Ave", ["Apt 4"]]}], [], [3.50]]}}'
+    )
+    masked = mask_raw(sent)
+    assert masked == (
+        sent.replace('"bob@hostmail.com"', '"b***@hostmail.com"')
+        .replace("40202", '"***"')
+        .replace('"Zoë Ćma"', '"Z*** Ć***"')
+        .replace('"Zo\\u00eb \\ud800"', '"Z*** \\ud800***"')
+        .replace('["Oak Ave", ["Apt 4"]]', '["***", ["***"]]')
+    )
+    assert json.loads(masked) == mask_customer_data(json.loads(sent))  # by the same rules
+    for doc in (SHOPIFY_LIKE, [SHOPIFY_LIKE, "write to jan@example.com"], "jan@example.com"):
+        pretty = json.dumps(doc, indent=2, ensure_ascii=False)
+        assert json.loads(mask_raw(pretty)) == mask_customer_data(doc)
+        assert mask_raw(pretty).count("\n") == pretty.count("\n")
+
+
 def test_a_payload_that_is_not_json_is_masked_pair_by_pair() -> None:
     whole = json.dumps(SHOPIFY_LIKE)
     for cut in (whole[:-1], whole[: whole.index("Apt") + 2], "email=" + whole):
@@ -290,3 +372,7 @@ def test_a_payload_that_is_not_json_is_masked_pair_by_pair() -> None:
         assert not [leak for leak in LEAKS if leak in masked and leak in cut], cut
     assert '"sku": "IPOD2008"' in mask_raw(whole[:-1])  # what is no one's stays
     assert mask_raw("write to jan@example.com") == "write to j***@example.com"
+    cut = '{"email" :  "jan@example.com", "total": 19.90, "zip": 40202, "street": "Oak'
+    shown = '{"email" :  "j***@example.com", "total": 19.90, "zip": "***", "street": "***"'
+    assert mask_raw(cut) == shown  # spacing and numbers as written here too
+    assert mask_raw('{"street": ["Oak Ave", "Apt 4') == '{"street": "***"'  # a list cut short

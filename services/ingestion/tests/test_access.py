@@ -101,6 +101,26 @@ async def test_a_viewer_sees_refused_payloads_with_customer_data_masked(
     assert not [s for s in SECRETS if s in listed.text or s in found.text]
 
 
+async def test_names_and_companies_are_masked_for_a_viewer_in_fields_and_free_text(
+    client: httpx.AsyncClient, runtime: FakeRuntime, order_data: dict[str, Any]
+) -> None:
+    data = json.loads(refused(order_data, "R-NOTE", "PL"))
+    data["invoice"] = {"company": "Kowalski Trading", "tax_id": "5261040828"}
+    data["note"] = "Jan Kowalski of Kowalski Trading pays 19.90 on delivery"  # an unknown field
+    body = json.dumps(data, ensure_ascii=False, indent=1)
+    (refusal,) = runtime.scenario.when_raw(TOPIC, body.encode())
+    assert isinstance(refusal, ev.OrderRejected)
+    (listed,) = (await client.get("/rejections", headers=as_("viewer"))).json()["rejections"]
+    masked = json.loads(listed["raw"])
+    assert masked["invoice"]["company"] == "K*** T***"
+    assert masked["note"] == "J*** K*** of K*** T*** pays 19.90 on delivery"
+    assert "Kowalski" not in listed["raw"]
+    assert listed["raw"].count("\n") == body.count("\n")  # as sent, but for what is masked
+    for role in ("manager", "operator"):
+        (whole,) = (await client.get("/rejections", headers=as_(role))).json()["rejections"]
+        assert whole["raw"] == body
+
+
 async def test_a_payload_that_is_not_json_is_masked_for_a_viewer_too(
     client: httpx.AsyncClient, runtime: FakeRuntime
 ) -> None:

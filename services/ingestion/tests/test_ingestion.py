@@ -12,6 +12,8 @@ from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder, order_id_for
 from ordo_ingestion.app import service
 from ordo_ingestion.domain import ChannelOrder, Rejection
+from ordo_runtime import RawMessage
+from ordo_runtime.processor import dead_letter
 from ordo_runtime.testing import Scenario
 
 TOPIC = "ordo.channel.orders"
@@ -87,6 +89,18 @@ def test_bad_json_is_rejected_and_kept_whole() -> None:
     assert letter.headers["dlq_origin"] == f"{TOPIC}/0/0"
     scenario.deliver(TOPIC, b'{"channel": "webshop", ', [], offset=0)  # redelivered
     assert len(scenario.dead_letters) == 1
+
+
+def test_a_refusals_dead_letter_is_named_as_the_runtime_names_the_service() -> None:
+    """The letter's source and id are the ones the processor gives its own letters for this
+    service: a renamed service cannot leave them behind under its old name."""
+    scenario = Scenario(service)
+    scenario.when_raw(TOPIC, b"not json")
+    (letter,) = scenario.dead_letters
+    record = RawMessage(TOPIC, 0, 0, None, b"not json", [])
+    own = dead_letter(record, "any reason", service.source, service.group)
+    assert (letter.originator_id, letter.key) == (own.originator_id, own.key)
+    assert letter.headers["dlq_service"] == service.source
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,13 @@ def order_view(order_id: str, market: str) -> dict[str, Any]:
         external_id=order_id,
         market=market,
         customer={"name": "Jan Kowalski", "email": "jan@example.com", "phone": "+48 601 234 789"},
+        invoice={"company": "Kowalski Trading", "tax_id": "5261040828"},
     )
     return {
         "order_id": order_id,
         "status": "needs_attention",
         "order": order.model_dump(mode="json"),
+        "open_tickets": [ticket_row(f"t-{market.lower()}", order_id, market)],
     }
 
 
@@ -39,7 +41,8 @@ def ticket_row(ticket_id: str, order_id: str, market: str) -> dict[str, Any]:
         "order_id": order_id,
         "market": market,
         "status": "open",
-        "instructions": "Call the customer at +48 601 234 789 or write to jan@example.com.",
+        "instructions": "Call the customer at +48 601 234 789 or write to jan@example.com.\n"
+        "Customer: Jan Kowalski, invoice for Kowalski Trading.",
     }
 
 
@@ -82,10 +85,14 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
     async def find(*_: object, markets: Any = None) -> list[dict[str, Any]]:
         return [t for t in TICKETS.values() if markets is None or t["market"] in markets]
 
+    async def orders_of(_: object, order_ids: Any) -> list[dict[str, Any]]:
+        return [ORDERS[order_id]["order"] for order_id in order_ids]
+
     monkeypatch.setattr(queries, "order_view", view)
     monkeypatch.setattr(queries, "ticket_detail", detail)
     monkeypatch.setattr(queries, "ticket", ticket)
     monkeypatch.setattr(queries, "find_tickets", find)
+    monkeypatch.setattr(queries, "orders_of", orders_of)
     return FakeRuntime()
 
 
@@ -125,9 +132,24 @@ async def test_a_viewer_sees_orders_with_customer_data_masked(client: httpx.Asyn
     }
     assert order["delivery"]["address"]["line1"] == "***"
     assert order["delivery"]["address"]["city"] == "Warszawa"
+    assert order["invoice"]["company"] == "K*** T***"
     ticket = (await client.get("/tickets/t-pl", headers=as_("viewer"))).json()
     assert "jan@example.com" not in str(ticket)
     assert "601 234 789" not in str(ticket)
+
+
+@pytest.mark.parametrize("path", ["/orders/o-pl", "/tickets/t-pl", "/tickets"])
+async def test_names_in_free_text_are_masked_for_a_viewer_only(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """The instructions name the customer and the invoice's company; a list of tickets holds
+    no order, yet its instructions are masked by their orders' names as well."""
+    seen = (await client.get(path, headers=as_("viewer"))).text
+    assert "Customer: J*** K***, invoice for K*** T***." in seen
+    assert "Kowalski" not in seen
+    for role in ("manager", "operator"):
+        whole = (await client.get(path, headers=as_(role))).text
+        assert "Customer: Jan Kowalski, invoice for Kowalski Trading." in whole
 
 
 async def test_an_operator_of_pl_sees_pl_orders_whole_and_de_orders_not_at_all(

@@ -77,6 +77,43 @@ async def test_an_order_a_ticket_and_its_resolution_as_the_operator_sees_them(
     assert await read_side.get("/tickets", reason="out_of_stock") == []
 
 
+@pytest.mark.parametrize("arrival", ["ticket first", "order first", "one batch"])
+async def test_a_ticket_opened_before_its_order_shows_the_order_once_it_arrives(
+    read_side: ReadSide, order: CanonicalOrder, arrival: str
+) -> None:
+    """The failure overtook OrderReceived (another topic): ticketing opened the ticket not
+    knowing the order, so its instructions could not name the customer. Once the read model
+    has the order, in any order of arrival, the ticket reads as one opened with it."""
+    oid = order.order_id
+    (opened,) = read_side.scenario.when(no_phone(oid))  # the process side has no order yet
+    assert isinstance(opened, ev.TicketOpened)
+    assert "have not reached ticketing" in opened.instructions
+    received = ev.OrderReceived(order_id=oid, order=order)
+    read_side.scenario.when(received)
+    ticket, order_event = read_side.envelope(opened), read_side.envelope(received)
+    batches = {
+        "ticket first": [[ticket], [order_event]],
+        "order first": [[order_event], [ticket]],
+        "one batch": [[ticket, order_event]],
+    }[arrival]
+    for batch in batches:
+        await read_side.apply(batch)
+
+    (listed,) = await read_side.get("/tickets")
+    assert (listed["channel"], listed["market"]) == ("webshop", "PL")
+    assert listed["instructions"].startswith(
+        f"Order webshop/W-1 (Ordo id {oid}).\n"
+        "Customer: Jan Kowalski; phone not given; email jan@example.com.\n"
+    )
+    assert "The customer gave no phone number." in listed["instructions"]
+    (item,) = (await read_side.get("/queue"))["items"]
+    assert (item["channel"], item["market"]) == ("webshop", "PL")
+    (in_view,) = (await read_side.get(f"/orders/{oid}"))["open_tickets"]
+    assert in_view["instructions"] == listed["instructions"]
+    await read_side.apply([ticket])  # redelivered: the order is known, so it stays placed
+    assert await read_side.get("/tickets") == [listed]
+
+
 async def test_duplicates_are_stored_once_and_batches_are_idempotent(
     read_side: ReadSide, order: CanonicalOrder
 ) -> None:

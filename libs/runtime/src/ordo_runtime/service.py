@@ -39,6 +39,16 @@ log = logging.getLogger(__name__)
 Task = Callable[["Runtime", asyncio.Event], Coroutine[Any, Any, None]]
 
 
+def group_of(name: str) -> str:
+    """The consumer group, and the namespace of the ids, of the service called `name`."""
+    return f"ordo-{name}"
+
+
+def source_of(name: str) -> str:
+    """The CloudEvents source of what the service called `name` publishes."""
+    return f"/ordo/{name}"
+
+
 @dataclass
 class Service:
     name: str
@@ -51,11 +61,11 @@ class Service:
 
     @property
     def group(self) -> str:
-        return f"ordo-{self.name}"
+        return group_of(self.name)
 
     @property
     def source(self) -> str:
-        return f"/ordo/{self.name}"
+        return source_of(self.name)
 
     def consumed_topics(self) -> list[str]:
         names = {topic_for(cls).name for cls in self.handlers} | set(self.raw_handlers)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from ordo_events.events import Event
 from ordo_ingestion.domain import ChannelOrder
-from ordo_ingestion.handlers import RAW_HANDLERS
+from ordo_ingestion.handlers import NAME, RAW_HANDLERS
 from ordo_ingestion.routes import router
 from ordo_ingestion.webhooks import router as webhooks
 from ordo_runtime import RawMessage, Service
@@ -23,4 +23,4 @@ def touched(message: Event | RawMessage) -> list[uuid.UUID]:
     return []
 
 
-service = Service("ingestion", raw_handlers=RAW_HANDLERS, http=http, prefetch=touched)
+service = Service(NAME, raw_handlers=RAW_HANDLERS, http=http, prefetch=touched)

@@ -13,8 +13,12 @@ from ordo_ingestion.domain import ChannelOrder, Rejection, Skip
 from ordo_ingestion.intake import UNKNOWN_CHANNEL, Refusal, read_channel
 from ordo_runtime import RawMessage, UnitOfWork
 from ordo_runtime.processor import RawHandler, dead_letter
+from ordo_runtime.service import group_of, source_of
 
-SOURCE, GROUP = "/ordo/ingestion", "ordo-ingestion"  # as the runtime names this service
+NAME = "ingestion"  # the Service's name (app.py): the runtime derives the two below from it
+# A refusal's dead letter is named as the processor names its own letters: by this source,
+# its id derived from this group and the record, so one record has one letter.
+SOURCE, GROUP = source_of(NAME), group_of(NAME)
 
 
 def on_channel_order(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event]:

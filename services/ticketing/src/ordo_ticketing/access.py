@@ -49,9 +49,11 @@ def markets(request: Request) -> frozenset[str] | None:
     return caller(request).markets
 
 
-def tickets(request: Request, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def tickets(
+    request: Request, db: asyncpg.Pool, found: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Tickets found with `markets(request)`, as the caller may see them."""
-    shown: list[dict[str, Any]] = for_caller(request, found)
+    shown: list[dict[str, Any]] = for_caller(request, found, await orders(request, db, found))
     return shown
 
 
@@ -63,7 +65,16 @@ def queue_filter(request: Request, f: QueueFilter) -> QueueFilter:
     return f
 
 
-def queue(request: Request, found: dict[str, Any]) -> dict[str, Any]:
+async def queue(request: Request, db: asyncpg.Pool, found: dict[str, Any]) -> dict[str, Any]:
     """A queue found with `markets(request)`, as the caller may see it."""
-    shown: dict[str, Any] = for_caller(request, found)
+    shown: dict[str, Any] = for_caller(request, found, await orders(request, db, found["items"]))
     return shown
+
+
+async def orders(request: Request, db: asyncpg.Pool, items: list[dict[str, Any]]) -> list[Any]:
+    """The orders of a list's items, read only for a caller who sees the list masked: a
+    list holds no orders, but its free text names their customers (a ticket's instructions,
+    a complaint), and those names are masked there too."""
+    if caller(request).sees_customer_data:
+        return []
+    return await queries.orders_of(db, {i["order_id"] for i in items if i.get("order_id")})

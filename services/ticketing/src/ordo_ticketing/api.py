@@ -135,8 +135,9 @@ async def retry_dead_letters(body: Retry, request: Request) -> dict[str, Any]:
 @router.get("/queue")
 async def get_queue(request: Request, f: Annotated[QueueFilter, Query()]) -> dict[str, Any]:
     f, scope = access.queue_filter(request, f), access.markets(request)
-    found = await queue(runtime_of(request).pool, f, datetime.now(UTC), scope)
-    return access.queue(request, found)
+    pool = runtime_of(request).pool
+    found = await queue(pool, f, datetime.now(UTC), scope)
+    return await access.queue(request, pool, found)
 
 
 @router.get("/tickets")
@@ -148,7 +149,7 @@ async def list_tickets(
 ) -> list[dict[str, Any]]:
     pool, scope = runtime_of(request).pool, access.markets(request)
     found = await queries.find_tickets(pool, status, reason, limit, markets=scope)
-    return access.tickets(request, found)
+    return await access.tickets(request, pool, found)
 
 
 @router.get("/tickets/{ticket_id}")

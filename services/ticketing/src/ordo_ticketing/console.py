@@ -57,11 +57,9 @@ async def queue_fragment(
     f: Annotated[QueueFilter, Query()],
     lang: Annotated[str, Depends(language)],
 ) -> HTMLResponse:
-    scope = access.markets(request)
-    found = await queue(
-        runtime_of(request).pool, access.queue_filter(request, f), datetime.now(UTC), scope
-    )
-    return page("queue.html.j2", lang, q=access.queue(request, found), f=f)
+    scope, pool = access.markets(request), runtime_of(request).pool
+    found = await queue(pool, access.queue_filter(request, f), datetime.now(UTC), scope)
+    return page("queue.html.j2", lang, q=await access.queue(request, pool, found), f=f)
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)

@@ -7,10 +7,11 @@ for a reason it has no template for.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, TemplateNotFound
 
 from ordo_events.events import Issue
 from ordo_events.order import CanonicalOrder
@@ -52,6 +53,25 @@ def render(
         template = env.get_template(f"{DEFAULT_LANGUAGE}/{reason}.txt.j2")
     text = template.render(order_id=order_id, order=order, issues=issues, **details)
     return text.strip() + "\n"
+
+
+def render_again(
+    ticket: Mapping[str, Any], order: CanonicalOrder | None, language: str = DEFAULT_LANGUAGE
+) -> str | None:
+    """A stored ticket's instructions rendered again from what it was opened with (reason,
+    issues, details) and `order`; None for one that cannot be (opened before details were
+    kept, so its template lacks what it needs)."""
+    try:
+        return render(
+            ticket["reason"],
+            order_id=ticket["order_id"],
+            order=order,
+            issues=[Issue.model_validate(i) for i in ticket["issues"]],
+            language=language,
+            **ticket["details"],
+        )
+    except (TemplateError, ValueError, TypeError):
+        return None
 
 
 def language_of(lang: str | None, accept_language: str | None) -> str:

@@ -23,6 +23,7 @@ from ordo_events.order import order_id_for
 from ordo_events.state import OrderState, evolve
 from ordo_events.topics import DEAD_LETTER, ORDER_HISTORY, Topic
 from ordo_runtime.consumer import Record
+from ordo_ticketing.instructions import render_again
 from ordo_ticketing.tables import (
     FILL_TICKET_MARKETS,
     INSERT_DEAD_LETTERS,
@@ -30,6 +31,7 @@ from ordo_ticketing.tables import (
     SCHEMA,
     SELECT_ORDER_STATES,
     UPDATE_CHANGES,
+    UPDATE_INSTRUCTIONS,
     UPSERT_CORRECTIONS,
     UPSERT_OPENED,
     UPSERT_ORDERS,
@@ -58,7 +60,7 @@ class OrderProjection:
             await self._orders(conn, [e for e in fresh if e.id in new])
             unplaced = [e.subject for e in fresh if _places_a_ticket(e.data)]
             if unplaced:
-                await conn.execute(FILL_TICKET_MARKETS, list(set(unplaced)))
+                await self._place_tickets(conn, list(set(unplaced)))
         # A refused order's letter is left out: its order_rejected ticket already asks for it.
         letters = [r for r in raw if r.topic == DEAD_LETTER.name and not _rejected(r)]
         if letters:
@@ -99,6 +101,27 @@ class OrderProjection:
         ):
             if rows:
                 await conn.execute(sql, *columns(rows.values()))
+
+    async def _place_tickets(self, conn: asyncpg.Connection, order_ids: list[str]) -> None:
+        """Tickets opened before their order take its market and channel, and instructions
+        rendered with it, as the order view shows it; one statement each, for the batch."""
+        placed = await conn.fetch(FILL_TICKET_MARKETS, order_ids)
+        if not placed:
+            return
+        histories = await load_histories(conn, list({row["order_id"] for row in placed}))
+        rendered = []
+        for row in placed:
+            order = OrderState.fold(row["order_id"], histories[row["order_id"]]).order
+            ticket = {
+                **row,
+                "issues": json.loads(row["issues"]),
+                "details": json.loads(row["details"]),
+            }
+            text = None if order is None else render_again(ticket, order)
+            if text is not None:  # else it keeps what it says
+                rendered.append((row["ticket_id"], text))
+        if rendered:
+            await conn.execute(UPDATE_INSTRUCTIONS, *columns(rendered))
 
     async def _orders(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
         """Move each order that got new events on from the status fields its row holds."""

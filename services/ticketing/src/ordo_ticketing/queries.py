@@ -7,12 +7,10 @@ from collections.abc import Collection
 from typing import Any
 
 import asyncpg
-from jinja2 import TemplateError
 
-from ordo_events.events import Issue
 from ordo_events.order import CanonicalOrder
 from ordo_events.state import OrderState
-from ordo_ticketing.instructions import DEFAULT_LANGUAGE, render
+from ordo_ticketing.instructions import DEFAULT_LANGUAGE, render_again
 from ordo_ticketing.projection import load_histories
 
 TICKET_COLUMNS = (
@@ -46,6 +44,18 @@ async def order_view(db: asyncpg.Pool | asyncpg.Connection, order_id: str) -> di
             for t in state.timeline
         ],
     }
+
+
+async def orders_of(
+    db: asyncpg.Pool | asyncpg.Connection, order_ids: Collection[str]
+) -> list[dict[str, Any]]:
+    """Every version of these orders the read model holds (received, revised, corrected)."""
+    rows = await db.fetch(
+        "SELECT data->'order' AS o FROM order_events"
+        " WHERE order_id = ANY($1) AND jsonb_typeof(data->'order') = 'object'",
+        sorted(order_ids),
+    )
+    return [json.loads(row["o"]) for row in rows]
 
 
 async def order_id_by_reference(
@@ -105,17 +115,8 @@ def localized(found: dict[str, Any], state: dict[str, Any] | None, language: str
     if language == DEFAULT_LANGUAGE and not found["details"]:
         return stored
     order_json = None if state is None else state["order"]
-    try:
-        return render(
-            found["reason"],
-            order_id=found["order_id"],
-            order=None if order_json is None else CanonicalOrder.model_validate(order_json),
-            issues=[Issue.model_validate(i) for i in found["issues"]],
-            language=language,
-            **found["details"],
-        )
-    except (TemplateError, ValueError, TypeError):  # a ticket from before details were kept
-        return stored
+    order = None if order_json is None else CanonicalOrder.model_validate(order_json)
+    return render_again(found, order, language) or stored
 
 
 async def dead_letters(db: asyncpg.Pool | asyncpg.Connection, limit: int) -> list[dict[str, Any]]:

@@ -175,10 +175,19 @@ ON CONFLICT (id) DO NOTHING
 
 # A ticket opened before ticketing had the order (its failure overtook OrderReceived on
 # another topic) carries no market, and an operator scoped to markets would never see it:
-# it takes the order's market and channel once the read model knows them.
+# it takes the order's market and channel once the read model knows them. It returns what
+# the ticket's instructions were rendered from, to render them again with the order
+# (UPDATE_INSTRUCTIONS): they could not name the customer.
 FILL_TICKET_MARKETS = """
 UPDATE tickets t SET market = o.market, channel = COALESCE(t.channel, o.channel)
 FROM orders o
 WHERE t.order_id = o.order_id AND t.order_id = ANY($1)
   AND t.market IS NULL AND o.market IS NOT NULL
+RETURNING t.ticket_id, t.order_id, t.reason, t.issues, t.details
+"""
+
+UPDATE_INSTRUCTIONS = """
+UPDATE tickets SET instructions = u.ins
+FROM unnest($1::text[], $2::text[]) AS u(i, ins)
+WHERE tickets.ticket_id = u.i
 """
