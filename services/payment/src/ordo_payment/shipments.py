@@ -13,14 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-# ISO 4217 currencies whose minor unit is not the hundredth; every other has two decimals.
-_DECIMALS = {
-    **dict.fromkeys(
-        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI"), 0
-    ),
-    **dict.fromkeys(("VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
+from babel.numbers import get_currency_precision
 
 
 @dataclass(frozen=True)
@@ -33,7 +26,8 @@ class Line:
 
 
 def minor_unit(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-_DECIMALS.get(currency.upper(), 2))
+    """The smallest amount of `currency` (CLDR's digits: 0.01, JPY 1, KWD 0.001)."""
+    return Decimal(1).scaleb(-get_currency_precision(currency.upper()))
 
 
 def shipped_share(
