@@ -13,11 +13,12 @@ from zlib import crc32
 
 import pytest
 from aiosmtpd.controller import Controller
+from eventsourcing.persistence import IntegrityError
 
 from ordo_events import events as ev
 from ordo_notification.app import service
 from ordo_notification.domain import CustomerNotices, message_id_for
-from ordo_notification.mailer import TRACKING_NAME, Mailer, MailSettings, Request
+from ordo_notification.mailer import RECORD_ATTEMPTS, TRACKING_NAME, Mailer, MailSettings, Request
 from ordo_runtime.testing import InMemoryRuntime, Scenario, sample_order
 
 PL = sample_order()
@@ -311,3 +312,40 @@ def test_headers_are_encoded_words_of_whole_characters_and_never_break_a_line() 
     message = message_from_bytes(mailer._plain(sneaky), policy=policy.default)
     assert message["Bcc"] is None
     assert message["Subject"] == "Order 1  Bcc: x@y"
+
+
+class Conflicting(InMemoryRuntime):
+    """A store whose writes conflict `times` times in a row, as under a busy handler."""
+
+    def __init__(self, scenario: Scenario, times: int) -> None:
+        super().__init__(scenario)
+        self.times = times
+
+    async def execute(self, *args: Any, **kwargs: Any) -> list[ev.Event]:
+        if self.times > 0:
+            self.times -= 1
+            raise IntegrityError("conflict")
+        return await super().execute(*args, **kwargs)
+
+
+async def test_a_record_that_keeps_conflicting_does_not_stop_the_mailer(
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp
+    scenario = Scenario(service).given(ev.OrderReceived(order_id=PL.order_id, order=PL))
+    runtime = Conflicting(scenario, times=RECORD_ATTEMPTS + 1)  # outlasts one batch's attempts
+    mailer, stop = Mailer(runtime, settings(port)), asyncio.Event()
+    task = asyncio.create_task(mailer.run(stop))
+    try:
+        async with asyncio.timeout(10):
+            while scenario.app.position(TRACKING_NAME) is None:
+                assert not task.done(), task.exception()
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await task  # ends cleanly: nothing escaped the loop
+
+    assert mailer.record_failures == 1
+    # Sent, not recorded, so sent again with the same Message-ID; recorded once.
+    assert [m["Message-ID"] for m in inbox.mails] == [message_id_for(PL.order_id, "received")] * 2
+    assert len(runtime.published) == 1

@@ -93,6 +93,7 @@ class Mailer:
         self.position: int | None = None
         self.sent = 0
         self.failures = 0  # SMTP attempts that failed and will be retried
+        self.record_failures = 0  # batches whose record failed; sent again, then recorded
         # Sessions block on the network: their own threads, so they never hold up the
         # consumer's batches, which run on the loop's default executor.
         self.sessions = ThreadPoolExecutor(settings.mailer_connections, "smtp")
@@ -100,9 +101,21 @@ class Mailer:
         self.from_header = formataddr((name, self.sender), charset="utf-8")
 
     async def run(self, stop: asyncio.Event) -> None:
+        delay = self.settings.mailer_retry_s
         try:
             while not stop.is_set():
-                await self.pump(stop)
+                try:
+                    await self.pump(stop)
+                except Exception:
+                    # The database away, or a record that kept conflicting: the mailer (and
+                    # with it the service) carries on. What was sent and not recorded goes
+                    # again next time, with the same Message-ID.
+                    self.record_failures += 1
+                    log.exception("mailer: recording failed; trying again in %.1f s", delay)
+                    await wait_for(stop, delay)
+                    delay = min(delay * 2, self.settings.mailer_retry_max_s)
+                    continue
+                delay = self.settings.mailer_retry_s
                 await wait_for(stop, self.settings.mailer_idle_s)
         finally:
             self.sessions.shutdown(wait=False)
