@@ -146,7 +146,8 @@ class CashOnDeliveryAccepted(Event):
 
 class PaymentCaptured(Event):
     """Money taken: at once for a full payment, shipment by shipment for a held one (each
-    its share, the amount of this capture alone), on delivery for cash on delivery."""
+    its share, the amount of this capture alone), and for cash on delivery as each shipment
+    is delivered (what the courier collected for it)."""
 
     amount: Decimal
     currency: str
