@@ -78,3 +78,12 @@ def test_a_delivered_shipment_that_names_no_lines_collects_the_whole_order() -> 
     s = accepted(o)
     assert collected(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]
     assert collected(s.when(parcel(o, 2, "delivered"))) == [D("7.35")]
+
+
+def test_a_shipment_first_heard_of_as_failed_delivery_collects_nothing() -> None:
+    """It left the warehouse, but no cash changed hands: with or without its lines."""
+    o = cod_order(("A", 2, "12.50"), ("B", 1, "7.35"))
+    s = accepted(o)
+    assert s.when(parcel(o, 1, "delivery_failed", ("A", 2))) == []
+    assert s.when(parcel(o, 2, "delivery_failed")) == []
+    assert collected(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]

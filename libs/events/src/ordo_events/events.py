@@ -201,6 +201,11 @@ class OrderRevisedAfterRelease(Event):
 ShipmentStatus = Literal[
     "planned", "packed", "handed_to_carrier", "in_transit", "delivered", "delivery_failed"
 ]
+# The statuses that say a shipment's goods left the warehouse; the first of them counts (a
+# carrier may skip the hand-over). A failed delivery was out for delivery: it left too.
+LEFT_WAREHOUSE: frozenset[ShipmentStatus] = frozenset(
+    {"handed_to_carrier", "in_transit", "delivered", "delivery_failed"}
+)
 
 
 class ShipmentPlanned(Event):

@@ -122,10 +122,10 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
 
 def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
     """Held payments are captured as goods leave, each shipment its share (the first status
-    that says it left counts: a carrier may skip the hand-over); cash on delivery as each
-    shipment is delivered, its share collected by the courier. A shipment that names no
-    lines (published before shipments did) cannot tell its share: the whole order."""
-    if event.status not in ("handed_to_carrier", "in_transit", "delivered"):
+    that says it left counts, as in inventory: a failed delivery left too); cash on delivery
+    as each shipment is delivered, its share collected by the courier. A shipment that names
+    no lines (published before shipments did) cannot tell its share: the whole order."""
+    if event.status not in ev.LEFT_WAREHOUSE:
         return []
     case = uow.get(Settlement, Settlement.create_id(event.order_id))
     if case is None:
