@@ -1,24 +1,27 @@
 """Each way an order is settled, on the real stack: orders through ingestion, the provider's
-webhook, and the shipment, cancellation and return events published as fulfillment and
-ticketing publish them."""
+webhook, the carriers' feed, and the shipment, cancellation and return events published as
+fulfillment and ticketing publish them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
 from ordo_events.order import CanonicalOrder
-from ordo_events.topics import topic_for
+from ordo_events.topics import FULFILLMENT, PAYMENT, topic_for
 from ordo_runtime.testing import sample_order
-from tests.integration.conftest import Ordo, eventually, order_state
-from tests.integration.kafka_tools import send
+from tests.integration.conftest import Ordo, eventually, order_state, wait_for_status
+from tests.integration.kafka_tools import read_events, send
+from tests.integration.test_order_paths import set_stock
+from tests.integration.test_shipping_flows import carrier_update
 
 pytestmark = pytest.mark.integration
+E = TypeVar("E", bound=ev.Event)
 
 
 def order(external_id: str, settlement: str | None, **changes: Any) -> CanonicalOrder:
@@ -108,6 +111,62 @@ def test_held_is_captured_at_handover_voided_on_cancel_and_cash_on_delivery_paid
     wait_for(ordo, cod, "PaymentCaptured")
     assert count(ordo, cancelled, "PaymentCaptured") == 0
     assert count(ordo, cancelled, "PaymentRefunded") == 0
+
+
+def published(ordo: Ordo, topic: str, o: CanonicalOrder, kind: type[E]) -> list[E]:
+    """The order's `kind` events on `topic`, each once (a relay may publish one twice)."""
+    envelopes = read_events(ordo.stack.kafka_bootstrap, topic)
+    found = {
+        e.id: e.data for e in envelopes if e.subject == o.order_id and isinstance(e.data, kind)
+    }
+    return list(found.values())
+
+
+def test_a_held_order_shipped_from_two_warehouses_is_captured_parcel_by_parcel(
+    ordo: Ordo,
+) -> None:
+    # SPLIT-B is only in the north warehouse: one parcel from each, 25.00 and 7.35.
+    set_stock(ordo, "SPLIT-A", 5)
+    with ordo.http("inventory") as api:
+        api.put("/stock/SPLIT-B/north", json={"on_hand": 5}).raise_for_status()
+    held = order(
+        "pay-held-split",
+        "held",
+        lines=[
+            {"sku": "SPLIT-A", "quantity": 2, "unit_price": "12.50"},
+            {"sku": "SPLIT-B", "quantity": 1, "unit_price": "7.35"},
+        ],
+    )
+    submit(ordo, held)
+    webhook(ordo, held, "held-split", "authorized", "32.35")
+    wait_for_status(ordo, held.order_id, "ready_for_fulfillment")
+
+    def two_planned() -> list[ev.ShipmentPlanned] | None:
+        planned = published(ordo, FULFILLMENT.name, held, ev.ShipmentPlanned)
+        return planned if len({p.shipment_id for p in planned}) == 2 else None
+
+    planned = eventually(two_planned, 30, "two shipments planned")
+    first = next(p.shipment_id for p in planned if p.lines[0].sku == "SPLIT-A")
+    second = next(p.shipment_id for p in planned if p.lines[0].sku == "SPLIT-B")
+    assert count(ordo, held, "PaymentCaptured") == 0  # nothing taken before a parcel leaves
+
+    # Through the carriers' feed: fulfillment publishes each status with the parcel's lines.
+    carrier_update(
+        ordo, first, shipment_id=first, status="handed_to_carrier", time="2030-01-01T08:00:00Z"
+    )
+
+    def captures(n: int) -> list[ev.PaymentCaptured] | None:
+        found = published(ordo, PAYMENT.name, held, ev.PaymentCaptured)
+        return found if len(found) >= n else None
+
+    (taken,) = eventually(lambda: captures(1), 30, "the first parcel's capture")
+    assert taken.amount == Decimal("25.00")
+    carrier_update(
+        ordo, second, shipment_id=second, status="in_transit", time="2030-01-01T09:00:00Z"
+    )
+    both = eventually(lambda: captures(2), 30, "the second parcel's capture")
+    assert [c.amount for c in both] == [Decimal("25.00"), Decimal("7.35")]
+    assert sum(c.amount for c in both) == held.total
 
 
 def test_split_parts_sent_twice_settle_once_a_return_is_refunded_and_a_currency_mismatch_fails(

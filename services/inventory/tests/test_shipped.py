@@ -78,6 +78,17 @@ def test_the_first_status_that_says_it_left_takes_it() -> None:
     assert stock(scenario, "A").on_hand["main"] == 7
 
 
+def test_a_failed_delivery_as_the_first_status_left_the_warehouse() -> None:
+    """Out for delivery, no one home: the parcel is off the shelf all the same (payment
+    captures a held order's share then too)."""
+    scenario = released()
+    (shipped,) = scenario.when(left("delivery_failed"))
+    assert isinstance(shipped, ev.StockShipped)
+    a = stock(scenario, "A")
+    assert (a.on_hand["main"], a.reserved["main"]) == (7, 0)
+    assert scenario.when(left("delivered")) == []  # the second attempt: taken already
+
+
 def test_one_shipment_of_two_leaves_the_other_held_and_a_cancellation_frees_only_that() -> None:
     scenario = released()
     scenario.when(left("handed_to_carrier", "S1", line("A", 2)))

@@ -72,6 +72,16 @@ def test_each_of_three_shipments_captures_what_it_carries() -> None:
     assert s.when(left(o, 3, ("C", 3), status="delivered")) == []
 
 
+def test_a_shipment_first_heard_of_as_failed_delivery_left_and_is_captured() -> None:
+    """A carrier's first word may be that no one was home: the parcel was out for delivery,
+    so it left the warehouse (inventory takes it off the shelf then, too)."""
+    o = held_order(("A", 2, "10.00"), ("B", 1, "5.50"))
+    s = authorised(o)
+    assert captured(s.when(left(o, 1, ("A", 2), status="delivery_failed"))) == [D("20.00")]
+    assert s.when(left(o, 1, ("A", 2), status="delivered")) == []  # the second attempt
+    assert captured(s.when(left(o, 2, status="delivery_failed"))) == [D("5.50")]  # no lines
+
+
 def test_one_sku_over_two_shipments_and_two_lines_is_valued_line_by_line() -> None:
     o = held_order(("A", 2, "4.00"), ("A", 1, "1.00"))  # the second A at a discount: 9.00
     s = authorised(o)

@@ -146,7 +146,8 @@ class CashOnDeliveryAccepted(Event):
 
 class PaymentCaptured(Event):
     """Money taken: at once for a full payment, shipment by shipment for a held one (each
-    its share, the amount of this capture alone), on delivery for cash on delivery."""
+    its share, the amount of this capture alone), and for cash on delivery as each shipment
+    is delivered (what the courier collected for it)."""
 
     amount: Decimal
     currency: str
@@ -200,6 +201,11 @@ class OrderRevisedAfterRelease(Event):
 ShipmentStatus = Literal[
     "planned", "packed", "handed_to_carrier", "in_transit", "delivered", "delivery_failed"
 ]
+# The statuses that say a shipment's goods left the warehouse; the first of them counts (a
+# carrier may skip the hand-over). A failed delivery was out for delivery: it left too.
+LEFT_WAREHOUSE: frozenset[ShipmentStatus] = frozenset(
+    {"handed_to_carrier", "in_transit", "delivered", "delivery_failed"}
+)
 
 
 class ShipmentPlanned(Event):

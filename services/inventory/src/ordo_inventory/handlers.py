@@ -26,8 +26,6 @@ from ordo_runtime import RawMessage, UnitOfWork
 
 # Releases after which a later payment takes the stock again (a cancellation never does).
 RETAKEN_AFTER = ("payment_failed", "expired")
-# Shipment statuses that mean its units have left the warehouse.
-LEFT = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
 
 
 def on_order_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -161,7 +159,7 @@ def on_shipment_left(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequen
     per shipment, at whichever status first says they left (a carrier may skip the
     hand-over and report in transit or delivered first). Without this an absolute count,
     which no longer finds them, would be short by what is still held for them."""
-    if event.status not in LEFT or not event.lines:
+    if event.status not in ev.LEFT_WAREHOUSE or not event.lines:
         return []  # not gone yet, or published before shipments named their lines
     reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
     if reservation is None or event.shipment_id in reservation.shipments:
@@ -217,7 +215,7 @@ def touched(message: ev.Event | RawMessage) -> list[uuid.UUID]:
     if isinstance(message, ev.OrderValidated):
         ids += [Stock.create_id(sku) for sku in {line.sku for line in message.order.lines}]
     elif isinstance(message, ev.ReturnReceived) or (
-        isinstance(message, ev.ShipmentStatusChanged) and message.status in LEFT
+        isinstance(message, ev.ShipmentStatusChanged) and message.status in ev.LEFT_WAREHOUSE
     ):
         ids += [Stock.create_id(sku) for sku in {line.sku for line in message.lines}]
     return ids

@@ -56,7 +56,10 @@ class Settlement(Aggregate):
         self.corrections: list[str] = []
         self.shipped = False  # a shipment of unknown contents left: the whole order
         self.shipments: dict[str, dict[str, int]] = {}  # quantity per SKU, by shipment id
-        self.delivered = False
+        self.delivered = False  # a cash on delivery shipment of unknown contents arrived
+        # A cash on delivery order's shipments delivered (the courier collected for them),
+        # quantity per SKU, by shipment id.
+        self.deliveries: dict[str, dict[str, int]] = {}
         self.cancelled: str | None = None
         self.returns: dict[str, Decimal] = {}
         self.deadline_passed: datetime | None = None
@@ -110,6 +113,11 @@ class Settlement(Aggregate):
     def shipment_left(self, shipment_id: str, lines: dict[str, int]) -> None:
         """A held order's shipment left the warehouse carrying `lines` (quantity per SKU)."""
         self.shipments[shipment_id] = lines
+
+    @event("ShipmentDelivered")
+    def shipment_delivered(self, shipment_id: str, lines: dict[str, int]) -> None:
+        """A cash on delivery order's shipment was delivered carrying `lines`: its cash taken."""
+        self.deliveries[shipment_id] = lines
 
     @event("Cancelled")
     def cancel(self, reason: str) -> None:
@@ -190,6 +198,7 @@ class Settlement(Aggregate):
             self.returns,
             self.deadline_passed,
             self.shipments,
+            self.deliveries,
         )
 
     def decided(self) -> Decided:

@@ -122,9 +122,10 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
 
 def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
     """Held payments are captured as goods leave, each shipment its share (the first status
-    that says it left counts: a carrier may skip the hand-over); cash on delivery when they
-    arrive."""
-    if event.status not in ("handed_to_carrier", "in_transit", "delivered"):
+    that says it left counts, as in inventory: a failed delivery left too); cash on delivery
+    as each shipment is delivered, its share collected by the courier. A shipment that names
+    no lines (published before shipments did) cannot tell its share: the whole order."""
+    if event.status not in ev.LEFT_WAREHOUSE:
         return []
     case = uow.get(Settlement, Settlement.create_id(event.order_id))
     if case is None:
@@ -134,13 +135,16 @@ def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev
             return []  # its share is taken already (or the whole order's was)
         if event.lines:
             case.shipment_left(event.shipment_id, _per_sku(event.lines))
-        else:  # published before shipments named their lines: its share cannot be told
+        else:
             case.shipment_moved(event.status)
         return announce(case)
     cod = case.mode is SettlementMode.CASH_ON_DELIVERY and event.status == "delivered"
-    if not cod or case.delivered:
+    if not cod or case.delivered or event.shipment_id in case.deliveries:
         return []  # nothing this settlement waits for: no write on the hot path
-    case.shipment_moved(event.status)
+    if event.lines:
+        case.shipment_delivered(event.shipment_id, _per_sku(event.lines))
+    else:
+        case.shipment_moved(event.status)
     return announce(case)
 
 

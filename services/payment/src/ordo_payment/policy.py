@@ -48,14 +48,16 @@ class Facts:
     order: Order | None = None  # None until the order itself arrives
     notes: Mapping[str, Note] = field(default_factory=dict)  # by notification id
     # A shipment whose contents are unknown (published before shipments named their
-    # lines) was handed to a carrier: as good as the whole order.
+    # lines) was handed to a carrier, or delivered: as good as the whole order.
     shipped: bool = False
     delivered: bool = False
     cancelled: str | None = None  # the reason, once cancelled
     returns: Mapping[str, Decimal] = field(default_factory=dict)  # amount by return id
     deadline_passed: datetime | None = None
-    # Shipments that left, each as quantity per SKU, by shipment id.
+    # A held order's shipments that left, each as quantity per SKU, by shipment id.
     shipments: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # A cash on delivery order's shipments delivered, the same way.
+    deliveries: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,9 +143,10 @@ def decide(facts: Facts, done: Decided, because: str = "") -> tuple[list[ev.Even
 
     due = ZERO
     if facts.cancelled is None and covered and now.outcome == "authorized":
-        due = _held_due(facts, order) if order.mode is SettlementMode.HELD else total
+        held = order.mode is SettlementMode.HELD
+        due = _share(order, facts.shipped, facts.shipments) if held else total
     elif facts.cancelled is None and cod and now.outcome == "cash_on_delivery":
-        due = total if facts.delivered else ZERO
+        due = _share(order, facts.delivered, facts.deliveries)
     # Parts the provider took before the order is covered are announced once it is (or once
     # it is cancelled, to be refunded): a part alone is no payment yet.
     reported = m.captured if covered or facts.cancelled is not None else ZERO
@@ -188,13 +191,15 @@ def decide(facts: Facts, done: Decided, because: str = "") -> tuple[list[ev.Even
     return out, now
 
 
-def _held_due(facts: Facts, order: Order) -> Decimal:
-    """A held payment is captured as its goods leave: each shipment's share when it does."""
-    if facts.shipped:
+def _share(order: Order, whole: bool, parcels: Mapping[str, Mapping[str, int]]) -> Decimal:
+    """What is due of the order for `parcels` (those that left, for a held payment; those
+    delivered, for cash on delivery): each its share, the last the rest. `whole`: a parcel
+    of unknown contents went, which stands for the whole order."""
+    if whole:
         return order.total
-    if not facts.shipments:
+    if not parcels:
         return ZERO
-    return shipped_share(order.lines, order.total, order.currency, facts.shipments)
+    return shipped_share(order.lines, order.total, order.currency, parcels)
 
 
 def _refund_reason(facts: Facts, m: Money, now: Decided, ours: Decimal, excess: Decimal) -> str:

@@ -1,5 +1,6 @@
-"""What a held payment may capture as its shipments leave: the value of what left, at the
-order's prices. Pure.
+"""What a held payment may capture as its shipments leave, and what the courier collects
+for a cash on delivery order as its shipments are delivered: the value of what they carried,
+at the order's prices. Pure.
 
 The share is computed over everything that left so far, then rounded, never shipment by
 shipment: three parcels of 3.335 each would otherwise take 3.34 three times, 0.01 more
