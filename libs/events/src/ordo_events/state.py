@@ -36,7 +36,6 @@ FINAL_STATUSES = frozenset(
         Status.CANCELLED,
     }
 )
-_MOVING = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class OrderState:
         statuses = [status for _, status in self.shipments]
         if statuses and all(status == "delivered" for status in statuses):
             return Status.DELIVERED
-        if any(status in _MOVING for status in statuses):
+        if any(status in ev.LEFT_WAREHOUSE for status in statuses):
             return Status.SHIPPED
         if self.released:
             return Status.READY_FOR_FULFILLMENT

@@ -21,7 +21,6 @@ from ordo_fulfillment.domain import NAMESPACE, Ref, ReleaseGate
 from ordo_fulfillment.idempotency import fingerprint, replayed
 from ordo_runtime import UnitOfWork
 
-SHIPPED = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
 # Who acts is the authenticated caller (the API fills it in); a request entered on someone's
 # behalf names them, e.g. "customer", and is recorded as entered by the caller.
 By = Field(default="", description="Ignored: the caller's login is recorded")
@@ -70,7 +69,7 @@ class RefusedError(Exception):
 def shipped(gate: ReleaseGate) -> Counter[str]:
     out: Counter[str] = Counter()
     for shipment in gate.shipments.values():
-        if shipment["status"] in SHIPPED:
+        if shipment["status"] in ev.LEFT_WAREHOUSE:
             out.update(shipment["lines"])
     return out
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from ordo_events.events import LEFT_WAREHOUSE
 from ordo_events.order import order_id_for
 from ordo_fulfillment.domain import ChannelRegistry, ReleaseGate
 from ordo_fulfillment.planning import normal_postcode
 from ordo_runtime.store import ServiceApplication
 
-MOVING = frozenset({"handed_to_carrier", "in_transit", "delivered", "delivery_failed"})
 NOT_FOUND = "no order with this number and postcode"
 
 
@@ -38,7 +38,7 @@ def overall(statuses: list[str]) -> str:
         return "processing"
     if all(status == "delivered" for status in statuses):
         return "delivered"
-    if any(status in MOVING for status in statuses):
+    if any(status in LEFT_WAREHOUSE for status in statuses):
         return "shipped"
     return "preparing"
 
