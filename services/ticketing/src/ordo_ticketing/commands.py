@@ -161,6 +161,7 @@ class ResolveTicket(TicketCommand):
                     corrected_by=self.by,
                     correction=fix,
                     order=corrected,
+                    sequence=case.sequence,
                 )
             )
         return events
