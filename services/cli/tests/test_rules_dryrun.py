@@ -63,3 +63,31 @@ def test_an_order_is_judged_as_last_corrected_against_its_latest_verdict() -> No
         compile_rules(default_text()),
     )
     assert (result.judged, result.unchanged, result.changes) == (1, 1, [])
+
+
+def test_a_correction_made_before_a_revision_was_seen_is_judged_on_the_revision() -> None:
+    # The operator added the phone to the order as received; the channel's revision, taken
+    # meanwhile, broke the email: validation judged the revision with the phone, and so does
+    # the dry run, not the older version the correction carries.
+    order = sample_order(customer={"email": "a@example.com"})
+    revised = order.model_copy(
+        update={"customer": order.customer.model_copy(update={"email": "not-an-email"})}
+    )
+    fix = Correction(phone="+48 601 234 567")
+    invalid = ev.Issue(code="email.invalid", message="Not an email address.")
+    result = replay(
+        log(
+            ev.OrderReceived(order_id=order.order_id, order=order),
+            ev.OrderRevised(order_id=order.order_id, order=revised),
+            ev.OrderCorrected(
+                order_id=order.order_id,
+                ticket_id="t-1",
+                corrected_by="ola",
+                correction=fix,
+                order=fix.apply(order),
+            ),
+            ev.OrderValidationFailed(order_id=order.order_id, issues=[invalid], attempt=3),
+        ),
+        compile_rules(default_text()),
+    )
+    assert (result.judged, result.unchanged, result.changes) == (1, 1, [])

@@ -167,6 +167,40 @@ def test_a_revision_taken_before_release_sends_later_emails_to_its_address() -> 
     ]
 
 
+def test_a_correction_built_on_an_older_version_does_not_undo_a_revisions_address() -> None:
+    # The operator added a phone to the order as received while the gate took the channel's
+    # revision with a new address: the correction changes no email, so none goes back.
+    customer = ORDER.customer.model_copy(update={"email": "jan.nowy@example.com"})
+    revised = ORDER.model_copy(update={"customer": customer})
+    fixed = Correction(phone="+48 601 234 567")
+    stale = ev.OrderCorrected(
+        order_id=ID, ticket_id="t-1", corrected_by="ola", correction=fixed, order=fixed.apply(ORDER)
+    )
+    accepted = ev.OrderRevisionAccepted(order_id=ID, order=revised, sequence=1)
+    scenario = Scenario(service).given(received(), accepted, stale)
+
+    scenario.when(shortage())
+
+    assert [r.recipient for r in requests(scenario)] == ["jan@example.com", "jan.nowy@example.com"]
+
+
+def test_a_revision_after_an_email_correction_keeps_the_corrected_email() -> None:
+    # The channel never had the address the operator got from the customer.
+    fixed = Correction(email="jan.k@example.com")
+    corrected = ev.OrderCorrected(
+        order_id=ID, ticket_id="t-1", corrected_by="ola", correction=fixed, order=fixed.apply(ORDER)
+    )
+    more = [ORDER.lines[0].model_copy(update={"quantity": 3})]
+    accepted = ev.OrderRevisionAccepted(
+        order_id=ID, order=ORDER.model_copy(update={"lines": more}), sequence=1
+    )
+    scenario = Scenario(service).given(received(), corrected, accepted)
+
+    scenario.when(shortage())
+
+    assert [r.recipient for r in requests(scenario)] == ["jan@example.com", "jan.k@example.com"]
+
+
 @pytest.mark.parametrize(
     ("tag", "language"),
     [

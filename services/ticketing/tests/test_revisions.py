@@ -117,6 +117,47 @@ def test_a_correction_after_an_accepted_revision_corrects_the_revised_order() ->
     assert isinstance(corrected, ev.OrderCorrected)
     assert corrected.order.lines == REVISED.lines
     assert corrected.order.customer.phone == "+48 601 234 567"
+    assert corrected.sequence == 1  # the version it was built on
+
+
+def test_a_revision_taken_after_a_correction_keeps_the_corrected_fields() -> None:
+    # The operator resolved before ticketing heard of the revision the gate had taken: the
+    # correction was built on the order as received, and the revision lacks the phone.
+    scenario = Scenario(service).given(received(ORDER))
+    ticket = opened(scenario.when(no_phone(OID)))
+    fix = Correction(phone="+48 601 234 567")
+    (_, corrected) = resolve(scenario, ticket.ticket_id, fix)
+    assert isinstance(corrected, ev.OrderCorrected)
+    assert corrected.sequence == 0
+    accepted = ev.OrderRevisionAccepted(order_id=OID, order=REVISED, sequence=1)
+    assert scenario.when(accepted) == []
+    # The order in force is the revision with the phone: the next correction shows it.
+    later = opened(scenario.when(declined(OID)))
+    (_, next_fix) = resolve(scenario, later.ticket_id, Correction(note="paid by transfer"))
+    assert isinstance(next_fix, ev.OrderCorrected)
+    assert next_fix.order == fix.apply(REVISED)  # two more units, the new email, the phone
+    assert next_fix.sequence == 1
+
+
+def test_the_order_view_applies_a_correction_to_the_revision_it_did_not_see() -> None:
+    t0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    fix = Correction(phone="+48 601 234 567")
+    history = [
+        ev.OrderReceived(order_id=OID, order=ORDER),
+        ev.OrderRevised(order_id=OID, order=REVISED),
+        ev.OrderCorrected(
+            order_id=OID,
+            ticket_id="t-1",
+            corrected_by="ola",
+            correction=fix,
+            order=fix.apply(ORDER),
+        ),
+    ]
+    envelopes = [
+        Envelope(data=e, source="/test", time=t0 + timedelta(seconds=i))
+        for i, e in enumerate(history)
+    ]
+    assert OrderState.fold(OID, envelopes).order == fix.apply(REVISED)
 
 
 def test_a_shortage_of_a_revised_order_is_a_new_failure() -> None:

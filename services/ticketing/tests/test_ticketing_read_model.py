@@ -114,6 +114,38 @@ async def test_a_ticket_opened_before_its_order_shows_the_order_once_it_arrives(
     assert await read_side.get("/tickets") == [listed]
 
 
+@pytest.mark.parametrize("lang", ["en", "pl"])
+async def test_a_command_answers_the_instructions_the_read_model_shows(
+    read_side: ReadSide, order: CanonicalOrder, lang: str
+) -> None:
+    """The case keeps the text a ticket was opened with; a ticket opened before its order
+    could not name the customer, and the read model renders it again once the order is
+    known. The answer to a command says what the read model says, without reading it."""
+    oid = order.order_id
+    (opened,) = read_side.scenario.when(no_phone(oid))
+    assert isinstance(opened, ev.TicketOpened)
+    await read_side.happen(ev.OrderReceived(order_id=oid, order=order))
+    await read_side.apply([read_side.envelope(opened)])
+    tid, operator = opened.ticket_id, {"X-Operator": "ola"}
+    shown = (await read_side.get(f"/tickets/{tid}", lang=lang))["instructions"]
+    assert "Jan Kowalski" in shown  # rendered with the order
+
+    for action, body in (("assign", {}), ("hold", {}), ("release", {})):
+        response = await read_side.client.post(
+            f"/tickets/{tid}/{action}", json=body, headers=operator, params={"lang": lang}
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["instructions"] == shown, action
+    resolution = {"resolution": "called", "correction": {"phone": "+48 601 234 567"}}
+    response = await read_side.client.post(
+        f"/tickets/{tid}/resolve", json=resolution, headers=operator, params={"lang": lang}
+    )
+    assert response.status_code == 202, response.text
+    await read_side.apply([read_side.envelope(e) for e in read_side.runtime.published])
+    now_shown = (await read_side.get(f"/tickets/{tid}", lang=lang))["instructions"]
+    assert response.json()["instructions"] == now_shown
+
+
 async def test_duplicates_are_stored_once_and_batches_are_idempotent(
     read_side: ReadSide, order: CanonicalOrder
 ) -> None:

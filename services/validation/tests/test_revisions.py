@@ -74,3 +74,36 @@ def test_a_revision_that_overtook_its_order_is_judged_and_the_order_is_not() -> 
         ev.OrderValidated(order_id=OID, order=TWO_UNITS, attempt=1, sequence=1)
     ]
     assert scenario.when(received(ORDER)) == []
+
+
+PHONE = Correction(phone="+48 601 234 567")
+REVISED_NO_PHONE = NO_PHONE.model_copy(update={"lines": TWO_UNITS.lines})
+
+
+def corrected(built_on: CanonicalOrder, sequence: int = 0) -> ev.OrderCorrected:
+    """What ticketing sends when an operator adds the phone to the version it holds."""
+    return ev.OrderCorrected(
+        order_id=OID,
+        ticket_id="t-1",
+        corrected_by="ola",
+        correction=PHONE,
+        order=PHONE.apply(built_on),
+        sequence=sequence,
+    )
+
+
+def test_a_correction_built_on_a_replaced_version_keeps_the_revisions_changes() -> None:
+    # The gate took the channel's revision (two units) while the operator, whose ticket still
+    # showed the order as received, added the phone: only the phone is applied to it.
+    scenario = Scenario(service).given(received(NO_PHONE), accepted(REVISED_NO_PHONE))
+    assert scenario.when(corrected(NO_PHONE, sequence=0)) == [
+        ev.OrderValidated(order_id=OID, order=PHONE.apply(REVISED_NO_PHONE), attempt=3, sequence=1)
+    ]
+
+
+def test_a_revision_after_a_correction_keeps_the_corrected_fields() -> None:
+    # The channel never had the phone the operator added: its next version lacks it.
+    scenario = Scenario(service).given(received(NO_PHONE), corrected(NO_PHONE))
+    assert scenario.when(accepted(REVISED_NO_PHONE)) == [
+        ev.OrderValidated(order_id=OID, order=PHONE.apply(REVISED_NO_PHONE), attempt=3, sequence=1)
+    ]

@@ -345,12 +345,17 @@ class OrderCancelled(Event):
 
 
 class OrderCorrected(Event):
-    """An operator fixed an order; `order` is the whole order after the correction."""
+    """An operator fixed an order; `order` is the whole order after the correction, built on
+    the accepted version `sequence` (see OrderRevisionAccepted; 0: as received). A reader
+    that has taken a newer version applies `correction`, field by field, to that instead
+    (`order.corrected`): a revision the gate took while the correction was on its way keeps
+    its changes. `sequence` has a default, as on the verdicts: the schema version stays 1."""
 
     ticket_id: str
     corrected_by: str
     correction: Correction
     order: CanonicalOrder
+    sequence: int = Field(default=0, ge=0)
 
 
 # --- validation -> ordo.rules -----------------------------------------------------------

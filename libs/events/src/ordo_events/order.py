@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -151,7 +152,8 @@ class CanonicalOrder(_Model):
 
 
 class Correction(_Model):
-    """Data an operator supplies to fix an order; only the fields given are changed."""
+    """Data an operator supplies to fix an order; only the fields given are changed. A
+    correction is a set of fields, not a version of the order: see `corrected`."""
 
     phone: str | None = None
     email: str | None = None
@@ -178,3 +180,13 @@ class Correction(_Model):
         return order.model_copy(
             update={"customer": customer, "delivery": delivery, "payment": payment}
         )
+
+
+def corrected(order: CanonicalOrder, corrections: Iterable[Correction]) -> CanonicalOrder:
+    """The order in force: a version of the order as the channel sent it, with the operator's
+    corrections set on top in the order they were made. A channel's revision, taken before or
+    after a correction, keeps its other changes; the fields an operator corrected stay
+    corrected, as the channel never knew them."""
+    for correction in corrections:
+        order = correction.apply(order)
+    return order

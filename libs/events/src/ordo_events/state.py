@@ -10,7 +10,7 @@ from functools import singledispatch
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
-from ordo_events.order import CanonicalOrder
+from ordo_events.order import CanonicalOrder, Correction, corrected
 
 
 class Status(StrEnum):
@@ -49,7 +49,9 @@ class TimelineEntry:
 @dataclass(frozen=True)
 class OrderState:
     order_id: str
-    order: CanonicalOrder | None = None
+    order: CanonicalOrder | None = None  # the order in force: `sent` with `corrections`
+    sent: CanonicalOrder | None = None  # the channel's latest version taken, as it sent it
+    corrections: tuple[Correction, ...] = ()
     received: bool = False
     rejected: bool = False
     validated: bool | None = None
@@ -109,14 +111,19 @@ def evolve(event: ev.Event, state: OrderState) -> OrderState:
 @evolve.register
 def _(event: ev.OrderReceived, state: OrderState) -> OrderState:
     # A channel may fix a rejected payload and send it again under the same reference.
-    return replace(state, order=event.order, received=True, rejected=False)
+    return replace(_sent(event.order, state), received=True, rejected=False)
 
 
 @evolve.register
 def _(event: ev.OrderRevised, state: OrderState) -> OrderState:
     # A released order stays as released: the release gate turns a later revision into a
     # ticket (OrderRevisedAfterRelease), not into a different order.
-    return state if state.released else replace(state, order=event.order)
+    return state if state.released else _sent(event.order, state)
+
+
+def _sent(order: CanonicalOrder, state: OrderState) -> OrderState:
+    """A version from the channel: the operator's corrections stay on it."""
+    return replace(state, sent=order, order=corrected(order, state.corrections))
 
 
 @evolve.register
@@ -226,7 +233,11 @@ def _(event: ev.TicketCancelled, state: OrderState) -> OrderState:
 
 @evolve.register
 def _(event: ev.OrderCorrected, state: OrderState) -> OrderState:
-    return replace(state, order=event.order, received=True)
+    # Only the fields corrected, on the latest version: `event.order` was built on the one
+    # ticketing had, which a revision may since have replaced.
+    fixes = (*state.corrections, event.correction)
+    order = event.order if state.sent is None else corrected(state.sent, fixes)
+    return replace(state, order=order, corrections=fixes, received=True)
 
 
 @evolve.register

@@ -9,6 +9,7 @@ reports the orders whose verdict would change, and why.
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.table import Table
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope, UndecodableMessage, decode
-from ordo_events.order import CanonicalOrder
+from ordo_events.order import CanonicalOrder, Correction, corrected
 from ordo_events.topics import ORDERS, TICKETS, VALIDATION
 from ordo_rules import RuleSet, RuleSetError
 
@@ -52,19 +53,21 @@ class DryRun:
 
 
 def replay(envelopes: Iterable[Envelope], rules: RuleSet) -> DryRun:
-    """Each order's latest version judged by `rules`, compared with its latest verdict.
+    """Each order's latest version, with the operator's corrections on top, judged by `rules`
+    and compared with its latest verdict.
     `envelopes` come topic by topic, each in its own order (corrections after receipts)."""
-    orders: dict[str, CanonicalOrder] = {}
+    sent: dict[str, CanonicalOrder] = {}  # the channel's latest version
+    fixes: dict[str, list[Correction]] = defaultdict(list)  # the operator's, on top of it
     verdicts: dict[str, tuple[int, tuple[str, ...]]] = {}
     for envelope in envelopes:
         match envelope.data:
-            case ev.OrderReceived(order_id=oid, order=order) if oid not in orders:
-                orders[oid] = order
-            case (
-                ev.OrderRevised(order_id=oid, order=order)
-                | ev.OrderCorrected(order_id=oid, order=order)
-            ):
-                orders[oid] = order
+            case ev.OrderReceived(order_id=oid, order=order) if oid not in sent:
+                sent[oid] = order
+            case ev.OrderRevised(order_id=oid, order=order):
+                sent[oid] = order
+            case ev.OrderCorrected(order_id=oid, order=order, correction=fix):
+                sent.setdefault(oid, order)
+                fixes[oid].append(fix)
             case ev.OrderValidated(order_id=oid, attempt=attempt):
                 if attempt >= verdicts.get(oid, (0, ()))[0]:
                     verdicts[oid] = (attempt, ())
@@ -72,7 +75,8 @@ def replay(envelopes: Iterable[Envelope], rules: RuleSet) -> DryRun:
                 if attempt >= verdicts.get(oid, (0, ()))[0]:
                     verdicts[oid] = (attempt, tuple(i.code for i in issues))
     result = DryRun()
-    for oid, order in orders.items():
+    for oid, version in sent.items():
+        order = corrected(version, fixes[oid])
         if oid not in verdicts:
             result.not_yet_judged += 1
             continue

@@ -59,11 +59,15 @@ def ids_of(app: ServiceApplication, cls: type[Reservation] | type[Stock]) -> Ite
 
 
 def examine(app: ServiceApplication, uow: UnitOfWork) -> tuple[Report, list[Stock]]:
-    """The drift between Stock and the reservations, read through `uow`."""
+    """The drift between Stock and the reservations, read through `uow` from the store itself.
+    Not from this process's cache: another replica or a hand edit may have written since it
+    was filled, and a stale read finds no drift and writes nothing, so no version conflict
+    would ever tell."""
     expected: dict[tuple[str, str], int] = {}
     reservations = list(ids_of(app, Reservation))
     for start in range(0, len(reservations), PAGE):
         page = reservations[start : start + PAGE]
+        app.forget(page)
         uow.prefetch(page)
         for rid in page:
             reservation = uow.get(Reservation, rid)
@@ -71,6 +75,7 @@ def examine(app: ServiceApplication, uow: UnitOfWork) -> tuple[Report, list[Stoc
                 for sku, warehouse, quantity in reservation.held:
                     expected[sku, warehouse] = expected.get((sku, warehouse), 0) + quantity
     stock_ids = list(ids_of(app, Stock))
+    app.forget(stock_ids)
     uow.prefetch(stock_ids)
     stocks = [s for i in stock_ids if (s := uow.get(Stock, i)) is not None]
     drift = [

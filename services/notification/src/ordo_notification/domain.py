@@ -113,6 +113,7 @@ class CustomerNotices(Aggregate):
         self.language = contact["language"] if contact else "en"
         self.market: str | None = contact["market"] if contact else None
         self.reference: str | None = contact["reference"] if contact else None
+        self.corrected_email: str | None = None  # an operator's, kept over channel revisions
         # Statuses announced before the email was known, with what their message must say.
         self.pending: dict[str, dict[str, Any]] = {}
         self.requested: list[str] = []
@@ -126,10 +127,23 @@ class CustomerNotices(Aggregate):
         language: str,
         market: str,
         reference: str,
+        corrected: str | None = None,
     ) -> None:
         self.contact_known = True
         self.email, self.name, self.language = email, name, language
         self.market, self.reference = market, reference
+        if corrected is not None:
+            self.corrected_email = corrected
+
+    @property
+    def contact(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "name": self.name,
+            "language": self.language,
+            "market": self.market,
+            "reference": self.reference,
+        }
 
     @event("OrderSeen")
     def mark_received(self) -> None:

@@ -40,16 +40,35 @@ def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.E
     return []
 
 
-def on_order_corrected(
-    event: ev.OrderCorrected | ev.OrderRevisionAccepted, uow: UnitOfWork
-) -> Sequence[ev.Event]:
-    """An operator's correction, or a channel's revision taken before release: later emails
-    go to the address (and in the language) the order has now."""
+def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """An operator's correction: later emails go to the address it gives, whatever version
+    of the order the channel sends next (the channel never knew it). Only that field: the
+    order the correction carries may be older than a revision taken meanwhile."""
+    notices = notices_for(uow, event.order_id)
+    email = event.correction.email
+    if not notices.contact_known:  # it overtook OrderReceived: its order is all there is
+        return learn(notices, contact_of(event.order), corrected=email)
+    if email is None or email == notices.corrected_email:
+        return []  # nothing notification uses changed, or a repeat
+    return learn(notices, {**notices.contact, "email": email}, corrected=email)
+
+
+def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """A channel's revision taken before release: later emails go to its address (unless an
+    operator corrected it) and in its language."""
     notices = notices_for(uow, event.order_id)
     contact = contact_of(event.order)
+    if notices.corrected_email is not None:
+        contact["email"] = notices.corrected_email
     if notices.contact_known and notices.email == contact["email"]:
         return []  # the email is unchanged: later emails go where they went
-    notices.learn_contact(**contact)
+    return learn(notices, contact)
+
+
+def learn(
+    notices: CustomerNotices, contact: dict[str, Any], corrected: str | None = None
+) -> Sequence[ev.Event]:
+    notices.learn_contact(**contact, corrected=corrected)
     release_pending(notices)
     return []
 
@@ -142,6 +161,6 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     **dict.fromkeys(STATUS_OF, on_status_event),
     ev.ShipmentStatusChanged: on_status_event,
     ev.OrderReceived: on_order_received,
-    ev.OrderRevisionAccepted: on_order_corrected,
+    ev.OrderRevisionAccepted: on_revision_accepted,
     ev.OrderCorrected: on_order_corrected,
 }

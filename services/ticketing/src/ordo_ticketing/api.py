@@ -49,7 +49,10 @@ def language(
     return language_of(lang, accept_language)
 
 
-async def run(request: Request, command: TicketCommand, cause_id: str | None) -> dict[str, Any]:
+async def run(
+    request: Request, command: TicketCommand, cause_id: str | None, lang: str
+) -> dict[str, Any]:
+    """Run the command and answer the ticket as it is now, in the operator's language."""
     runtime = runtime_of(request)
     await access.may_act(request, runtime.pool, command.ticket_id)
     for _ in range(CONFLICT_RETRIES):  # the consumer may be writing the same case just now
@@ -62,7 +65,7 @@ async def run(request: Request, command: TicketCommand, cause_id: str | None) ->
         except IntegrityError:
             command.ticket = {}
             continue  # the next try reads the case afresh
-        return queries.ticket_from_case(command.ticket)
+        return queries.ticket_from_case(command.ticket, command.order, lang)
     raise HTTPException(409, f"ticket {command.ticket_id} is being changed right now; try again")
 
 
@@ -84,32 +87,41 @@ class Retry(BaseModel):
     ids: list[str] = Field(min_length=1, max_length=500)
 
 
+Lang = Annotated[str, Depends(language)]
+
+
 @router.post("/tickets/{ticket_id}/resolve", status_code=202)
-async def resolve_ticket(ticket_id: str, body: Resolution, request: Request) -> dict[str, Any]:
+async def resolve_ticket(
+    ticket_id: str, body: Resolution, request: Request, lang: Lang
+) -> dict[str, Any]:
     command = ResolveTicket(ticket_id, body, actor(request, body.resolved_by))
-    return await run(request, command, f"resolve/{ticket_id}")
+    return await run(request, command, f"resolve/{ticket_id}", lang)
 
 
 @router.post("/tickets/{ticket_id}/assign", status_code=202)
-async def assign_ticket(ticket_id: str, body: Assignment, request: Request) -> dict[str, Any]:
+async def assign_ticket(
+    ticket_id: str, body: Assignment, request: Request, lang: Lang
+) -> dict[str, Any]:
     by = actor(request)
-    return await run(request, AssignTicket(ticket_id, by, body.assignee or by), None)
+    return await run(request, AssignTicket(ticket_id, by, body.assignee or by), None, lang)
 
 
 @router.post("/tickets/{ticket_id}/hold", status_code=202)
-async def hold_ticket(ticket_id: str, body: Hold, request: Request) -> dict[str, Any]:
-    return await run(request, HoldTicket(ticket_id, actor(request), body.note), None)
+async def hold_ticket(ticket_id: str, body: Hold, request: Request, lang: Lang) -> dict[str, Any]:
+    return await run(request, HoldTicket(ticket_id, actor(request), body.note), None, lang)
 
 
 @router.post("/tickets/{ticket_id}/release", status_code=202)
-async def release_ticket(ticket_id: str, request: Request) -> dict[str, Any]:
-    return await run(request, ReleaseTicket(ticket_id, actor(request)), None)
+async def release_ticket(ticket_id: str, request: Request, lang: Lang) -> dict[str, Any]:
+    return await run(request, ReleaseTicket(ticket_id, actor(request)), None, lang)
 
 
 @router.post("/tickets/{ticket_id}/cancel-order", status_code=202)
-async def cancel_order(ticket_id: str, body: Cancellation, request: Request) -> dict[str, Any]:
+async def cancel_order(
+    ticket_id: str, body: Cancellation, request: Request, lang: Lang
+) -> dict[str, Any]:
     command = CancelOrder(ticket_id, actor(request), body.reason)
-    return await run(request, command, f"cancel-order/{ticket_id}")
+    return await run(request, command, f"cancel-order/{ticket_id}", lang)
 
 
 @router.post("/deadletters/retry", status_code=202)
@@ -153,9 +165,7 @@ async def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}")
-async def get_ticket(
-    ticket_id: str, request: Request, lang: Annotated[str, Depends(language)]
-) -> dict[str, Any]:
+async def get_ticket(ticket_id: str, request: Request, lang: Lang) -> dict[str, Any]:
     found = await queries.ticket_detail(runtime_of(request).pool, ticket_id, lang)
     return access.ticket(request, found, f"no ticket {ticket_id}")
 

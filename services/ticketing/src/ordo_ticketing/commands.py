@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ordo_events import events as ev
-from ordo_events.order import Correction
+from ordo_events.order import CanonicalOrder, Correction
 from ordo_runtime import UnitOfWork
 from ordo_ticketing.domain import Case, TicketRef, TicketRefusedError
 
@@ -35,11 +35,12 @@ class TicketNotFoundError(LookupError):
 
 class TicketCommand:
     """A command on one ticket by one operator. After it ran, `ticket` is the ticket as it
-    is now, for the HTTP answer."""
+    is now and `order` its order, for the HTTP answer."""
 
     def __init__(self, ticket_id: str, by: str):
         self.ticket_id, self.by = ticket_id, by
         self.ticket: dict[str, Any] = {}
+        self.order: CanonicalOrder | None = None
 
     def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
         ref = uow.get(TicketRef, TicketRef.create_id(self.ticket_id))
@@ -47,7 +48,7 @@ class TicketCommand:
         if case is None or self.ticket_id not in case.tickets:
             raise TicketNotFoundError(f"no ticket {self.ticket_id}")
         events = self.decide(case, case.ticket(self.ticket_id))
-        self.ticket = dict(case.tickets[self.ticket_id])
+        self.ticket, self.order = dict(case.tickets[self.ticket_id]), case.current_order
         return events
 
     def decide(self, case: Case, ticket: dict[str, Any]) -> list[ev.Event]:
@@ -161,6 +162,7 @@ class ResolveTicket(TicketCommand):
                     corrected_by=self.by,
                     correction=fix,
                     order=corrected,
+                    sequence=case.sequence,
                 )
             )
         return events

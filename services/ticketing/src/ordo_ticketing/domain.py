@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from eventsourcing.domain import Aggregate, event
 
-from ordo_events.order import CanonicalOrder
+from ordo_events.order import CanonicalOrder, Correction, corrected
 from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("5d3c8a7e-2f41-4b6a-9c0e-7e1f2a3b4c5d")
@@ -42,8 +42,9 @@ class TicketRefusedError(Exception):
 
 
 class Case(Aggregate):
-    """One order as ticketing sees it. `order` is the latest canonical order (as JSON): the one
-    received, or the one an operator's correction produced."""
+    """One order as ticketing sees it. `order` is the order in force (as JSON): the latest
+    version from the channel (received, or a revision the gate took) with the operator's
+    corrections on top."""
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
@@ -56,22 +57,30 @@ class Case(Aggregate):
         self.order: dict[str, Any] | None = order
         self.tickets: dict[str, dict[str, Any]] = {}
         self.corrections: list[str] = []  # ids of the tickets whose correction is applied
+        self.fixes: list[dict[str, Any]] = []  # those corrections, as the operators gave them
         self.cancelled = False
         self.revisions = 0  # channel revisions taken before release
+        self.sequence = 0  # the accepted version of the order (OrderRevisionAccepted) held
 
     @event("OrderLearned")
     def learn_order(self, order: dict[str, Any]) -> None:
         self.order = order
 
     @event("OrderRevised")
-    def revise_order(self, order: dict[str, Any]) -> None:
+    def revise_order(self, order: dict[str, Any], sequence: int = 0) -> None:
         self.order = order
         self.revisions += 1
+        # Revisions stored before their version was kept: their count is the best guess.
+        self.sequence = sequence or self.revisions
 
     @event("CorrectionApplied")
-    def apply_correction(self, ticket_id: str, order: dict[str, Any]) -> None:
+    def apply_correction(
+        self, ticket_id: str, order: dict[str, Any], correction: dict[str, Any] | None = None
+    ) -> None:
         self.order = order
         self.corrections.append(ticket_id)
+        if correction is not None:
+            self.fixes.append(correction)
 
     @event("TicketOpened")
     def open_ticket(
@@ -150,10 +159,16 @@ class Case(Aggregate):
         if order is not None:
             self.order = order
             self.corrections.append(ticket_id)
+            if correction is not None:
+                self.fixes.append(correction)
 
     @property
     def current_order(self) -> CanonicalOrder | None:
         return None if self.order is None else CanonicalOrder.model_validate(self.order)
+
+    def in_force(self, sent: CanonicalOrder) -> CanonicalOrder:
+        """A version the channel sent, with the operator's corrections on top."""
+        return corrected(sent, [Correction.model_validate(f) for f in self.fixes])
 
     @property
     def generation(self) -> int:

@@ -31,25 +31,33 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
     # Ticketing emitted it itself when the ticket was resolved; this only matters when the
     # resolution is not in the case (state rebuilt elsewhere), and it is a no-op otherwise.
     case = case_of(uow, event.order_id)
-    if event.ticket_id not in case.corrections:
-        case.apply_correction(event.ticket_id, event.order.model_dump(mode="json"))
+    if event.ticket_id in case.corrections:
+        return []
+    order = event.order
+    if event.sequence < case.sequence and case.current_order is not None:
+        order = event.correction.apply(case.current_order)  # built on a version since replaced
+    fix = event.correction.model_dump(mode="json")
+    case.apply_correction(event.ticket_id, order.model_dump(mode="json"), fix)
     return []
 
 
 def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Sequence[ev.Event]:
-    """The channel's new version replaced the order before release: a correction applies to
-    it from now on, and a failure of it is a new one (the case's generation moves)."""
-    order = event.order.model_dump(mode="json")
+    """The channel's new version replaced the order before release, the operator's
+    corrections staying on it (the channel never had them): a correction applies to it from
+    now on, and a failure of it is a new one (the case's generation moves)."""
     case = case_of(uow, event.order_id)
-    if case.order != order:
-        case.revise_order(order)
+    if event.sequence <= case.sequence:
+        return []  # a repeat, or a version older than the one held
+    case.revise_order(case.in_force(event.order).model_dump(mode="json"), event.sequence)
     return []
 
 
 def on_revised_after_release(
     event: ev.OrderRevisedAfterRelease, uow: UnitOfWork
 ) -> Sequence[ev.Event]:
-    """The case keeps the released order; the ticket names what the channel changed."""
+    """The case keeps the released order; the ticket names what the channel changed (the
+    operator's corrections would stay on its version, so they are no change)."""
+    case = case_of(uow, event.order_id)
     digest = hashlib.sha256(event.order.model_dump_json().encode()).hexdigest()[:16]
     issue = ev.Issue(
         code="order.revised_after_release",
@@ -64,7 +72,7 @@ def on_revised_after_release(
         [issue],
         subject=digest,  # each late version is a ticket of its own
         revision=event.revision,
-        changes=changes(case_of(uow, event.order_id).current_order, event.order),
+        changes=changes(case.current_order, case.in_force(event.order)),
     )
 
 

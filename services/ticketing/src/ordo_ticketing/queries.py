@@ -104,18 +104,18 @@ async def ticket_detail(
     if found is None:
         return None
     state = await order_view(db, found["order_id"])
-    found["instructions"] = localized(found, state, language)
+    order_json = None if state is None else state["order"]
+    order = None if order_json is None else CanonicalOrder.model_validate(order_json)
+    found["instructions"] = localized(found, order, language)
     return {**found, "language": language, "order_state": state}
 
 
-def localized(found: dict[str, Any], state: dict[str, Any] | None, language: str) -> str:
+def localized(found: dict[str, Any], order: CanonicalOrder | None, language: str) -> str:
     """The instructions rendered again in the operator's language, from what the ticket was
     opened with and the order as it is now; the stored English text when that cannot be."""
     stored: str = found["instructions"] or ""
-    if language == DEFAULT_LANGUAGE and not found["details"]:
+    if language == DEFAULT_LANGUAGE and not found.get("details"):
         return stored
-    order_json = None if state is None else state["order"]
-    order = None if order_json is None else CanonicalOrder.model_validate(order_json)
     return render_again(found, order, language) or stored
 
 
@@ -147,8 +147,13 @@ def ticket_json(row: asyncpg.Record) -> dict[str, Any]:
     return out
 
 
-def ticket_from_case(ticket: dict[str, Any]) -> dict[str, Any]:
-    """A ticket as the Case aggregate holds it, in the same shape as `ticket_json`."""
+def ticket_from_case(
+    ticket: dict[str, Any], order: CanonicalOrder | None, language: str = DEFAULT_LANGUAGE
+) -> dict[str, Any]:
+    """A ticket as the Case aggregate holds it, in the same shape as `ticket_json`. The case
+    keeps the text the ticket was opened with, which the read model renders again once the
+    order is known (a ticket opened before its order could not name the customer): its
+    instructions are rendered as `ticket_detail` renders them, with the case's order."""
     keys = ("opened_at", "resolved_at", "sla_due")
     times = {k: ticket[k].isoformat() if ticket.get(k) else None for k in keys}
-    return {**ticket, **times}
+    return {**ticket, **times, "instructions": localized(ticket, order, language)}
