@@ -18,4 +18,7 @@ service = Service(
     http=http,
     tasks=[mailer],
     prefetch=per_order(CustomerNotices.create_id),
+    # Each SMTP command's answer waited for the GIL, up to 5 ms by default, beside a busy
+    # batch: a session managed a dozen emails a second. Handed over every 0.5 ms, ~90.
+    gil_switch_interval_s=0.0005,
 )
