@@ -251,3 +251,24 @@ def test_every_new_reason_has_instructions_in_every_language(reason: str, langua
     text = render(reason, order_id=OID, order=ORDER, issues=[], language=language, **details)
     assert "Jan Kowalski" in text
     assert len(text) > 100
+
+
+def test_an_order_whose_goods_left_cannot_be_cancelled(
+    ticket: tuple[Scenario, ev.TicketOpened],
+) -> None:
+    scenario, t = ticket
+    planned = ev.ShipmentStatusChanged(order_id=OID, shipment_id="S1", status="planned")
+    assert scenario.when(planned) == []
+    left = ev.ShipmentStatusChanged(order_id=OID, shipment_id="S1", status="handed_to_carrier")
+    assert scenario.when(left) == []
+    with pytest.raises(TicketRefusedError, match=r"S1 already left the warehouse.*returns"):
+        scenario.execute(CancelOrder(t.ticket_id, "ola", "customer changed their mind"))
+
+
+def test_an_order_whose_shipments_are_only_planned_can_still_be_cancelled(
+    ticket: tuple[Scenario, ev.TicketOpened],
+) -> None:
+    scenario, t = ticket
+    scenario.when(ev.ShipmentStatusChanged(order_id=OID, shipment_id="S1", status="planned"))
+    events = scenario.execute(CancelOrder(t.ticket_id, "ola", "customer changed their mind"))
+    assert isinstance(events[0], ev.OrderCancelled)

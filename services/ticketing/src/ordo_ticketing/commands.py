@@ -97,7 +97,9 @@ class ReleaseTicket(TicketCommand):
 
 class CancelOrder(TicketCommand):
     """Cancel the ticket's order: OrderCancelled, and every live ticket of it is cancelled
-    (the services holding stock and payment release them on OrderCancelled)."""
+    (the services holding stock and payment release them on OrderCancelled). Refused once
+    any of its goods left the warehouse: payment would refund what the customer keeps;
+    a return takes back what they do not want."""
 
     def __init__(self, ticket_id: str, by: str, reason: str):
         super().__init__(ticket_id, by)
@@ -108,6 +110,12 @@ class CancelOrder(TicketCommand):
             raise TicketRefusedError(
                 f"order {case.order_id} is not in Ordo (rejected at intake, or its details"
                 " have not arrived): there is no order to cancel"
+            )
+        if case.left:
+            raise TicketRefusedError(
+                f"order {case.order_id} cannot be cancelled: shipment(s)"
+                f" {', '.join(case.left)} already left the warehouse. Ask the customer to"
+                f" return what they do not want (POST /orders/{case.order_id}/returns)"
             )
         live = case.live_tickets()
         case.cancel_order()

@@ -61,6 +61,11 @@ class Case(Aggregate):
         self.cancelled = False
         self.revisions = 0  # channel revisions taken before release
         self.sequence = 0  # the accepted version of the order (OrderRevisionAccepted) held
+        self.left: list[str] = []  # shipments whose goods left the warehouse
+
+    @event("ShipmentLeft")
+    def shipment_left(self, shipment_id: str) -> None:
+        self.left.append(shipment_id)
 
     @event("OrderLearned")
     def learn_order(self, order: dict[str, Any]) -> None:

@@ -144,11 +144,13 @@ def on_complaint_filed(event: ev.ComplaintFiled, uow: UnitOfWork) -> Sequence[ev
 def on_shipment_status_changed(
     event: ev.ShipmentStatusChanged, uow: UnitOfWork
 ) -> Sequence[ev.Event]:
+    case = case_of(uow, event.order_id)
+    if event.status in ev.LEFT_WAREHOUSE and event.shipment_id not in case.left:
+        case.shipment_left(event.shipment_id)  # from now on the order cannot be cancelled
     if event.status != "delivery_failed":
         return []
     note = event.note or "the carrier gave no reason"
     issue = ev.Issue(code="delivery.failed", field="delivery", message=note)
-    case = case_of(uow, event.order_id)
     attempt = sum(
         1 for t in case.tickets.values() if t.get("details", {}).get("subject") == event.shipment_id
     )
