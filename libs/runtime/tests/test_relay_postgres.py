@@ -23,11 +23,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    server = EmbeddedPostgres()
-    try:
+    with EmbeddedPostgres() as server:
         yield server.url
-    finally:
-        server.close()
 
 
 @pytest.fixture

@@ -9,36 +9,21 @@ from decimal import Decimal
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
 from ordo_payment.app import service
-from ordo_runtime.testing import Scenario, sample_order
+from ordo_runtime.testing import Scenario
+from services.payment.tests.support import captured, order_with, shipment
 
 D = Decimal
 
 
 def cod_order(*lines: tuple[str, int, str]) -> CanonicalOrder:
-    return sample_order(
-        external_id="cod-split",
-        payment={"method": "cash_on_delivery"},
-        lines=[{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
-    )
+    return order_with("cod-split", {"method": "cash_on_delivery"}, *lines)
 
 
 def accepted(o: CanonicalOrder) -> Scenario:
     return Scenario(service).given(ev.OrderReceived(order_id=o.order_id, order=o))
 
 
-def parcel(
-    o: CanonicalOrder, number: int, status: str, *lines: tuple[str, int]
-) -> ev.ShipmentStatusChanged:
-    return ev.ShipmentStatusChanged(
-        order_id=o.order_id,
-        shipment_id=f"{o.order_id}-S{number}",
-        status=status,
-        lines=[ev.ReservedLine(sku=sku, quantity=q) for sku, q in lines],
-    )
-
-
-def collected(events: list[ev.Event]) -> list[Decimal]:
-    return [e.amount for e in events if isinstance(e, ev.PaymentCaptured)]
+parcel = shipment
 
 
 def test_each_delivered_shipment_collects_what_it_carries_and_the_last_the_rest() -> None:
@@ -52,8 +37,8 @@ def test_each_delivered_shipment_collects_what_it_carries_and_the_last_the_rest(
     assert s.when(parcel(o, 1, "delivered", ("A", 1))) == []  # the same delivery again
     shares = [
         D("3.34"),
-        *collected(s.when(parcel(o, 2, "delivered", ("B", 1)))),
-        *collected(s.when(parcel(o, 3, "delivered", ("C", 1)))),
+        *captured(s.when(parcel(o, 2, "delivered", ("B", 1)))),
+        *captured(s.when(parcel(o, 3, "delivered", ("C", 1)))),
     ]
     assert shares == [D("3.34"), D("3.33"), D("3.33")]
     assert sum(shares) == o.total
@@ -62,22 +47,22 @@ def test_each_delivered_shipment_collects_what_it_carries_and_the_last_the_rest(
 def test_a_parcel_whose_delivery_failed_is_not_collected_until_it_is_delivered() -> None:
     o = cod_order(("A", 2, "12.50"), ("B", 1, "7.35"))  # 32.35
     s = accepted(o)
-    assert collected(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]
+    assert captured(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]
     assert s.when(parcel(o, 2, "delivery_failed", ("B", 1))) == []  # no one home: no cash
     assert s.when(parcel(o, 2, "in_transit", ("B", 1))) == []  # a second attempt
-    assert collected(s.when(parcel(o, 2, "delivered", ("B", 1)))) == [D("7.35")]
+    assert captured(s.when(parcel(o, 2, "delivered", ("B", 1)))) == [D("7.35")]
 
 
 def test_a_delivered_shipment_that_names_no_lines_collects_the_whole_order() -> None:
     """Published before shipments named their lines: what it carried cannot be told."""
     o = cod_order(("A", 2, "12.50"), ("B", 1, "7.35"))
     s = accepted(o)
-    assert collected(s.when(parcel(o, 1, "delivered"))) == [D("32.35")]
+    assert captured(s.when(parcel(o, 1, "delivered"))) == [D("32.35")]
     assert s.when(parcel(o, 2, "delivered", ("B", 1))) == []
     # After a parcel that did name its lines, the one that does not takes the rest.
     s = accepted(o)
-    assert collected(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]
-    assert collected(s.when(parcel(o, 2, "delivered"))) == [D("7.35")]
+    assert captured(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]
+    assert captured(s.when(parcel(o, 2, "delivered"))) == [D("7.35")]
 
 
 def test_a_shipment_first_heard_of_as_failed_delivery_collects_nothing() -> None:
@@ -86,4 +71,4 @@ def test_a_shipment_first_heard_of_as_failed_delivery_collects_nothing() -> None
     s = accepted(o)
     assert s.when(parcel(o, 1, "delivery_failed", ("A", 2))) == []
     assert s.when(parcel(o, 2, "delivery_failed")) == []
-    assert collected(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]
+    assert captured(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]

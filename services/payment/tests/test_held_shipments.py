@@ -15,18 +15,15 @@ from ordo_events.order import CanonicalOrder, SettlementMode
 from ordo_payment.app import service
 from ordo_payment.policy import Decided, Facts, Note, Order, decide
 from ordo_payment.shipments import Line, shipped_share
-from ordo_runtime.testing import Scenario, sample_order
+from ordo_runtime.testing import Scenario
+from services.payment.tests.support import captured, order_with, shipment
 
 D = Decimal
 
 
 def held_order(*lines: tuple[str, int, str], currency: str = "PLN") -> CanonicalOrder:
-    return sample_order(
-        external_id="split-ship",
-        currency=currency,
-        payment={"method": "prepaid", "settlement": "held"},
-        lines=[{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
-    )
+    held = {"method": "prepaid", "settlement": "held"}
+    return order_with("split-ship", held, *lines, currency=currency)
 
 
 def authorised(o: CanonicalOrder) -> Scenario:
@@ -44,16 +41,7 @@ def authorised(o: CanonicalOrder) -> Scenario:
 def left(
     o: CanonicalOrder, number: int, *lines: tuple[str, int], status: str = "handed_to_carrier"
 ) -> ev.ShipmentStatusChanged:
-    return ev.ShipmentStatusChanged(
-        order_id=o.order_id,
-        shipment_id=f"{o.order_id}-S{number}",
-        status=status,
-        lines=[ev.ReservedLine(sku=sku, quantity=q) for sku, q in lines],
-    )
-
-
-def captured(events: list[ev.Event]) -> list[Decimal]:
-    return [e.amount for e in events if isinstance(e, ev.PaymentCaptured)]
+    return shipment(o, number, status, *lines)
 
 
 def test_each_of_three_shipments_captures_what_it_carries() -> None:

@@ -45,11 +45,8 @@ def order() -> CanonicalOrder:
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    server = EmbeddedPostgres()
-    try:
+    with EmbeddedPostgres() as server:
         yield server.url
-    finally:
-        server.close()
 
 
 class FakeRuntime:

@@ -58,6 +58,12 @@ class EmbeddedPostgres:
         self._server.cleanup()
         shutil.rmtree(self._root, ignore_errors=True)
 
+    def __enter__(self) -> EmbeddedPostgres:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _setting(self, name: str) -> str:
         return str(run_sync(lambda: _fetchval(self._server.get_uri(), f"SHOW {name}")))
 
