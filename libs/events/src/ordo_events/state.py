@@ -299,6 +299,15 @@ def summary(event: ev.Event) -> str:
             return f"return {rid[:8]} received, {amount} {cur} to refund"
         case ev.ComplaintFiled(message=message):
             return f"complaint: {message}"
+        case ev.PaymentAuthorized(amount=amount, currency=cur):
+            return f"{amount} {cur} authorised"
+        case ev.CashOnDeliveryAccepted(amount=amount, currency=cur):
+            return f"cash on delivery: {amount} {cur} to collect"
+        case ev.PaymentCaptured(amount=amount, currency=cur):
+            # A held or cash-on-delivery order is captured parcel by parcel: each its share.
+            return f"{amount} {cur} captured"
+        case ev.PaymentVoided(reason=why):
+            return f"authorisation voided ({why})"
         case ev.PaymentRefunded(amount=amount, currency=cur, reason=why):
             return f"refunded {amount} {cur} ({why})"
         case ev.NotificationSent(status=status, recipient=to):
