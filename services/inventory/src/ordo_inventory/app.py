@@ -93,7 +93,8 @@ async def get_warehouse_stock(sku: str, warehouse: str, request: Request) -> dic
 
 async def stock_of(sku: str, request: Request) -> Stock:
     app = runtime_of(request).app
-    stock = await asyncio.to_thread(app.get, Stock, Stock.create_id(sku))
+    # Fresh, not cached: another replica may have written this SKU's stock since.
+    stock = await asyncio.to_thread(app.fresh, Stock, Stock.create_id(sku))
     if stock is None:
         raise HTTPException(404, f"no stock recorded for SKU {sku!r}")
     return stock
