@@ -40,7 +40,7 @@ fmt: setup
 	$(PY) -m ruff check --fix libs services tests
 
 typecheck: setup
-	$(PY) -m mypy $(wildcard libs/*/src) $(wildcard services/*/src)
+	$(PY) -m mypy $(wildcard libs/*/src) $(wildcard services/*/src) tests $(wildcard libs/*/tests) $(wildcard services/*/tests)
 
 test: lint typecheck chromium
 	$(PY) -m pytest -q $(ARGS)

@@ -90,7 +90,9 @@ def load_all(path: Path) -> list[dict[str, Any]]:
 
 @functools.cache
 def kustomization() -> dict[str, Any]:
-    return yaml.safe_load((BASE / "kustomization.yaml").read_text())
+    doc = yaml.safe_load((BASE / "kustomization.yaml").read_text())
+    assert isinstance(doc, dict)
+    return doc
 
 
 @functools.cache

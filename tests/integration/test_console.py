@@ -30,7 +30,7 @@ def test_an_operator_gives_a_missing_phone_in_the_console_and_the_order_goes_on(
             "no /usr/bin/chromium: `make test` installs Debian's chromium with apt-get, and"
             " could not on this machine"
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Response, sync_playwright
 
     with ordo.http("inventory") as api:
         api.put("/stock/CONSOLE-1", json={"on_hand": 5}).raise_for_status()
@@ -49,7 +49,12 @@ def test_an_operator_gives_a_missing_phone_in_the_console_and_the_order_goes_on(
             page = browser.new_page(locale="en-GB")
             problems: list[str] = []  # shown if a wait fails: what the page itself saw
             page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on("response", lambda r: r.ok or problems.append(f"{r.status} {r.url}"))
+
+            def on_response(response: Response) -> None:
+                if not response.ok:
+                    problems.append(f"{response.status} {response.url}")
+
+            page.on("response", on_response)
             page.goto(f"{ordo.urls['ticketing']}/console")
             # The operator's token (kept in localStorage, sent as a bearer token on every
             # fetch) and name, as a person types them into the console's header.

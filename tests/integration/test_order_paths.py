@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -77,7 +78,7 @@ def test_happy_path_reaches_fulfillment_and_the_customer_is_told(ordo: Ordo) -> 
         },
         lines=[{"sku": "HAPPY-1", "quantity": 2, "unit_price": "49.90"}],
     )
-    facts = {"validated": True, "reserved": True, "payment": "cash_on_delivery"}
+    facts: dict[str, Any] = {"validated": True, "reserved": True, "payment": "cash_on_delivery"}
     state = wait_for_status(ordo, submit(ordo, order), "ready_for_fulfillment", **facts)
     types = [entry["type"] for entry in state["timeline"]]
     assert types.count("OrderReadyForFulfillment") == 1
@@ -241,7 +242,7 @@ def test_redelivered_events_and_resent_orders_change_nothing(ordo: Ordo) -> None
     )
     for name, count in seen.items():
         eventually(
-            lambda n=name, c=count: consumed(ordo, n) > c, 30, f"{name} to consume the duplicate"
+            partial(consumed_past, ordo, name, count), 30, f"{name} to consume the duplicate"
         )
     after = order_state(ordo, order_id)
     assert after is not None
@@ -254,3 +255,7 @@ def consumed(ordo: Ordo, service: str) -> int:
     with ordo.http(service) as api:
         counts: dict[str, int] = api.get("/metrics").json()["consumed"]
     return counts[f"ordo-{service}"]
+
+
+def consumed_past(ordo: Ordo, service: str, count: int) -> bool:
+    return consumed(ordo, service) > count

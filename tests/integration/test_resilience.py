@@ -40,7 +40,9 @@ def test_sigkill_mid_stream_loses_nothing_and_releases_once(ordo: Ordo) -> None:
         )
         for i in range(ORDERS)
     ]
-    records = [(o.order_id.encode(), o.model_dump_json().encode(), []) for o in orders]
+    records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = [
+        (o.order_id.encode(), o.model_dump_json().encode(), []) for o in orders
+    ]
     send(ordo.stack.kafka_bootstrap, CHANNEL_ORDERS.name, records[: ORDERS // 2])
     time.sleep(0.3)  # let the pipeline get going, then kill two services without warning
     for name in ("inventory", "fulfillment"):

@@ -6,6 +6,7 @@ import smtplib
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -137,7 +138,7 @@ def test_close_stops_embedded_postgres(tmp_path: Path) -> None:
     with start_stack(tmp_path, environ={}) as own:
         # A throwaway server: durability settings off, as THROWAWAY says.
         for name, value in THROWAWAY.items():
-            assert run_sync(lambda n=name: _fetchval(own.database_url, f"SHOW {n}")) == value
+            assert run_sync(partial(_fetchval, own.database_url, f"SHOW {name}")) == value
         postgres = psutil.Process(own.pids["postgres"])
         kafka = psutil.Process(own.pids["kafka"])
     assert not _alive(postgres)
@@ -147,6 +148,6 @@ def test_close_stops_embedded_postgres(tmp_path: Path) -> None:
 def _alive(process: psutil.Process) -> bool:
     # A stopped server whose parent has not reaped it yet is a zombie: gone for our purposes.
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        return bool(process.is_running()) and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False

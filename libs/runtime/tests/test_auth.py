@@ -22,7 +22,7 @@ from ordo_runtime.masking import (
 )
 from ordo_runtime.settings import Settings
 
-TOKENS = {
+TOKENS: dict[str, dict[str, Any]] = {
     "manager-token-0123456789": {"name": "maria", "role": "manager"},
     "operator-token-0123456789": {"name": "olek", "role": "operator", "markets": ["pl"]},
     "seller-token-0123456789": {"name": "shop", "role": "seller"},
@@ -217,7 +217,7 @@ def test_emails_and_phones_are_masked_as_the_issue_shows() -> None:
 
 def test_an_order_view_is_masked_wherever_customer_data_sits() -> None:
     address = {"name": "Jan Kowalski", "line1": "ul. Długa 1", "city": "Warszawa"}
-    view = {
+    view: dict[str, Any] = {
         "order_id": "o-1",
         "order": {
             "market": "PL",

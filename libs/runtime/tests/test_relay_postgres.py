@@ -84,7 +84,7 @@ async def test_a_standby_relay_stopped_before_it_leads_publishes_nothing(
     try:
         assert await leader.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY)
         producer = Producer()
-        standby = Relay(app, producer, url)  # type: ignore[arg-type]
+        standby = Relay(app, producer, url)
         stop = asyncio.Event()
         running = asyncio.create_task(standby.run(stop))
         await asyncio.sleep(0.3)  # it has asked for the lock and stands by
@@ -101,7 +101,7 @@ async def test_the_leader_publishes_and_stores_its_position_when_stopped(
 ) -> None:
     store_outgoing(app, b"one")
     producer = Producer()
-    relay = Relay(app, producer, with_database(server_url, database))  # type: ignore[arg-type]
+    relay = Relay(app, producer, with_database(server_url, database))
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
     await eventually(lambda: producer.sent)

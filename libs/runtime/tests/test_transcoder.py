@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
@@ -12,7 +13,7 @@ from ordo_runtime.transcoder import FastJSONTranscoder
 
 
 def transcoders() -> tuple[JSONTranscoder, FastJSONTranscoder]:
-    app = Application[object]()
+    app = Application[UUID]()
     library, fast = JSONTranscoder(), FastJSONTranscoder()
     app.register_transcodings(library)
     app.register_transcodings(fast)

@@ -61,15 +61,15 @@ async def test_paced_sends_keep_to_absolute_deadlines_without_drift(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = SlowClock(oversleep_s=0.002, send_cost_s=0.0007)
-    monkeypatch.setattr(simulate.time, "perf_counter", clock.perf_counter)
-    monkeypatch.setattr(simulate.asyncio, "sleep", clock.sleep)
+    monkeypatch.setattr(time, "perf_counter", clock.perf_counter)
+    monkeypatch.setattr(asyncio, "sleep", clock.sleep)
     plan = plan_orders(
         200, seed=1, run="p", now=datetime(2025, 1, 1, tzinfo=UTC), shares=NO_FAILURES
     )
     result = RunResult({}, {}, 0, 0.0)
     rate = 100.0
 
-    await simulate._send(clock, plan, rate, result, None)  # type: ignore[arg-type]
+    await simulate._send(clock, plan, rate, result, None)
 
     assert result.first_send == 1000.0
     lateness = [
@@ -203,4 +203,4 @@ class _Fake:
 def test_shared_memory_of_a_process_tree_counts_once() -> None:
     # A postmaster and two backends, each mapping the same 100 MiB of shared buffers.
     tree = [_Fake(120, 100), _Fake(110, 100), _Fake(105, 100)]
-    assert _resident(tree) == 20 + 10 + 5 + 100  # type: ignore[arg-type]
+    assert _resident(tree) == 20 + 10 + 5 + 100

@@ -74,7 +74,9 @@ def test_phones_are_valid_numbers_of_the_orders_market() -> None:
 
 
 def test_market_currency_language_and_delivery_fit_together() -> None:
-    methods, markets, channels = Counter(), Counter(), Counter()
+    methods: Counter[DeliveryMethod] = Counter()
+    markets: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
     for sim in plan(1000):
         order, market = sim.order, MARKETS[sim.order.market]
         assert (order.currency, order.language) == (market.currency, market.language)

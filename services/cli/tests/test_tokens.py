@@ -19,7 +19,7 @@ def test_up_makes_one_fresh_token_per_role_that_the_services_accept() -> None:
     first, second = dev_tokens(), dev_tokens()
     assert sorted(entry["role"] for entry in first.values()) == sorted(ROLES)  # type: ignore[type-var]
     assert not set(first) & set(second)
-    accepted = Authenticator.from_config(first)  # type: ignore[arg-type]
+    accepted = Authenticator.from_config(first)
     for token, entry in first.items():
         who = accepted.identify(f"Bearer {token}")
         assert who is not None

@@ -151,6 +151,7 @@ def test_over_http_the_caller_is_recorded_and_an_operator_acts_only_in_their_mar
     assert asked.status_code == 201, asked.text
     return_id = asked.json()["return_id"]
     stored = scenario.app.get(ReleaseGate, ReleaseGate.create_id(OID))
+    assert stored is not None
     assert stored.returns[return_id]["requested_by"] == "customer (entered by olek)"
 
     approve = f"/returns/{return_id}/approve"

@@ -19,7 +19,7 @@ from ordo_runtime.auth import Authenticator, secure
 from services.ingestion.tests.support import FakeRuntime
 
 TOPIC = "ordo.channel.orders"
-CALLERS = {
+CALLERS: dict[str, dict[str, Any]] = {
     "manager": {"name": "maria", "role": "manager"},
     "operator": {"name": "olek", "role": "operator", "markets": ["PL"]},
     "seller": {"name": "shop", "role": "seller"},

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
+from schemathesis import APIOperation, GenerationMode
+from schemathesis.core.result import Err
 
 from ordo_ingestion.app import service
 from ordo_runtime.testing import Scenario
@@ -26,6 +28,8 @@ def test_no_generated_request_gets_a_5xx() -> None:
     statuses: Counter[int] = Counter()
     unsatisfiable: list[str] = []
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
@@ -37,7 +41,7 @@ def test_no_generated_request_gets_a_5xx() -> None:
                 database=None,
             )
             @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case: schemathesis.Case) -> None:
+            def run(case: schemathesis.Case[APIOperation[Any, Any, Any, Any]]) -> None:
                 response = case.call()
                 calls[case.operation.label] += 1
                 statuses[response.status_code] += 1

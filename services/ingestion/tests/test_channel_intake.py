@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -35,7 +36,7 @@ def body(data: dict[str, Any]) -> bytes:
 
 
 @pytest.fixture
-def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ORDO_SHOPIFY_WEBHOOK_SECRET", "s3cret")
     monkeypatch.setenv("ORDO_WOOCOMMERCE_WEBHOOK_SECRET", "w00")
     webhook_settings.cache_clear()
@@ -177,6 +178,7 @@ def test_a_later_shopify_version_revises_the_order_and_an_older_one_is_ignored()
     older["order"]["line_items"][0]["quantity"] = 7  # changed, but dated before the revision
     assert scenario.when_raw(SHOPIFY, body(older)) == []
     kept = scenario.app.get(ChannelOrder, ChannelOrder.create_id(SHOPIFY_ID))
+    assert kept is not None
     assert kept.order["lines"][0]["quantity"] == 3
 
 
@@ -200,6 +202,7 @@ def test_allegro_before_ready_for_processing_is_recorded_as_skipped(status: str)
     data["status"] = status
     assert scenario.when_raw(ALLEGRO, body(data)) == []
     kept = scenario.app.get(Skip, Skip.create_id(f"{ALLEGRO}/0/0"))
+    assert kept is not None
     assert (kept.external_id, kept.status, kept.revision) == (data["id"], status, "819b5836")
     assert scenario.app.get(ChannelOrder, ChannelOrder.create_id(ALLEGRO_ID)) is None
     data["status"] = "READY_FOR_PROCESSING"  # paid now: the order is taken

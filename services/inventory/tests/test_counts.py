@@ -5,6 +5,7 @@ less only what left after it was taken: never the same units twice, never none."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -62,7 +63,7 @@ def test_a_count_and_a_departure_give_the_same_stock_in_either_order(
     count_first: bool, counted_at: datetime, found: int
 ) -> None:
     scenario = reserved()
-    arrivals = [
+    arrivals: list[Callable[[], object]] = [
         lambda: feed(scenario, sku="A", on_hand=found, counted_at=counted_at.isoformat()),
         lambda: scenario.when(departure()),
     ]

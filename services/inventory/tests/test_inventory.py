@@ -138,5 +138,5 @@ def test_a_count_by_hand_names_who_counted_it() -> None:
     stock = scenario.app.get(Stock, Stock.create_id("SKU-W"))
     assert stock is not None
     assert (stock.on_hand, stock.changed_by) == ({"main": 5, "north": 7}, "olek")
-    counted = scenario.app.repository.get(Stock.create_id("SKU-W"), version=1)
+    counted: Stock = scenario.app.repository.get(Stock.create_id("SKU-W"), version=1)
     assert counted.changed_by == "magda"

@@ -5,6 +5,7 @@ in ticketing). The store is in memory; the route, the guard and the masking are 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from ordo_notification.app import service
 from ordo_runtime.auth import Authenticator, secure
 from ordo_runtime.testing import Scenario, sample_order
 
-CALLERS = {
+CALLERS: dict[str, dict[str, Any]] = {
     "manager": {"name": "maria", "role": "manager"},
     "operator": {"name": "olek", "role": "operator", "markets": ["PL"]},
     "seller": {"name": "shop", "role": "seller"},

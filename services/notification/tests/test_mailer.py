@@ -133,7 +133,7 @@ async def test_each_requested_email_is_sent_once(smtp: tuple[Inbox, int]) -> Non
     ]
     # one batch: one transaction records all four, with the mailer's position
     assert runtime.cause_ids == [f"sent/{scenario.app.position(TRACKING_NAME)}"]
-    notices = scenario.app.repository.get(CustomerNotices.create_id(EN.order_id))
+    notices: CustomerNotices = scenario.app.repository.get(CustomerNotices.create_id(EN.order_id))
     assert notices.sent == ["received", "action_needed"]
 
     # Run again, as after a restart: the stored position says everything went.

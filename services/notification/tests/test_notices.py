@@ -43,7 +43,7 @@ def phone_missing(order_id: str = ID) -> ev.OrderValidationFailed:
 
 
 def notices(scenario: Scenario, order_id: str = ID) -> CustomerNotices:
-    found = scenario.app.repository.get(CustomerNotices.create_id(order_id))
+    found: object = scenario.app.repository.get(CustomerNotices.create_id(order_id))
     assert isinstance(found, CustomerNotices)
     return found
 

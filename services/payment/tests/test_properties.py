@@ -56,7 +56,10 @@ def run(steps: list[tuple[str, object]]) -> tuple[Decided, list[ev.Event]]:
                 assert isinstance(value, Order)
                 facts = replace(facts, order=value)
             case "note":
-                nid, note = value  # type: ignore[misc]
+                assert isinstance(value, tuple)
+                nid, note = value
+                assert isinstance(nid, str)
+                assert isinstance(note, Note)
                 facts = replace(facts, notes={**facts.notes, nid: note})
             case "shipped" | "delivered":
                 facts = replace(

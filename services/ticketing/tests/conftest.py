@@ -72,7 +72,8 @@ class ReadSide:
         self.app = app = FastAPI()  # a test may secure it (ordo_runtime.auth.secure)
         app.include_router(router)
         app.include_router(console)
-        app.state.runtime = self.runtime = FakeRuntime(pool, self.scenario)
+        self.runtime = FakeRuntime(pool, self.scenario)
+        app.state.runtime = self.runtime
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://ticketing"
         )

@@ -46,7 +46,7 @@ def ticket_row(ticket_id: str, order_id: str, market: str) -> dict[str, Any]:
     }
 
 
-CALLERS = {
+CALLERS: dict[str, dict[str, Any]] = {
     "manager": {"name": "maria", "role": "manager"},
     "operator": {"name": "olek", "role": "operator", "markets": ["PL"]},
     "seller": {"name": "shop", "role": "seller"},

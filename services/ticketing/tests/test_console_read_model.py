@@ -18,7 +18,7 @@ from ordo_ticketing import deadletters
 from ordo_ticketing.sweep import sweep
 
 if TYPE_CHECKING:
-    from conftest import ReadSide
+    from services.ticketing.tests.conftest import ReadSide
 
 pytestmark = pytest.mark.integration
 AS_OLA = {"X-Operator": "ola"}

@@ -14,10 +14,10 @@ from ordo_runtime.auth import Authenticator, secure
 from ordo_runtime.testing import sample_order
 
 if TYPE_CHECKING:
-    from conftest import ReadSide
+    from services.ticketing.tests.conftest import ReadSide
 
 pytestmark = pytest.mark.integration
-CALLERS = {
+CALLERS: dict[str, dict[str, Any]] = {
     "manager": {"name": "maria", "role": "manager"},
     "pl": {"name": "olek", "role": "operator", "markets": ["PL"]},
     "pl+de": {"name": "ola", "role": "operator", "markets": ["PL", "DE"]},

@@ -5,7 +5,7 @@ read model. An operator and the manager read the same views whole."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,10 +14,10 @@ from ordo_runtime.auth import Authenticator, secure
 from ordo_runtime.testing import sample_order
 
 if TYPE_CHECKING:
-    from conftest import ReadSide
+    from services.ticketing.tests.conftest import ReadSide
 
 pytestmark = pytest.mark.integration
-CALLERS = {
+CALLERS: dict[str, dict[str, Any]] = {
     "manager": {"name": "maria", "role": "manager"},
     "operator": {"name": "olek", "role": "operator", "markets": ["PL"]},
     "viewer": {"name": "vera", "role": "viewer"},

@@ -4,6 +4,7 @@ failure reasons, the SLA sweep's command, and instructions in the operator's lan
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -242,13 +243,15 @@ def test_the_operators_language_comes_from_lang_then_accept_language(
 )
 @pytest.mark.parametrize("language", ["en", "pl", "ru"])
 def test_every_new_reason_has_instructions_in_every_language(reason: str, language: str) -> None:
-    details = {
+    details: dict[str, dict[str, Any]] = {
         "complaint": {"complaint": "Broken", "filed_by": "Jan"},
         "delivery_failed": {"carrier": None, "tracking_number": None, "note": "no one home"},
         "order_stuck": {"since": T0.isoformat(), "waited_m": 20},
         "payment_overdue": {"deadline": T0.isoformat()},
-    }[reason]
-    text = render(reason, order_id=OID, order=ORDER, issues=[], language=language, **details)
+    }
+    text = render(
+        reason, order_id=OID, order=ORDER, issues=[], language=language, **details[reason]
+    )
     assert "Jan Kowalski" in text
     assert len(text) > 100
 
