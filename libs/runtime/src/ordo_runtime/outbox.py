@@ -70,13 +70,13 @@ class Outgoing(DomainEvent):
         )
 
     def kafka_key(self) -> bytes:
-        return self.key.encode("utf-8", "surrogateescape")
+        return _key_bytes(self.key)
 
     def kafka_value(self) -> bytes:
         return self.value
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
-        return [(k, v.encode()) for k, v in self.headers.items()]
+        return _header_bytes(self.headers)
 
     def pack(self) -> bytes:
         line = [self.topic, self.key, self.headers, self.timestamp.isoformat()]
@@ -89,8 +89,7 @@ class Outgoing(DomainEvent):
     def kafka_record(state: bytes) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
         """Topic, key, value and headers straight from a packed record, for the relay."""
         topic, key, headers, _, value = _split(state)
-        key_bytes = key.encode("utf-8", "surrogateescape")
-        return topic, key_bytes, value, [(k, v.encode()) for k, v in headers.items()]
+        return topic, _key_bytes(key), value, _header_bytes(headers)
 
     @classmethod
     def unpack(cls, record_id: uuid.UUID, state: bytes) -> Outgoing:
@@ -115,6 +114,14 @@ def outgoing(
         Outgoing.of(Envelope(data=event, source=source, id=str(i), traceparent=traceparent), i)
         for event, i in zip(events, ids, strict=True)
     ]
+
+
+def _key_bytes(key: str) -> bytes:
+    return key.encode("utf-8", "surrogateescape")  # a channel's key may not be text
+
+
+def _header_bytes(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode()) for k, v in headers.items()]
 
 
 def _split(state: bytes) -> tuple[str, str, dict[str, str], str, bytes]:
