@@ -144,8 +144,10 @@ def on_complaint_filed(event: ev.ComplaintFiled, uow: UnitOfWork) -> Sequence[ev
 def on_shipment_status_changed(
     event: ev.ShipmentStatusChanged, uow: UnitOfWork
 ) -> Sequence[ev.Event]:
+    if event.status not in ev.LEFT_WAREHOUSE:
+        return []  # planned or packed: nothing the case keeps (a failed delivery left too)
     case = case_of(uow, event.order_id)
-    if event.status in ev.LEFT_WAREHOUSE and event.shipment_id not in case.left:
+    if event.shipment_id not in case.left:
         case.shipment_left(event.shipment_id)  # from now on the order cannot be cancelled
     if event.status != "delivery_failed":
         return []
