@@ -134,10 +134,11 @@ class Stock(Aggregate):
         Units that left before the count on hand rests on was taken are not on the shelf it
         found: only their hold goes. (`at` is None in events that did not say when.)"""
         counted = self.counted_at.get(warehouse)
-        if at is None or counted is None or at > counted:
+        before_count = at is not None and counted is not None and at <= counted
+        if not before_count:
             self.on_hand[warehouse] = max(0, self.on_hand.get(warehouse, 0) - quantity)
         self.reserved[warehouse] = max(0, self.reserved.get(warehouse, 0) - held)
-        if at is not None and (counted is None or at > counted):
+        if at is not None and not before_count:
             kept = self.departures.get(warehouse, [])
             latest = max(at, kept[-1][0]) if kept else at
             kept = [(t, q) for t, q in kept if t >= latest - DEPARTURES_KEPT]
