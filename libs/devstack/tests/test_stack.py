@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import smtplib
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from aiokafka.structs import TopicPartition
 
 from ordo_devstack import Stack, ensure_topics, start_stack
 from ordo_devstack._net import run_sync
+from ordo_devstack.kafka import EMBEDDED_PARTITIONS
 from ordo_devstack.postgres import THROWAWAY, _fetchval
 from ordo_events.topics import ALL_TOPICS, Topic
 
@@ -53,6 +55,26 @@ async def test_topics_are_created_once_with_their_partitions(stack: Stack) -> No
         await admin.close()
     partitions = {d["topic"]: len(d["partitions"]) for d in described}
     assert partitions == {t.name: t.partitions for t in ALL_TOPICS}
+
+
+async def test_the_embedded_broker_gets_at_most_its_partitions(stack: Stack) -> None:
+    wide = Topic(f"scratch.wide.{uuid.uuid4().hex[:8]}", "test", (), partitions=6)
+    narrow = Topic(f"scratch.narrow.{uuid.uuid4().hex[:8]}", "test", (), partitions=1)
+    assert stack.most_partitions == EMBEDDED_PARTITIONS < wide.partitions
+    await ensure_topics(stack.kafka_bootstrap, [wide, narrow], most=stack.most_partitions)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([wide.name, narrow.name])
+    finally:
+        await admin.close()
+    partitions = {d["topic"]: len(d["partitions"]) for d in described}
+    assert partitions == {wide.name: EMBEDDED_PARTITIONS, narrow.name: 1}
+
+
+def test_a_configured_broker_keeps_the_registrys_partitions(stack: Stack) -> None:
+    given = dataclasses.replace(stack, origins={**stack.origins, "kafka": "environment"})
+    assert given.most_partitions is None
 
 
 async def test_a_message_round_trips_with_its_headers(stack: Stack) -> None:

@@ -20,6 +20,12 @@ from ordo_devstack._net import free_port, run_sync, stop_process, tail, wait_for
 from ordo_events.topics import ALL_TOPICS, Topic
 
 HOST = "127.0.0.1"
+# Partitions per topic on the embedded broker. Partitions are how a topic's consumers share
+# work across replicas; `ordo up` runs one replica of each service, and Tansu's cost of a
+# fetch grows with the partitions it covers (~130 us each, idle or not: nine idle consumer
+# groups on the registry's 6 partitions a topic kept it at ~60% of a core). Real clusters
+# get the registry's counts (deploy/k8s).
+EMBEDDED_PARTITIONS = 2
 
 
 class EmbeddedKafka:
@@ -66,9 +72,17 @@ async def wait_for_kafka(bootstrap: str, wait_s: float = 30.0) -> None:
             await admin.close()
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS) -> list[str]:
-    """Create the topics that do not exist yet, each with its registry partition count.
-    Returns the names created; a topic created concurrently by someone else is fine."""
+def partitions(topic: Topic, most: int | None) -> int:
+    """The partitions `topic` gets on a broker that allows at most `most` (None: no limit)."""
+    return topic.partitions if most is None else min(topic.partitions, most)
+
+
+async def ensure_topics(
+    bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS, most: int | None = None
+) -> list[str]:
+    """Create the topics that do not exist yet, each with its registry partition count, or
+    `most` partitions where that is fewer. Returns the names created; a topic created
+    concurrently by someone else is fine."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -76,7 +90,10 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS) ->
         missing = [t for t in topics if t.name not in existing]
         if not missing:
             return []
-        new = [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1) for t in missing]
+        new = [
+            NewTopic(t.name, num_partitions=partitions(t, most), replication_factor=1)
+            for t in missing
+        ]
         response = await admin.create_topics(new)
         for topic, code, *_ in response.topic_errors:
             if code not in (0, TopicAlreadyExistsError.errno):

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ordo_devstack import containers
-from ordo_devstack.kafka import EmbeddedKafka
+from ordo_devstack.kafka import EMBEDDED_PARTITIONS, EmbeddedKafka
 from ordo_devstack.postgres import MAX_CONNECTIONS, EmbeddedPostgres
 from ordo_devstack.smtp import EmbeddedSmtp, Mailbox
 
@@ -31,6 +31,11 @@ class Stack:
     # Process ids of the servers started as local processes, e.g. {"kafka": 4242}.
     pids: dict[str, int] = field(default_factory=dict)
     _exits: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    @property
+    def most_partitions(self) -> int | None:
+        """The partitions a topic gets at most on this stack's broker (None: the registry's)."""
+        return EMBEDDED_PARTITIONS if self.origins.get("kafka") == "embedded" else None
 
     def env(self) -> dict[str, str]:
         """The variables Ordo's services read to find the stack."""

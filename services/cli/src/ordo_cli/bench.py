@@ -22,7 +22,7 @@ from aiokafka.structs import TopicPartition
 
 from ordo_cli import simulate
 from ordo_cli.stats import latencies_ms, percentile, rate, send_rate
-from ordo_devstack import ensure_topics
+from ordo_devstack import ensure_topics, kafka
 from ordo_events.topics import CHANNEL_ORDERS, Topic
 
 PACED_ORDERS = 1500
@@ -34,11 +34,14 @@ class PipelineStuck(RuntimeError):
     """The pipeline released nothing in time: measuring it would only measure the timeout."""
 
 
-async def transport_ceiling(bootstrap: str, values: Sequence[bytes], n: int) -> float:
+async def transport_ceiling(
+    bootstrap: str, values: Sequence[bytes], n: int, most_partitions: int | None = None
+) -> float:
     """Orders/s when nothing but the broker is involved: `n` messages of an order's size
-    produced to a scratch topic and read back with plain aiokafka, first send to last read."""
+    produced to a scratch topic partitioned as the orders' topic is on that broker and read
+    back with plain aiokafka, first send to last read."""
     name = f"ordo.bench.scratch-{uuid.uuid4().hex[:8]}"
-    partitions = CHANNEL_ORDERS.partitions
+    partitions = kafka.partitions(CHANNEL_ORDERS, most_partitions)
     await ensure_topics(bootstrap, [Topic(name, "ordo bench", (), partitions=partitions)])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,

@@ -103,7 +103,9 @@ def run_bench(
     values = [sim.order.model_dump_json().encode() for sim in plan[:100]]
     bootstrap = ordo.stack.kafka_bootstrap
     with console.status("measuring the transport ceiling (broker only)"):
-        ceiling = asyncio.run(bench.transport_ceiling(bootstrap, values, orders))
+        ceiling = asyncio.run(
+            bench.transport_ceiling(bootstrap, values, orders, ordo.stack.most_partitions)
+        )
     token = ordo.tokens.get("manager")
     asyncio.run(simulate.seed_stock(ordo.urls["inventory"], stock_levels(PLENTY), token))
     with console.status(f"warming up: {WARMUP} orders, not counted"):

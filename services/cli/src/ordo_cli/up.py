@@ -138,7 +138,7 @@ def running(
         stack = start_stack(run_dir / "stack", environ=environ)
     supervisor = Supervisor(run_dir)
     try:
-        asyncio.run(ensure_topics(stack.kafka_bootstrap))
+        asyncio.run(ensure_topics(stack.kafka_bootstrap, most=stack.most_partitions))
         # Fresh tokens every run, one per role, so the API is never open and nothing lingers.
         tokens = dev_tokens()
         specs = service_specs(stack, pick_ports(services), tokens)
