@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,8 @@ def bootstrap() -> Iterator[str]:
 class ConflictingSink:
     """Applies records one at a time, storing each one's offset as its partition's position
     (as the processor does once it falls back to single records). The first time it meets
-    `conflict_at` it raises ConflictError, with the records before it applied and stored."""
+    `conflict_at` it stops that partition there, applies the poll's other partitions, then
+    raises ConflictError naming the stopped one (as the processor does)."""
 
     def __init__(self, conflict_at: tuple[int, int]):
         self.conflict_at: tuple[int, int] | None = conflict_at
@@ -43,29 +44,46 @@ class ConflictingSink:
         return {tp: self.stored[tp] for tp in partitions if tp in self.stored}
 
     async def process(self, batches: Mapping[TopicPartition, Sequence[Record]]) -> None:
+        conflicted = []
         for tp, records in batches.items():
             for record in records:
                 if record.offset <= self.stored.get(tp, -1):
                     continue  # applied already
                 if (tp.partition, record.offset) == self.conflict_at:
                     self.conflict_at = None
-                    raise ConflictError(f"{tp.topic}/{tp.partition}@{record.offset} conflicted")
+                    conflicted.append(tp)
+                    break
                 self.applied.append((tp.partition, record.offset))
                 self.stored[tp] = record.offset
+        if conflicted:
+            raise ConflictError(f"{conflicted} conflicted", conflicted)
 
 
-async def test_a_persistent_conflict_leaves_the_batch_to_a_later_poll(bootstrap: str) -> None:
-    await ensure_topics(bootstrap, [TOPIC])
+async def produce(
+    bootstrap: str, partitions: Sequence[int], n: int, topic: Topic = TOPIC, start: int = 0
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
     await producer.start()
     try:
-        for partition in (0, 1):
-            for n in range(10):
-                await producer.send(TOPIC.name, f"{partition}/{n}".encode(), partition=partition)
+        for partition in partitions:
+            for i in range(start, start + n):
+                await producer.send(topic.name, f"{partition}/{i}".encode(), partition=partition)
         await producer.flush()
     finally:
         await producer.stop()
 
+
+async def until(condition: Callable[[], bool], running: asyncio.Task[None], what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 60
+    while not condition():
+        assert not running.done(), "the consumer ended"
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def test_a_persistent_conflict_leaves_the_batch_to_a_later_poll(bootstrap: str) -> None:
+    await ensure_topics(bootstrap, [TOPIC])
+    await produce(bootstrap, (0, 1), 10)
     sink = ConflictingSink(conflict_at=(0, 4))
     consumer = BatchConsumer(
         "ordo-test-conflicts", [TOPIC.name], sink, Settings(kafka_bootstrap_servers=bootstrap)
@@ -73,11 +91,7 @@ async def test_a_persistent_conflict_leaves_the_batch_to_a_later_poll(bootstrap:
     stop = asyncio.Event()
     running = asyncio.create_task(consumer.run(stop))
     try:
-        deadline = asyncio.get_running_loop().time() + 60
-        while len(sink.applied) < 20 and not running.done():
-            assert asyncio.get_running_loop().time() < deadline, f"applied {sink.applied}"
-            await asyncio.sleep(0.05)
-        assert not running.done(), "the consumer ended"
+        await until(lambda: len(sink.applied) >= 20, running, f"applied {sink.applied}")
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)
@@ -88,3 +102,32 @@ async def test_a_persistent_conflict_leaves_the_batch_to_a_later_poll(bootstrap:
     assert sink.conflict_at is None
     assert consumer.conflicts == 1
     assert consumer.processed == 20
+
+
+async def test_only_the_conflicting_partition_waits(bootstrap: str) -> None:
+    topic = Topic("ordo.test.conflicts-2", writer="this test", event_types=(), partitions=2)
+    await ensure_topics(bootstrap, [topic])
+    await produce(bootstrap, (0, 1), 5, topic)
+    sink = ConflictingSink(conflict_at=(0, 2))
+    consumer = BatchConsumer(
+        "ordo-test-conflicts-2",
+        [topic.name],
+        sink,
+        Settings(kafka_bootstrap_servers=bootstrap),
+        conflict_pause_s=8.0,  # 4-8 s: long beside a fetch
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+    try:
+        await until(lambda: sink.conflict_at is None, running, "no conflict met")
+        await produce(bootstrap, (1,), 5, topic, start=5)  # while partition 0 waits
+        await until(lambda: (1, 9) in sink.applied, running, f"applied {sink.applied}")
+        assert (0, 2) not in sink.applied  # partition 1 went on without it
+        await until(lambda: (0, 4) in sink.applied, running, "partition 0 never resumed")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+
+    assert [n for p, n in sink.applied if p == 0] == list(range(5))
+    assert [n for p, n in sink.applied if p == 1] == list(range(10))
+    assert consumer.conflicts == 1

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
 
 from ordo_devstack.postgres import EmbeddedPostgres
 from ordo_events.envelope import Envelope
 from ordo_events.events import OrderReceived
+from ordo_runtime.consumer import ConflictError
 from ordo_runtime.outbox import OUTGOING_TOPIC
 from ordo_runtime.processor import Processor
 from ordo_runtime.settings import Settings
@@ -185,3 +187,27 @@ def test_a_fresh_read_sees_what_another_replica_wrote_since_the_cache_was_filled
     assert fresh is not None
     assert (cached.value, fresh.value, fresh.version) == (0, 5, 2)  # the cache is behind
     assert app.fresh(Counter, uuid.uuid4()) is None
+
+
+class ContendedProcessor(Processor):
+    """Every write carrying partition 0's position conflicts, as if another writer kept
+    changing what its handlers read."""
+
+    def _commit(self, uow: UnitOfWork, positions: Mapping[str, int]) -> None:
+        if any(name.endswith(":0") for name in positions):
+            raise IntegrityError("another writer got there first")
+        super()._commit(uow, positions)
+
+
+def test_a_partition_that_keeps_conflicting_does_not_hold_up_the_others(
+    app: ServiceApplication,
+) -> None:
+    processor = ContendedProcessor(app, "ordo-contended", "/t", service.handlers)
+    contended, free = TopicPartition("ordo.orders", 0), TopicPartition("ordo.orders", 1)
+    before = outbox(app)
+    with pytest.raises(ConflictError) as raised:
+        processor.process_many({contended: partition_records(0, 3), free: partition_records(1, 4)})
+    assert raised.value.partitions == {contended}
+    assert app.position("ordo-contended:ordo.orders:1") == 3
+    assert app.position("ordo-contended:ordo.orders:0") is None
+    assert outbox(app) == before + 4

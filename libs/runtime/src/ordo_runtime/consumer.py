@@ -4,7 +4,7 @@ Kafka's committed offsets are only a hint. On every assignment the consumer seek
 position its sink stored in the same transaction as the state, so a batch is applied once
 however often Kafka redelivers it. The same seek leaves a batch to a later poll when the
 sink cannot apply it yet (a conflict that outlasted its retries): nothing is lost, nothing
-applied twice, and the consumer carries on.
+applied twice, and the consumer carries on with its other partitions while those pause.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
-from ordo_runtime.leadership import wait_for
 from ordo_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,8 +31,13 @@ CONFLICT_PAUSE_S = 1.0
 
 
 class ConflictError(Exception):
-    """A sink's writes kept conflicting with another writer's. What it applied before is
-    stored; the consumer retries the rest of the poll after a pause."""
+    """A sink's writes kept conflicting with another writer's. What it applied is stored;
+    the consumer retries the rest after a pause: of the partitions named, or of the whole
+    poll when none are."""
+
+    def __init__(self, message: str, partitions: Collection[TopicPartition] = ()):
+        super().__init__(message)
+        self.partitions = frozenset(partitions)
 
 
 class BatchSink(Protocol):
@@ -59,8 +63,16 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class BatchConsumer:
-    def __init__(self, group: str, topics: Sequence[str], sink: BatchSink, settings: Settings):
+    def __init__(
+        self,
+        group: str,
+        topics: Sequence[str],
+        sink: BatchSink,
+        settings: Settings,
+        conflict_pause_s: float = CONFLICT_PAUSE_S,
+    ):
         self.group, self.topics, self.sink, self.settings = group, list(topics), sink, settings
+        self.conflict_pause_s = conflict_pause_s
         self.busy = asyncio.Lock()
         self.assigned = asyncio.Event()
         self.processed = 0
@@ -68,6 +80,7 @@ class BatchConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
         self._committed_at = 0.0
+        self._resumes: set[asyncio.TimerHandle] = set()
 
     def assignment(self) -> list[str]:
         """The partitions this member holds now, as "topic:partition" (for /metrics)."""
@@ -112,9 +125,11 @@ class BatchConsumer:
                 try:
                     await self._apply(consumer, batches)
                 except ConflictError as exc:
-                    await self._rewind(consumer, batches, exc)
-                    await wait_for(stop, random.uniform(CONFLICT_PAUSE_S / 2, CONFLICT_PAUSE_S))
+                    held = await self._rewind(consumer, batches, exc)
+                    self._pause(consumer, exc.partitions & held or held)
         finally:
+            for timer in self._resumes:
+                timer.cancel()
             self.assigned.clear()
             if self._uncommitted:
                 with contextlib.suppress(KafkaError, CommitFailedError, IllegalStateError):
@@ -141,14 +156,31 @@ class BatchConsumer:
                 # Harmless: the database holds the true position and the next owner seeks to it.
                 log.info("offset commit skipped for %s: %s", self.group, exc)
 
+    def _pause(self, consumer: AIOKafkaConsumer, partitions: Collection[TopicPartition]) -> None:
+        """Fetch nothing more from `partitions` for a while (see CONFLICT_PAUSE_S); the
+        others carry on meanwhile."""
+        consumer.pause(*partitions)
+        delay = random.uniform(self.conflict_pause_s / 2, self.conflict_pause_s)
+        timer = asyncio.get_running_loop().call_later(delay, self._resume, consumer, partitions)
+        self._resumes.add(timer)
+
+    def _resume(self, consumer: AIOKafkaConsumer, partitions: Collection[TopicPartition]) -> None:
+        now = asyncio.get_running_loop().time()
+        self._resumes = {t for t in self._resumes if t.when() > now}  # this one has fired
+        # A partition revoked meanwhile has no pause left to lift (its next owner seeks).
+        owned = consumer.assignment()
+        with contextlib.suppress(IllegalStateError):
+            consumer.resume(*(tp for tp in partitions if tp in owned))
+
     async def _rewind(
         self,
         consumer: AIOKafkaConsumer,
         batches: dict[TopicPartition, list[Record]],
         conflict: ConflictError,
-    ) -> None:
+    ) -> set[TopicPartition]:
         """Seek each partition of a poll the sink refused back to just after its stored
-        position, so the next poll brings again exactly the records not applied."""
+        position, so a later poll brings again exactly the records not applied. Returns
+        the poll's partitions this member still holds."""
         self.conflicts += 1
         async with self.busy:
             held = sorted(tp for tp, rs in batches.items() if rs and tp in consumer.assignment())
@@ -159,3 +191,4 @@ class BatchConsumer:
                 1 for tp in held for r in batches[tp] if r.offset <= stored.get(tp, -1)
             )
         log.warning("%s: %s; retrying %s from the stored positions", self.group, conflict, held)
+        return set(held)

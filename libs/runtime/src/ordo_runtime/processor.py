@@ -137,8 +137,7 @@ class Processor:
         """A poll's records from every partition as one unit of work and one transaction,
         with each partition's position; on a conflict, partition by partition instead."""
         if len(batches) == 1 or not self.app.tracks_many:
-            for tp, records in batches.items():
-                self.process_sync(tp, records)
+            self._one_by_one(batches)
             return
         uow = UnitOfWork(self.app)
         positions: dict[str, int] = {}
@@ -156,8 +155,20 @@ class Processor:
             self._commit(uow, positions)
         except (IntegrityError, HandlerFailedError):
             uow.discard()
-            for tp, records in batches.items():
+            self._one_by_one(batches)
+
+    def _one_by_one(self, batches: Mapping[TopicPartition, Sequence[Record]]) -> None:
+        """Partition by partition, each in its own transaction. A partition whose writes keep
+        conflicting does not hold up the others: they are applied, and the ConflictError
+        names the ones left for a later poll."""
+        conflicts: dict[TopicPartition, ConflictError] = {}
+        for tp, records in batches.items():
+            try:
                 self.process_sync(tp, records)
+            except ConflictError as exc:
+                conflicts[tp] = exc
+        if conflicts:
+            raise ConflictError("; ".join(map(str, conflicts.values())), conflicts)
 
     def _run_all(self, uow: UnitOfWork, work: Sequence[_Work | None]) -> None:
         if self.prefetch is not None:
