@@ -126,7 +126,7 @@ class BatchConsumer:
                     await self._apply(consumer, batches)
                 except ConflictError as exc:
                     held = await self._rewind(consumer, batches, exc)
-                    self._pause(consumer, exc.partitions & held or held)
+                    self._pause(consumer, held & exc.partitions if exc.partitions else held)
         finally:
             for timer in self._resumes:
                 timer.cancel()
