@@ -1,7 +1,8 @@
 """Shipping on the real stack: a released order is planned into shipments, carriers' updates
 on ordo.carrier.events move it to delivered (seen on public tracking and on ticketing's order
 view), and a return runs from request to the refund it states; a pickup is collected by the
-person the order named; units that left stop being held, so a later count agrees."""
+person the order named; units that left stop being held, so a later count agrees; a cash on
+delivery parcel returned to sender is back in stock, not collected, ticketed and told."""
 
 from __future__ import annotations
 
@@ -268,3 +269,70 @@ def test_shipped_units_leave_the_hold_and_a_later_count_shows_no_false_shortage(
     with ordo.http("inventory") as api:
         report = api.get("/reconciliation").json()
     assert [d for d in report["drift"] if d["sku"] == "HOLD-1"] == []
+
+
+def test_a_cash_on_delivery_parcel_returned_to_sender_is_restocked_ticketed_and_told(
+    ordo: Ordo,
+) -> None:
+    set_stock(ordo, "RTS-1", 10)
+    email = "rts.customer@example.com"
+    order = sample_order(
+        external_id="rts-1",
+        customer={"name": "Ewa Zwrot", "email": email, "phone": "+48 601 234 567"},
+        lines=[{"sku": "RTS-1", "quantity": 2, "unit_price": "30.00"}],
+    )  # cash on delivery
+    order_id = submit(ordo, order)
+    wait_for_status(ordo, order_id, "ready_for_fulfillment", payment="cash_on_delivery")
+    shipment_id = f"{order_id}-S1"
+    carrier_update(
+        ordo,
+        shipment_id,
+        shipment_id=shipment_id,
+        status="handed_to_carrier",
+        carrier="dpd",
+        tracking_number="IT-RTS-1",
+        time="2030-01-01T08:00:00Z",
+    )
+    eventually(lambda: stock_where(ordo, "RTS-1", "on_hand", 8), 30, "the parcel off the shelf")
+
+    carrier_update(
+        ordo,
+        shipment_id,
+        tracking_number="IT-RTS-1",
+        status="returned_to_sender",
+        note="refused by the recipient",
+        time="2030-01-04T08:00:00Z",
+    )
+
+    # The goods are back on the shelf, and nothing is held for them.
+    level = eventually(lambda: stock_where(ordo, "RTS-1", "on_hand", 10), 30, "the parcel back")
+    assert (level["reserved"], level["available"]) == (0, 10)
+    # Nothing was collected, and the order says how much will not be.
+    state = wait_for_status(ordo, order_id, "returned_to_sender", not_collected="60.00")
+    types = [entry["type"] for entry in state["timeline"]]
+    assert "PaymentCaptured" not in types
+    assert types.count("StockRestocked") == 1
+    summaries = [entry["summary"] for entry in state["timeline"]]
+    assert "returned to sender (refused by the recipient)" in " ".join(summaries)
+    # An operator is asked to deal with it, with the parcel and the amount named.
+    ticket = open_ticket(ordo, order_id, "returned_to_sender")
+    assert f"shipment {shipment_id} (tracking number IT-RTS-1)" in ticket["instructions"]
+    assert "60.00 PLN of the order is not paid" in ticket["instructions"]
+    with ordo.http("ticketing") as api:
+        resolved = api.post(
+            f"/tickets/{ticket['ticket_id']}/resolve",
+            json={"resolved_by": "ignored", "resolution": "customer wants it sent again"},
+        )
+        assert resolved.status_code == 202, resolved.text
+    # The customer is told their parcel came back.
+    mails = eventually(
+        lambda: [
+            m
+            for m in ordo.stack.mailbox.messages()
+            if email in m.recipients
+            and m.message["X-Ordo-Status"] == f"returned_to_sender/{shipment_id}"
+        ],
+        30,
+        "the customer told of the return",
+    )
+    assert "wróciła do nas" in str(mails[0].message["Subject"])

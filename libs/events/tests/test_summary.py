@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ordo_events import events as ev
-from ordo_events.state import summary
+from ordo_events.envelope import Envelope
+from ordo_events.state import FINAL_STATUSES, OrderState, Status, summary
 
 OID = "o-1"
 
@@ -29,3 +30,54 @@ def test_money_events_say_how_much() -> None:
         "cash on delivery: 10.00 EUR to collect",
         "authorisation voided (order cancelled)",
     ]
+
+
+def test_a_parcel_returned_to_sender_says_why_and_what_was_not_collected() -> None:
+    sid = "o-1-S1-abcdef"
+    back = ev.ShipmentStatusChanged(
+        order_id=OID, shipment_id=sid, status="returned_to_sender", note="refused by recipient"
+    )
+    assert [
+        summary(back),
+        summary(back.model_copy(update={"note": None})),
+        summary(ev.StockRestocked(order_id=OID, shipment_id=sid, lines=[line("A", 2)])),
+        summary(
+            ev.CashOnDeliveryNotCollected(
+                order_id=OID, shipment_id=sid, amount=Decimal("32.35"), currency="PLN"
+            )
+        ),
+    ] == [
+        "shipment o-1-S1-a: returned to sender (refused by recipient)",
+        "shipment o-1-S1-a: returned to sender (no reason given)",
+        "2 unit(s) of returned shipment o-1-S1-a back in stock",
+        "cash on delivery: 32.35 PLN not collected, shipment o-1-S1-a came back",
+    ]
+
+
+def line(sku: str, quantity: int) -> ev.ReservedLine:
+    return ev.ReservedLine(sku=sku, quantity=quantity)
+
+
+def shipment(sid: str, status: ev.ShipmentStatus) -> Envelope:
+    return Envelope(ev.ShipmentStatusChanged(order_id=OID, shipment_id=sid, status=status), "/t")
+
+
+def test_an_order_whose_parcels_are_done_and_one_came_back_is_returned_to_sender() -> None:
+    first, second = shipment("S1", "handed_to_carrier"), shipment("S2", "handed_to_carrier")
+    back = shipment("S1", "returned_to_sender")
+    assert OrderState.fold(OID, [first, second, back]).status is Status.SHIPPED  # S2 on its way
+    done = OrderState.fold(OID, [first, second, back, shipment("S2", "delivered")])
+    assert done.status is Status.RETURNED_TO_SENDER
+    assert Status.RETURNED_TO_SENDER in FINAL_STATUSES
+
+
+def test_the_cash_not_collected_adds_up_over_the_parcels_that_came_back() -> None:
+    def uncollected(sid: str, amount: str) -> Envelope:
+        data = ev.CashOnDeliveryNotCollected(
+            order_id=OID, shipment_id=sid, amount=Decimal(amount), currency="PLN"
+        )
+        return Envelope(data, "/t")
+
+    state = OrderState.fold(OID, [uncollected("S1", "25.00"), uncollected("S2", "7.35")])
+    assert state.not_collected == Decimal("32.35")
+    assert OrderState(OID).not_collected == 0

@@ -125,3 +125,74 @@ def test_what_cannot_be_right_is_dead_lettered_with_its_reason() -> None:
     assert "status" in found[3]
     assert "names no shipment" in found[4]
     assert "delivery_failed after delivered" in found[5]
+
+
+def test_a_parcel_returned_to_sender_after_it_left_is_accepted_with_what_it_carried() -> None:
+    scenario = shipped()
+    carrier(scenario, shipment_id=SID, status="in_transit", tracking_number="TN-R")
+    (back,) = carrier(
+        scenario,
+        tracking_number="TN-R",
+        status="returned_to_sender",
+        note="refused by the recipient",
+        time="2030-01-05T10:00:00Z",
+    )
+    assert back == ev.ShipmentStatusChanged(
+        order_id=ORDER.order_id,
+        shipment_id=SID,
+        status="returned_to_sender",
+        tracking_number="TN-R",
+        note="refused by the recipient",
+        # What came back, so inventory puts it on the shelf again.
+        lines=[ev.ReservedLine(sku="SKU-1", quantity=2), ev.ReservedLine(sku="SKU-2", quantity=1)],
+        time=datetime(2030, 1, 5, 10, tzinfo=UTC),
+    )
+
+
+def test_a_failed_delivery_or_a_hand_over_may_end_in_a_return_to_sender() -> None:
+    for before in ("delivery_failed", "handed_to_carrier"):
+        scenario = shipped()
+        carrier(scenario, shipment_id=SID, status=before)
+        back = carrier(
+            scenario, shipment_id=SID, status="returned_to_sender", time="2030-01-02T10:00:00Z"
+        )
+        assert [e.status for e in back if isinstance(e, ev.ShipmentStatusChanged)] == [
+            "returned_to_sender"
+        ]
+
+
+def test_a_repeated_return_to_sender_changes_nothing_and_it_is_final() -> None:
+    scenario = shipped()
+    carrier(scenario, shipment_id=SID, status="in_transit")
+    carrier(scenario, shipment_id=SID, status="returned_to_sender", time="2030-01-02T10:00:00Z")
+    again = carrier(
+        scenario, shipment_id=SID, status="returned_to_sender", time="2030-01-03T10:00:00Z"
+    )
+    assert again == []
+    # On its way back the carrier may still scan it in transit: the parcel stays returned.
+    assert carrier(scenario, shipment_id=SID, status="in_transit", time="2030-01-04T00:00Z") == []
+    assert scenario.dead_letters == []
+
+
+def test_a_return_to_sender_contradicting_the_record_is_dead_lettered_with_its_reason() -> None:
+    delivered = shipped()
+    carrier(delivered, shipment_id=SID, status="delivered")
+    late = carrier(
+        delivered, shipment_id=SID, status="returned_to_sender", time="2030-01-02T10:00:00Z"
+    )
+    assert late == []
+    (reason,) = reasons(delivered)
+    assert "returned_to_sender after delivered: the carrier contradicts its own delivery" in reason
+
+    returned = shipped()
+    carrier(returned, shipment_id=SID, status="in_transit")
+    carrier(returned, shipment_id=SID, status="returned_to_sender", time="2030-01-02T10:00:00Z")
+    assert carrier(returned, shipment_id=SID, status="delivered", time="2030-01-03T10:00Z") == []
+    (reason,) = reasons(returned)
+    assert "delivered after returned_to_sender: the parcel is back with the sender" in reason
+
+    packed = shipped()
+    carrier(packed, shipment_id=SID, status="packed")
+    assert carrier(packed, shipment_id=SID, status="returned_to_sender") == []
+    (reason,) = reasons(packed)
+    assert "returned_to_sender while the shipment is packed: it never left the warehouse" in reason

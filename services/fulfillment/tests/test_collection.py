@@ -118,6 +118,16 @@ def test_only_a_ready_pickup_not_yet_collected_can_be_collected() -> None:
     with pytest.raises(RefusedError, match="delivered or collected already"):
         collect(scenario, order, body())
 
+    sent_back = at_the_counter(order)
+    carrier(
+        sent_back,
+        shipment_id=f"{order.order_id}-S1",
+        status="returned_to_sender",
+        time="2030-01-09T10:00:00Z",
+    )
+    with pytest.raises(RefusedError, match="returned to sender: it is no longer at the pickup"):
+        collect(sent_back, order, body())
+
     courier = sample_order(external_id="W-courier")
     to_an_address = at_the_counter(courier)
     with pytest.raises(RefusedError, match="is not a pickup"):

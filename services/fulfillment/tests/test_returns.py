@@ -62,6 +62,21 @@ def test_nothing_can_be_returned_before_it_ships() -> None:
         ask(scenario, SKU_1=1)
 
 
+def test_a_parcel_returned_to_sender_cannot_be_asked_back() -> None:
+    """It never reached the customer and is on the shelf again: a return would restock it
+    twice and refund goods nobody sent back."""
+    scenario = released(ORDER)[0]
+    carrier(scenario, shipment_id=f"{OID}-S1", status="in_transit")
+    carrier(
+        scenario,
+        shipment_id=f"{OID}-S1",
+        status="returned_to_sender",
+        time="2030-01-02T10:00:00Z",
+    )
+    with pytest.raises(rma.RefusedError, match="SKU-1: nothing of it has been shipped"):
+        ask(scenario, SKU_1=1)
+
+
 def test_not_more_than_shipped_minus_already_returned() -> None:
     scenario = delivered()
     with pytest.raises(rma.RefusedError, match="3 asked back, but 2 shipped"):

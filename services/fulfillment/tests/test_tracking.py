@@ -50,6 +50,15 @@ def test_the_channel_order_number_and_postcode_show_the_timeline() -> None:
     assert steps[2][1].startswith("2030-01-02T12:00:00")
 
 
+def test_a_parcel_returned_to_sender_shows_as_returned_not_shipped() -> None:
+    scenario = released(ORDER)[0]
+    carrier(scenario, shipment_id=SID, status="in_transit")
+    carrier(scenario, shipment_id=SID, status="returned_to_sender", time="2030-01-03T10:00:00Z")
+    body = client(scenario).get("/track/W-2", params={"postcode": "00-001"}).json()
+    assert body["status"] == "returned_to_sender"
+    assert body["shipments"][0]["status"] == "returned_to_sender"
+
+
 def test_the_order_id_works_as_the_number_too() -> None:
     response = client(delivered()).get(f"/track/{ORDER.order_id}", params={"postcode": "00-001"})
     assert response.status_code == 200

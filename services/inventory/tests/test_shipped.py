@@ -1,14 +1,18 @@
 """Given a reservation -> when its shipment leaves the warehouse (ShipmentStatusChanged with
 the shipment's lines) -> then its units come off the shelf and off the hold, once per
-shipment, so a later absolute count from the warehouse agrees and shows no false shortage."""
+shipment, so a later absolute count from the warehouse agrees and shows no false shortage;
+when the carrier brings it back (returned to sender) they are on the shelf again, once."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from ordo_events import events as ev
 from ordo_events.topics import STOCK_SYNC
 from ordo_inventory import reconcile
+from ordo_inventory.app import service
+from ordo_inventory.handlers import set_stock_level
 from ordo_runtime.testing import Scenario
 from services.inventory.tests.support import line, order_of, reservation, stock, stocked, validated
 
@@ -129,3 +133,73 @@ def test_reconciliation_agrees_with_what_left() -> None:
     scenario.execute(reconcile.repair(scenario.app, found))
     assert found[-1].drift == []
     assert stock(scenario, "A").reserved["main"] == 1
+
+
+def test_a_parcel_returned_to_sender_is_back_on_the_shelf_once() -> None:
+    scenario = released()
+    scenario.when(left("in_transit"))
+    assert scenario.when(left("returned_to_sender")) == [
+        ev.StockRestocked(order_id=OID, shipment_id=f"{OID}-S1", lines=[line("A", 3), line("B", 1)])
+    ]
+    a = stock(scenario, "A")
+    assert (a.on_hand["main"], a.reserved["main"], a.available("main")) == (10, 0, 10)
+    assert stock(scenario, "B").on_hand["main"] == 5
+    assert scenario.when(left("returned_to_sender")) == []  # the carrier said it again
+    assert stock(scenario, "A").on_hand["main"] == 10
+    assert reservation(scenario, OID).held == []  # nothing held for a new attempt
+    assert reconcile.check(scenario.app).drift == []
+
+
+def test_a_returned_parcel_goes_back_to_the_warehouse_that_shipped_it() -> None:
+    scenario = stocked(N=1)
+    scenario.execute(set_stock_level("N", 5, "north"))
+    order = order_of("ship-north", ("N", 2))
+    scenario.when(validated(order))
+    north = [line("N", 2, "north")]
+    sid = f"{order.order_id}-S1"
+
+    def status(name: ev.ShipmentStatus) -> ev.ShipmentStatusChanged:
+        return ev.ShipmentStatusChanged(
+            order_id=order.order_id, shipment_id=sid, status=name, lines=north
+        )
+
+    scenario.when(status("handed_to_carrier"))
+    assert stock(scenario, "N").on_hand == {"main": 1, "north": 3}
+    (restocked,) = scenario.when(status("returned_to_sender"))
+    assert restocked == ev.StockRestocked(order_id=order.order_id, shipment_id=sid, lines=north)
+    assert stock(scenario, "N").on_hand == {"main": 1, "north": 5}
+
+
+def test_a_return_heard_of_before_its_departure_takes_it_and_puts_it_back() -> None:
+    """Fulfillment sends a return only after a departure; should inventory see none, the
+    hold still goes and the shelf ends as it was."""
+    scenario = released()
+    shipped, restocked = scenario.when(left("returned_to_sender"))
+    assert isinstance(shipped, ev.StockShipped)
+    assert isinstance(restocked, ev.StockRestocked)
+    a = stock(scenario, "A")
+    assert (a.on_hand["main"], a.reserved["main"]) == (10, 0)
+
+
+def test_a_count_taken_before_the_parcel_came_back_and_applied_after_adds_it() -> None:
+    scenario = Scenario(service)
+    for sku, on_hand in (("A", 10), ("B", 5)):
+        scenario.execute(set_stock_level(sku, on_hand, at=datetime(2025, 1, 1, tzinfo=UTC)))
+    scenario.when(validated(ORDER))
+
+    def at(status: ev.ShipmentStatus, day: int) -> ev.ShipmentStatusChanged:
+        return left(status).model_copy(update={"time": datetime(2025, 1, day, 8, tzinfo=UTC)})
+
+    scenario.when(at("handed_to_carrier", 2))
+    scenario.when(at("returned_to_sender", 4))
+    assert stock(scenario, "A").on_hand["main"] == 10
+    counted(scenario, "A", 7, "2025-01-03T08:00:00Z")  # the shelf while the parcel was away
+    assert stock(scenario, "A").on_hand["main"] == 10  # ... and the 3 that came back since
+    counted(scenario, "A", 10, "2025-01-05T08:00:00Z")  # after: the count found them itself
+    assert stock(scenario, "A").on_hand["main"] == 10
+    assert scenario.dead_letters == []
+
+
+def counted(scenario: Scenario, sku: str, on_hand: int, at: str) -> None:
+    message = {"sku": sku, "warehouse": "main", "on_hand": on_hand, "counted_at": at}
+    scenario.when_raw(STOCK_SYNC.name, json.dumps(message).encode())

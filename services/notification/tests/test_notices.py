@@ -281,3 +281,20 @@ def test_a_cancellation_and_its_refund_are_each_told_once() -> None:
     assert statuses == ["received", "cancelled", "refunded"]
     assert "customer asked" in requests(scenario)[1].body
     assert "120.50 PLN" in requests(scenario)[2].subject
+
+
+def test_a_parcel_returned_to_sender_is_told_once_with_the_carriers_reason() -> None:
+    scenario = Scenario(service).given(received())
+    back = shipment("returned_to_sender").model_copy(update={"note": "odmowa przyjęcia"})
+    scenario.when(shipment("handed_to_carrier"))
+    scenario.when(back)
+    scenario.when(back)  # the carrier says it again
+    told = requests(scenario)
+    assert [r.status for r in told] == ["received", "shipped/S-1", "returned_to_sender/S-1"]
+    returned = told[2]
+    assert (returned.language, returned.subject) == (
+        "pl",
+        "Przesyłka z zamówieniem W-1 wróciła do nas",
+    )
+    assert "odmowa przyjęcia" in returned.body
+    assert "ponowną wysyłkę albo zwrot pieniędzy" in returned.body

@@ -4,6 +4,7 @@ failure reasons, the SLA sweep's command, and instructions in the operator's lan
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -192,6 +193,64 @@ def test_only_a_failed_delivery_opens_a_ticket_one_per_shipment() -> None:
     assert opened(scenario.when(shipment("s-1", "delivery_failed"))).ticket_id != t.ticket_id
 
 
+def returned(order: CanonicalOrder, sid: str, note: str | None = None) -> ev.ShipmentStatusChanged:
+    return ev.ShipmentStatusChanged(
+        order_id=order.order_id,
+        shipment_id=sid,
+        status="returned_to_sender",
+        carrier="InPost",
+        tracking_number="TN-77",
+        note=note,
+        lines=[ev.ReservedLine(sku="SKU-1", quantity=2, warehouse="north")],
+    )
+
+
+def uncollected(order: CanonicalOrder, sid: str, amount: str) -> ev.CashOnDeliveryNotCollected:
+    return ev.CashOnDeliveryNotCollected(
+        order_id=order.order_id, shipment_id=sid, amount=Decimal(amount), currency="PLN"
+    )
+
+
+def test_a_cash_on_delivery_parcel_returned_opens_a_ticket_naming_it_and_what_was_not_paid() -> (
+    None
+):
+    scenario = Scenario(service).given(received(ORDER))
+    # The carrier's word and payment's come on two topics: the ticket waits for both.
+    assert scenario.when(returned(ORDER, "S-1", note="refused by the recipient")) == []
+    t = opened(scenario.when(uncollected(ORDER, "S-1", "32.35")))
+    assert (t.reason, t.stage, t.severity) == ("returned_to_sender", "delivery", "high")
+    assert "(InPost) brought shipment S-1 (tracking number TN-77) back to us undelivered" in (
+        t.instructions
+    )
+    assert "refused by the recipient" in t.instructions
+    assert "2 x SKU-1; they are back in stock at north" in t.instructions
+    assert "so 32.35 PLN of the order is not paid" in t.instructions
+    assert "Jan Kowalski" in t.instructions  # whom to call
+    assert scenario.when(returned(ORDER, "S-1")) == []  # said again: the same ticket
+    assert scenario.when(uncollected(ORDER, "S-1", "32.35")) == []
+    scenario.execute(ResolveTicket(t.ticket_id, Resolution(resolution="sent again"), "ola"))
+    assert scenario.when(returned(ORDER, "S-1")) == []  # a parcel comes back once
+
+
+def test_payments_word_may_come_first_and_each_parcel_gets_its_own_ticket() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    assert scenario.when(uncollected(ORDER, "S-2", "7.35")) == []
+    t = opened(scenario.when(returned(ORDER, "S-2")))
+    assert "7.35 PLN of the order is not paid" in t.instructions
+    assert "the carrier gave no reason" in t.instructions
+    scenario.when(uncollected(ORDER, "S-3", "1.00"))
+    assert opened(scenario.when(returned(ORDER, "S-3"))).ticket_id != t.ticket_id
+
+
+def test_a_prepaid_parcel_returned_opens_its_ticket_at_once_and_nothing_is_refunded() -> None:
+    prepaid = sample_order(external_id="W-pre", payment={"method": "prepaid"})
+    scenario = Scenario(service).given(received(prepaid))
+    t = opened(scenario.when(returned(prepaid, "S-1", note="address unknown")))
+    assert "paid in advance and nothing has been refunded" in t.instructions
+    assert "refund what they paid for this parcel at the payment provider" in t.instructions
+    assert "not paid" not in t.instructions
+
+
 def test_a_stuck_order_gets_one_ticket_for_the_stage_and_the_time_it_stopped() -> None:
     scenario = Scenario(service).given(received(ORDER))
     since = T0 - timedelta(minutes=20)
@@ -239,7 +298,8 @@ def test_the_operators_language_comes_from_lang_then_accept_language(
 
 
 @pytest.mark.parametrize(
-    "reason", ["complaint", "delivery_failed", "order_stuck", "payment_overdue"]
+    "reason",
+    ["complaint", "delivery_failed", "order_stuck", "payment_overdue", "returned_to_sender"],
 )
 @pytest.mark.parametrize("language", ["en", "pl", "ru"])
 def test_every_new_reason_has_instructions_in_every_language(reason: str, language: str) -> None:
@@ -248,6 +308,16 @@ def test_every_new_reason_has_instructions_in_every_language(reason: str, langua
         "delivery_failed": {"carrier": None, "tracking_number": None, "note": "no one home"},
         "order_stuck": {"since": T0.isoformat(), "waited_m": 20},
         "payment_overdue": {"deadline": T0.isoformat()},
+        "returned_to_sender": {
+            "shipment_id": "S-1",
+            "carrier": None,
+            "tracking_number": None,
+            "note": "refused",
+            "lines": [{"sku": "SKU-1", "quantity": 1, "warehouse": "main"}],
+            "settlement": "cash_on_delivery",
+            "not_collected": "10.00",
+            "currency": "PLN",
+        },
     }
     text = render(
         reason, order_id=OID, order=ORDER, issues=[], language=language, **details[reason]

@@ -106,6 +106,14 @@ class StockShipped(Event):
     lines: list[ReservedLine]
 
 
+class StockRestocked(Event):
+    """The inverse of StockShipped: a shipment the carrier brought back undelivered (returned
+    to sender). Its `lines` are on hand again in the warehouses that shipped them."""
+
+    shipment_id: str
+    lines: list[ReservedLine]
+
+
 class StockReleased(Event):
     """Reserved stock given back: the order was cancelled, its payment failed, its
     reservation expired, or a revision changed its lines (`reason`: cancelled |
@@ -154,6 +162,16 @@ class PaymentCaptured(Event):
     provider_ref: str | None = None
 
 
+class CashOnDeliveryNotCollected(Event):
+    """A cash on delivery parcel came back to the sender undelivered: the courier collected
+    nothing for it, and `amount` of the order will not be collected unless it is sent again.
+    What the order's other parcels collect and these amounts add up to its total."""
+
+    shipment_id: str
+    amount: Decimal
+    currency: str
+
+
 class PaymentVoided(Event):
     """A held authorisation released without capture (the order was cancelled), or what its
     shipments had not taken of it when the order was cancelled after some left."""
@@ -199,13 +217,23 @@ class OrderRevisedAfterRelease(Event):
 
 
 ShipmentStatus = Literal[
-    "planned", "packed", "handed_to_carrier", "in_transit", "delivered", "delivery_failed"
+    "planned",
+    "packed",
+    "handed_to_carrier",
+    "in_transit",
+    "delivered",
+    "delivery_failed",
+    "returned_to_sender",  # final: the carrier brought it back undelivered
 ]
 # The statuses that say a shipment's goods left the warehouse; the first of them counts (a
-# carrier may skip the hand-over). A failed delivery was out for delivery: it left too.
+# carrier may skip the hand-over). A failed delivery was out for delivery: it left too. A
+# parcel returned to sender left as well (fulfillment accepts it only after one of the
+# others); what it carried is back on the shelf, which its readers handle on their own.
 LEFT_WAREHOUSE: frozenset[ShipmentStatus] = frozenset(
-    {"handed_to_carrier", "in_transit", "delivered", "delivery_failed"}
+    {"handed_to_carrier", "in_transit", "delivered", "delivery_failed", "returned_to_sender"}
 )
+# The statuses after which nothing more happens to a shipment.
+ENDED: frozenset[ShipmentStatus] = frozenset({"delivered", "returned_to_sender"})
 
 
 class ShipmentPlanned(Event):
@@ -391,6 +419,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StockShortage,
         StockReleased,
         StockShipped,
+        StockRestocked,
         PaymentNotificationReceived,
         PaymentAuthorized,
         PaymentFailed,
@@ -399,6 +428,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PaymentVoided,
         PaymentRefunded,
         PaymentOverdue,
+        CashOnDeliveryNotCollected,
         OrderReadyForFulfillment,
         OrderRevisionAccepted,
         OrderRevisedAfterRelease,

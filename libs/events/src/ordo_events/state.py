@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from functools import singledispatch
 
@@ -22,6 +23,8 @@ class Status(StrEnum):
     READY_FOR_FULFILLMENT = "ready_for_fulfillment"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    # Every shipment is done and at least one came back undelivered: an operator decides.
+    RETURNED_TO_SENDER = "returned_to_sender"
     CANCELLED = "cancelled"
 
 
@@ -33,6 +36,7 @@ FINAL_STATUSES = frozenset(
         Status.READY_FOR_FULFILLMENT,
         Status.SHIPPED,
         Status.DELIVERED,
+        Status.RETURNED_TO_SENDER,
         Status.CANCELLED,
     }
 )
@@ -62,6 +66,9 @@ class OrderState:
     released: bool = False
     cancelled: bool = False
     shipments: tuple[tuple[str, str], ...] = ()  # (shipment id, its latest status)
+    # Cash on delivery the courier did not collect for parcels returned to sender, in the
+    # order's currency: the settlement's shortfall.
+    not_collected: Decimal = Decimal(0)
     open_tickets: frozenset[str] = frozenset()
     notified: frozenset[str] = frozenset()
     timeline: tuple[TimelineEntry, ...] = field(default=())
@@ -75,6 +82,8 @@ class OrderState:
         statuses = [status for _, status in self.shipments]
         if statuses and all(status == "delivered" for status in statuses):
             return Status.DELIVERED
+        if "returned_to_sender" in statuses and all(s in ev.ENDED for s in statuses):
+            return Status.RETURNED_TO_SENDER
         if any(status in ev.LEFT_WAREHOUSE for status in statuses):
             return Status.SHIPPED
         if self.released:
@@ -169,6 +178,11 @@ def _(event: ev.CashOnDeliveryAccepted, state: OrderState) -> OrderState:
 @evolve.register
 def _(event: ev.PaymentCaptured, state: OrderState) -> OrderState:
     return replace(state, captured=True)
+
+
+@evolve.register
+def _(event: ev.CashOnDeliveryNotCollected, state: OrderState) -> OrderState:
+    return replace(state, not_collected=state.not_collected + event.amount)
 
 
 @evolve.register
@@ -288,11 +302,16 @@ def summary(event: ev.Event) -> str:
                 f"shipment {sid[:8]}: collected by {c.relation}, {c.document_type} checked,"
                 f" recorded by {c.recorded_by}{overridden}"
             )
+        case ev.ShipmentStatusChanged(shipment_id=sid, status="returned_to_sender", note=note):
+            return f"shipment {sid[:8]}: returned to sender ({note or 'no reason given'})"
         case ev.ShipmentStatusChanged(shipment_id=sid, status=status):
             return f"shipment {sid[:8]}: {status.replace('_', ' ')}"
         case ev.StockShipped(shipment_id=sid, lines=lines):
             units = sum(line.quantity for line in lines)
             return f"{units} reserved unit(s) left the warehouse with shipment {sid[:8]}"
+        case ev.StockRestocked(shipment_id=sid, lines=lines):
+            units = sum(line.quantity for line in lines)
+            return f"{units} unit(s) of returned shipment {sid[:8]} back in stock"
         case ev.ReturnRequested(return_id=rid, lines=lines, reason=why):
             return f"return {rid[:8]} requested for {len(lines)} line(s): {why}"
         case ev.ReturnReceived(return_id=rid, amount=amount, currency=cur):
@@ -306,6 +325,8 @@ def summary(event: ev.Event) -> str:
         case ev.PaymentCaptured(amount=amount, currency=cur):
             # A held or cash-on-delivery order is captured parcel by parcel: each its share.
             return f"{amount} {cur} captured"
+        case ev.CashOnDeliveryNotCollected(shipment_id=sid, amount=amount, currency=cur):
+            return f"cash on delivery: {amount} {cur} not collected, shipment {sid[:8]} came back"
         case ev.PaymentVoided(reason=why):
             return f"authorisation voided ({why})"
         case ev.PaymentRefunded(amount=amount, currency=cur, reason=why):

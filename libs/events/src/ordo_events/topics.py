@@ -22,7 +22,7 @@ VALIDATION = Topic("ordo.validation", "validation", (ev.OrderValidated, ev.Order
 INVENTORY = Topic(
     "ordo.inventory",
     "inventory",
-    (ev.StockReserved, ev.StockShortage, ev.StockReleased, ev.StockShipped),
+    (ev.StockReserved, ev.StockShortage, ev.StockReleased, ev.StockShipped, ev.StockRestocked),
 )
 PAYMENT_PROVIDER = Topic("ordo.payment.provider", "payment", (ev.PaymentNotificationReceived,))
 PAYMENT = Topic(
@@ -36,6 +36,7 @@ PAYMENT = Topic(
         ev.PaymentVoided,
         ev.PaymentRefunded,
         ev.PaymentOverdue,
+        ev.CashOnDeliveryNotCollected,
     ),
 )
 FULFILLMENT = Topic(

@@ -4,7 +4,8 @@ A carrier resends, and its updates overtake each other. A repeat of the current 
 status older than the current one (in transit after delivered, packed after handed over), is
 dropped without an event. What cannot be right is refused, which dead-letters the record with
 the reason: bad JSON, no such shipment, a status that contradicts the record (delivery failed
-after delivered).
+or returned to sender after delivered, delivered after returned to sender, returned to sender
+before the parcel left the warehouse).
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from ordo_fulfillment.domain import Ref, ReleaseGate
 from ordo_fulfillment.planning import order_id_of
 from ordo_runtime import RawMessage, UnitOfWork
 
-CarrierStatus = Literal["packed", "handed_to_carrier", "in_transit", "delivered", "delivery_failed"]
+CarrierStatus = Literal[
+    "packed",
+    "handed_to_carrier",
+    "in_transit",
+    "delivered",
+    "delivery_failed",
+    "returned_to_sender",
+]
 RANK = {
     "planned": 0,
     "packed": 1,
@@ -29,6 +37,7 @@ RANK = {
     "in_transit": 3,
     "delivery_failed": 3,  # a failed attempt sits with in transit: either may follow the other
     "delivered": 4,
+    "returned_to_sender": 4,  # final, as delivered: the two exclude each other
 }
 
 
@@ -64,9 +73,19 @@ def judge(current: str, since: datetime | None, status: str, at: datetime) -> Ve
     """What to do with `status` at `at` for a shipment that is `current` since `since`."""
     if status == current:
         return Verdict.REPEAT
-    if current == "delivered" and status == "delivery_failed":
+    if current == "delivered" and status in ("delivery_failed", "returned_to_sender"):
         raise CarrierUpdateRefusedError(
-            "delivery_failed after delivered: the carrier contradicts its own delivery"
+            f"{status} after delivered: the carrier contradicts its own delivery"
+        )
+    if current == "returned_to_sender" and status == "delivered":
+        raise CarrierUpdateRefusedError(
+            "delivered after returned_to_sender: the parcel is back with the sender"
+        )
+    if status == "returned_to_sender" and current not in ev.LEFT_WAREHOUSE:
+        # A carrier cannot bring back what it never took: more likely its hand-over is yet
+        # to come, or it names the wrong shipment. Someone looks before stock moves.
+        raise CarrierUpdateRefusedError(
+            f"returned_to_sender while the shipment is {current}: it never left the warehouse"
         )
     # The carrier's clock orders its own updates; the planned time is ours, so not compared.
     if current != "planned" and since is not None and at < since:

@@ -94,6 +94,11 @@ class RecordCollection:
         status = shipment["status"]
         if status == "delivered":
             raise RefusedError(f"shipment {self.shipment_id} was delivered or collected already")
+        if status == "returned_to_sender":
+            raise RefusedError(
+                f"shipment {self.shipment_id} was returned to sender: it is no longer at the"
+                " pickup point"
+            )
         if status not in READY:
             raise RefusedError(
                 f"shipment {self.shipment_id} is {status}: not ready for collection yet"

@@ -1,7 +1,8 @@
 """Returns (RMA) and complaints: the commands behind the HTTP routes, and their rules.
 
 A return may ask back only what left the warehouse (a shipment handed to the carrier or
-later), no more than was shipped minus what other returns already claim (a rejected return
+later) and did not come back undelivered (returned to sender: it is on the shelf again), no
+more than was shipped minus what other returns already claim (a rejected return
 claims nothing). Requested -> approved or rejected; approved -> received, which states the
 refund: the returned quantities at the order's unit prices.
 """
@@ -69,7 +70,8 @@ class RefusedError(Exception):
 def shipped(gate: ReleaseGate) -> Counter[str]:
     out: Counter[str] = Counter()
     for shipment in gate.shipments.values():
-        if shipment["status"] in ev.LEFT_WAREHOUSE:
+        status = shipment["status"]
+        if status in ev.LEFT_WAREHOUSE and status != "returned_to_sender":
             out.update(shipment["lines"])
     return out
 

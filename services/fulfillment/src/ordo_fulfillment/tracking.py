@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from ordo_events.events import LEFT_WAREHOUSE
+from ordo_events.events import ENDED, LEFT_WAREHOUSE
 from ordo_events.order import order_id_for
 from ordo_fulfillment.domain import ChannelRegistry, ReleaseGate
 from ordo_fulfillment.planning import normal_postcode
@@ -38,6 +38,8 @@ def overall(statuses: list[str]) -> str:
         return "processing"
     if all(status == "delivered" for status in statuses):
         return "delivered"
+    if "returned_to_sender" in statuses and all(s in ENDED for s in statuses):
+        return "returned_to_sender"
     if any(status in LEFT_WAREHOUSE for status in statuses):
         return "shipped"
     return "preparing"

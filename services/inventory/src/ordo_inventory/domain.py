@@ -51,7 +51,8 @@ class Stock(Aggregate):
         self.reserved: dict[str, int] = {}
         self.changed_by = by
         # Per warehouse: when the count on hand rests on was taken, and the departures
-        # (time, units) after it, for a count taken before them that arrives after them.
+        # (time, units) after it, for a count taken before them that arrives after them;
+        # units that came back (a parcel returned to sender) are a departure of minus them.
         self.counted_at: dict[str, datetime] = {} if at is None else {warehouse: at}
         self.departures: dict[str, list[tuple[datetime, int]]] = {}
 
@@ -124,8 +125,16 @@ class Stock(Aggregate):
             self.reserved[warehouse] = max(0, self.reserved.get(warehouse, 0) - quantity)
 
     @event("Restocked")
-    def restock(self, warehouse: str, quantity: int) -> None:
+    def restock(self, warehouse: str, quantity: int, at: datetime | None = None) -> None:
+        """Units back on the shelf at `at` (None: a return received, whenever that was).
+        Like a departure, but the other way: a count taken after they came back found them
+        already; one taken before, and applied after, did not, so they are added to it."""
+        counted = self.counted_at.get(warehouse)
+        if at is not None and counted is not None and at <= counted:
+            return
         self.on_hand[warehouse] = self.on_hand.get(warehouse, 0) + quantity
+        if at is not None:
+            self._departed(warehouse, at, -quantity)
 
     @event("Shipped")
     def ship(self, warehouse: str, quantity: int, held: int, at: datetime | None = None) -> None:
@@ -139,10 +148,15 @@ class Stock(Aggregate):
             self.on_hand[warehouse] = max(0, self.on_hand.get(warehouse, 0) - quantity)
         self.reserved[warehouse] = max(0, self.reserved.get(warehouse, 0) - held)
         if at is not None and not before_count:
-            kept = self.departures.get(warehouse, [])
-            latest = max(at, kept[-1][0]) if kept else at
-            kept = [(t, q) for t, q in kept if t >= latest - DEPARTURES_KEPT]
-            self.departures[warehouse] = sorted([*kept, (at, quantity)])
+            self._departed(warehouse, at, quantity)
+
+    def _departed(self, warehouse: str, at: datetime, quantity: int) -> None:
+        """Keep `quantity` units that left at `at` (negative: came back) for a count taken
+        before then that arrives later, as far back as DEPARTURES_KEPT."""
+        kept = self.departures.get(warehouse, [])
+        latest = max(at, kept[-1][0]) if kept else at
+        kept = [(t, q) for t, q in kept if t >= latest - DEPARTURES_KEPT]
+        self.departures[warehouse] = sorted([*kept, (at, quantity)])
 
     @event("Corrected")
     def correct(self, warehouse: str, reserved: int, by: str | None = None) -> None:
@@ -180,6 +194,7 @@ class Reservation(Aggregate):
         self.released_for: str | None = None
         self.returns: list[str] = []
         self.shipments: list[str] = []  # shipments whose units left, each taken once
+        self.sent_back: list[str] = []  # shipments returned to sender, each restocked once
         self.channel: str | None = None  # the order's sales channel: its hold's time to live
 
     @property
@@ -249,6 +264,10 @@ class Reservation(Aggregate):
     @event("Returned")
     def note_return(self, return_id: str) -> None:
         self.returns.append(return_id)
+
+    @event("SentBack")
+    def note_sent_back(self, shipment_id: str) -> None:
+        self.sent_back.append(shipment_id)
 
 
 def as_utc(at: datetime) -> datetime:

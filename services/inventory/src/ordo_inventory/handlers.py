@@ -1,6 +1,7 @@
 """Inventory's handlers: reserve stock for validated orders (again when a revision changed
 their lines), release it when the order is cancelled or its payment fails, settle it once
-paid, take it off the shelf when its shipment leaves, and restock returns."""
+paid, take it off the shelf when its shipment leaves, and restock returns and parcels the
+carrier brought back."""
 
 from __future__ import annotations
 
@@ -154,19 +155,32 @@ def on_return_received(event: ev.ReturnReceived, uow: UnitOfWork) -> Sequence[ev
     return [ev.StockReleased(order_id=event.order_id, lines=event.lines, reason="returned")]
 
 
-def on_shipment_left(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
+def on_shipment_status(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """A shipment left the warehouse (see `take_off_shelf`) and, returned to sender, came
+    back (see `put_back`)."""
+    if event.status not in ev.LEFT_WAREHOUSE or not event.lines:
+        return []  # not gone yet, or published before shipments named their lines
+    reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
+    if reservation is None:
+        return []  # no order of ours
+    # Neither can have happened after we heard of it: a carrier's clock running ahead must
+    # not put it after a count taken meanwhile.
+    at = None if event.time is None else min(as_utc(event.time), datetime.now(UTC))
+    out: list[ev.Event] = []
+    if event.shipment_id not in reservation.shipments:
+        out += take_off_shelf(event, uow, reservation, at)
+    if event.status == "returned_to_sender" and event.shipment_id not in reservation.sent_back:
+        out += put_back(event, uow, reservation, at)
+    return out
+
+
+def take_off_shelf(
+    event: ev.ShipmentStatusChanged, uow: UnitOfWork, reservation: Reservation, at: datetime | None
+) -> list[ev.Event]:
     """The shipment's units left the warehouse: off the shelf and off the order's hold, once
     per shipment, at whichever status first says they left (a carrier may skip the
     hand-over and report in transit or delivered first). Without this an absolute count,
     which no longer finds them, would be short by what is still held for them."""
-    if event.status not in ev.LEFT_WAREHOUSE or not event.lines:
-        return []  # not gone yet, or published before shipments named their lines
-    reservation = uow.get(Reservation, Reservation.create_id(event.order_id))
-    if reservation is None or event.shipment_id in reservation.shipments:
-        return []  # no order of ours, or taken already
-    # A departure cannot have happened after we heard of it: a carrier's clock running ahead
-    # must not put it after a count taken meanwhile.
-    at = None if event.time is None else min(as_utc(event.time), datetime.now(UTC))
     taken: list[list[str | int]] = []
     for line in event.lines:
         held = min(line.quantity, reservation.held_of(line.sku, line.warehouse))
@@ -179,6 +193,24 @@ def on_shipment_left(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequen
     reservation.ship(event.shipment_id, taken)
     return [
         ev.StockShipped(order_id=event.order_id, shipment_id=event.shipment_id, lines=event.lines)
+    ]
+
+
+def put_back(
+    event: ev.ShipmentStatusChanged, uow: UnitOfWork, reservation: Reservation, at: datetime | None
+) -> list[ev.Event]:
+    """The carrier brought the parcel back undelivered: its units are on hand again in the
+    warehouse that shipped them, once per shipment. Nothing is held for them: the order's
+    operator decides whether they go out again."""
+    for line in event.lines:
+        stock = uow.get(Stock, Stock.create_id(line.sku))
+        if stock is None:  # taken off the shelf before, so there is one
+            stock = Stock(line.sku, 0, line.warehouse)
+            uow.add(stock)
+        stock.restock(line.warehouse, line.quantity, at)
+    reservation.note_sent_back(event.shipment_id)
+    return [
+        ev.StockRestocked(order_id=event.order_id, shipment_id=event.shipment_id, lines=event.lines)
     ]
 
 
@@ -229,7 +261,7 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.CashOnDeliveryAccepted: on_paid,
     ev.OrderReadyForFulfillment: on_ready_for_fulfillment,
     ev.ReturnReceived: on_return_received,
-    ev.ShipmentStatusChanged: on_shipment_left,
+    ev.ShipmentStatusChanged: on_shipment_status,
 }
 
 __all__ = ["EVENT_HANDLERS", "RAW_HANDLERS", "set_stock_level", "touched"]

@@ -20,6 +20,7 @@ CONFIRMED = "confirmed"
 SHIPPED = "shipped"
 DELIVERED = "delivered"
 DELIVERY_FAILED = "delivery_failed"
+RETURNED_TO_SENDER = "returned_to_sender"
 CANCELLED = "cancelled"
 REFUNDED = "refunded"
 PAYMENT_OVERDUE = "payment_overdue"
@@ -45,6 +46,7 @@ SHIPMENT_STATUSES = {
     "handed_to_carrier": SHIPPED,
     "delivered": DELIVERED,
     "delivery_failed": DELIVERY_FAILED,
+    "returned_to_sender": RETURNED_TO_SENDER,
 }
 
 

@@ -60,6 +60,10 @@ class Settlement(Aggregate):
         # A cash on delivery order's shipments delivered (the courier collected for them),
         # quantity per SKU, by shipment id.
         self.deliveries: dict[str, dict[str, int]] = {}
+        # A cash on delivery order's parcels returned to sender (nothing collected for them),
+        # quantity per SKU, by shipment id, and what each leaves uncollected of the order.
+        self.sent_back: dict[str, dict[str, int]] = {}
+        self.uncollected: dict[str, Decimal] = {}
         self.cancelled: str | None = None
         self.returns: dict[str, Decimal] = {}
         self.deadline_passed: datetime | None = None
@@ -118,6 +122,13 @@ class Settlement(Aggregate):
     def shipment_delivered(self, shipment_id: str, lines: dict[str, int]) -> None:
         """A cash on delivery order's shipment was delivered carrying `lines`: its cash taken."""
         self.deliveries[shipment_id] = lines
+
+    @event("ShipmentSentBack")
+    def shipment_sent_back(self, shipment_id: str, lines: dict[str, int], amount: Decimal) -> None:
+        """A cash on delivery order's shipment came back undelivered: `amount` of the order
+        will not be collected (unless the goods are sent again)."""
+        self.sent_back[shipment_id] = lines
+        self.uncollected[shipment_id] = amount
 
     @event("Cancelled")
     def cancel(self, reason: str) -> None:

@@ -15,6 +15,7 @@ from ordo_events.order import CanonicalOrder, PaymentStatus, SettlementMode
 from ordo_payment.domain import Settlement
 from ordo_payment.policy import decide
 from ordo_payment.settings import DEADLINES
+from ordo_payment.shipments import Line, left_uncollected
 from ordo_runtime import UnitOfWork
 
 # The channel's own word that the order is paid stands for a provider notification.
@@ -124,12 +125,16 @@ def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev
     """Held payments are captured as goods leave, each shipment its share (the first status
     that says it left counts, as in inventory: a failed delivery left too); cash on delivery
     as each shipment is delivered, its share collected by the courier. A shipment that names
-    no lines (published before shipments did) cannot tell its share: the whole order."""
+    no lines (published before shipments did) cannot tell its share: the whole order. A
+    prepaid parcel returned to sender changes nothing here (an operator decides between
+    sending it again and a refund); a cash on delivery one is said to be not collected."""
     if event.status not in ev.LEFT_WAREHOUSE:
         return []
     case = uow.get(Settlement, Settlement.create_id(event.order_id))
     if case is None:
         return []
+    if case.mode is SettlementMode.CASH_ON_DELIVERY and event.status == "returned_to_sender":
+        return _not_collected(case, event)
     if case.mode is SettlementMode.HELD:
         if case.shipped or event.shipment_id in case.shipments:
             return []  # its share is taken already (or the whole order's was)
@@ -146,6 +151,31 @@ def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev
     else:
         case.shipment_moved(event.status)
     return announce(case)
+
+
+def _not_collected(case: Settlement, event: ev.ShipmentStatusChanged) -> list[ev.Event]:
+    """The courier brought a cash on delivery parcel back: nothing was collected for it. Said
+    once per parcel, with what of the order it leaves uncollected, so the settlement's
+    shortfall is on record instead of a total that is silently never reached."""
+    if event.shipment_id in case.sent_back or event.shipment_id in case.deliveries:
+        return []
+    if case.delivered or case.total is None or case.currency is None:
+        return []  # the whole order was collected already, or it is not known yet
+    parcel = _per_sku(event.lines)
+    lines = [Line(n["sku"], int(n["quantity"]), Decimal(n["unit_price"])) for n in case.lines or []]
+    amount = left_uncollected(lines, case.total, case.currency, case.sent_back.values(), parcel)
+    if amount is None:  # its contents cannot be told: all that is not collected yet
+        amount = case.total - case.captured - sum(case.uncollected.values(), Decimal(0))
+        amount = max(Decimal(0), amount)
+    case.shipment_sent_back(event.shipment_id, parcel, amount)
+    return [
+        ev.CashOnDeliveryNotCollected(
+            order_id=case.order_id,
+            shipment_id=event.shipment_id,
+            amount=amount,
+            currency=case.currency,
+        )
+    ]
 
 
 def _per_sku(lines: Sequence[ev.ReservedLine]) -> dict[str, int]:

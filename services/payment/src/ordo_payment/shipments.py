@@ -5,12 +5,13 @@ at the order's prices. Pure.
 The share is computed over everything that left so far, then rounded, never shipment by
 shipment: three parcels of 3.335 each would otherwise take 3.34 three times, 0.01 more
 than the order. Once every line left, the share is the order's total itself, so the
-captures add up to it exactly.
+captures add up to it exactly. A cash on delivery parcel returned to sender is valued the
+same way, as what it takes away from what is still to collect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -54,3 +55,34 @@ def shipped_share(
     if complete:
         return total
     return min(total, value.quantize(minor_unit(currency), rounding=ROUND_HALF_UP))
+
+
+def left_uncollected(
+    lines: Sequence[Line],
+    total: Decimal,
+    currency: str,
+    returned: Iterable[Mapping[str, int]],
+    parcel: Mapping[str, int],
+) -> Decimal | None:
+    """What a cash on delivery order can no longer collect because `parcel` came back
+    undelivered, after the parcels `returned` before it: the share of what was still to
+    come, less the share of that without the parcel. Taken so, what the other parcels
+    collect (the last delivered no longer takes "the rest", which includes this) and these
+    amounts add up to `total`. None when the lines cannot tell (a settlement stored before
+    they were kept, or a parcel that names none)."""
+    if not lines or not parcel:
+        return None
+    due: dict[str, int] = {}
+    for line in lines:
+        due[line.sku] = due.get(line.sku, 0) + line.quantity
+    for gone in returned:
+        _take(due, gone)
+    before = shipped_share(lines, total, currency, {"to come": dict(due)})
+    _take(due, parcel)
+    return before - shipped_share(lines, total, currency, {"to come": due})
+
+
+def _take(units: dict[str, int], parcel: Mapping[str, int]) -> None:
+    for sku, quantity in parcel.items():
+        if sku in units:
+            units[sku] = max(0, units[sku] - quantity)

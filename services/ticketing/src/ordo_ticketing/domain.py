@@ -24,6 +24,8 @@ REASONS: dict[str, tuple[str, Severity]] = {
     "payment_overdue": ("payment", "normal"),
     "complaint": ("after_sales", "normal"),
     "delivery_failed": ("delivery", "high"),
+    # The goods are back and, for cash on delivery, the order will not be paid in full.
+    "returned_to_sender": ("delivery", "high"),
     "order_stuck": ("", "normal"),
     # The warehouse works on one version while the channel shows the customer another.
     "revised_after_release": ("fulfillment", "high"),  # the stage is the one the order is stuck in
@@ -62,10 +64,22 @@ class Case(Aggregate):
         self.revisions = 0  # channel revisions taken before release
         self.sequence = 0  # the accepted version of the order (OrderRevisionAccepted) held
         self.left: list[str] = []  # shipments whose goods left the warehouse
+        # Shipments returned to sender (what the carrier said of them), and for cash on
+        # delivery what payment says each left uncollected: a ticket needs both.
+        self.sent_back: dict[str, dict[str, Any]] = {}
+        self.uncollected: dict[str, dict[str, str]] = {}
 
     @event("ShipmentLeft")
     def shipment_left(self, shipment_id: str) -> None:
         self.left.append(shipment_id)
+
+    @event("ShipmentSentBack")
+    def shipment_sent_back(self, shipment_id: str, facts: dict[str, Any]) -> None:
+        self.sent_back[shipment_id] = facts
+
+    @event("CashNotCollected")
+    def cash_not_collected(self, shipment_id: str, amount: str, currency: str) -> None:
+        self.uncollected[shipment_id] = {"amount": amount, "currency": currency}
 
     @event("OrderLearned")
     def learn_order(self, order: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from ordo_events import events as ev
 from ordo_runtime import UnitOfWork
 from ordo_ticketing.domain import REASONS, Case, TicketRef, ticket_id_for
 from ordo_ticketing.instructions import render
+from ordo_ticketing.returned import RETURNED, returned_ticket, sent_back_facts
 from ordo_ticketing.revisions import changes
 from ordo_ticketing.settings import settings
 
@@ -149,6 +150,8 @@ def on_shipment_status_changed(
     case = case_of(uow, event.order_id)
     if event.shipment_id not in case.left:
         case.shipment_left(event.shipment_id)  # from now on the order cannot be cancelled
+    if event.status == RETURNED:
+        return on_sent_back(event, uow, case)
     if event.status != "delivery_failed":
         return []
     note = event.note or "the carrier gave no reason"
@@ -167,6 +170,31 @@ def on_shipment_status_changed(
         tracking_number=event.tracking_number,
         note=note,
     )
+
+
+def on_sent_back(
+    event: ev.ShipmentStatusChanged, uow: UnitOfWork, case: Case
+) -> Sequence[ev.Event]:
+    if event.shipment_id not in case.sent_back:
+        case.shipment_sent_back(event.shipment_id, sent_back_facts(event))
+    return open_returned(uow, case, event.shipment_id)
+
+
+def on_cash_not_collected(
+    event: ev.CashOnDeliveryNotCollected, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    case = case_of(uow, event.order_id)
+    if event.shipment_id not in case.uncollected:
+        case.cash_not_collected(event.shipment_id, str(event.amount), event.currency)
+    return open_returned(uow, case, event.shipment_id)
+
+
+def open_returned(uow: UnitOfWork, case: Case, shipment_id: str) -> list[ev.Event]:
+    found = returned_ticket(case, shipment_id)
+    if found is None:
+        return []
+    issue, details = found
+    return open_ticket(uow, case.order_id, RETURNED, shipment_id, [issue], **details)
 
 
 def open_ticket(
@@ -233,6 +261,7 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.PaymentOverdue: on_payment_overdue,
     ev.ComplaintFiled: on_complaint_filed,
     ev.ShipmentStatusChanged: on_shipment_status_changed,
+    ev.CashOnDeliveryNotCollected: on_cash_not_collected,
     ev.OrderRevisionAccepted: on_revision_accepted,
     ev.OrderRevisedAfterRelease: on_revised_after_release,
 }
