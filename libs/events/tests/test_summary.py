@@ -29,3 +29,26 @@ def test_money_events_say_how_much() -> None:
         "cash on delivery: 10.00 EUR to collect",
         "authorisation voided (order cancelled)",
     ]
+
+
+def test_a_cancellation_reads_as_requested_then_answered() -> None:
+    sid = f"{OID}-S2"
+    assert [
+        summary(
+            ev.OrderCancellationRequested(order_id=OID, reason="changed mind", requested_by="ola")
+        ),
+        summary(ev.OrderCancelled(order_id=OID, reason="changed mind", cancelled_by="ola")),
+        summary(
+            ev.ShipmentWithdrawn(order_id=OID, shipment_id=sid, lines=[], reason="order cancelled")
+        ),
+        summary(
+            ev.OrderCancellationRefused(
+                order_id=OID, reason="changed mind", requested_by="ola", shipments=[sid]
+            )
+        ),
+    ] == [
+        "cancellation requested by ola: changed mind",
+        "cancelled by ola: changed mind",
+        "shipment S2 withdrawn: order cancelled",
+        "cancellation refused: shipment(s) S2 already left the warehouse",
+    ]
