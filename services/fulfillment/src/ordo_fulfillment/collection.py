@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ordo_events import events as ev
 from ordo_events.order import DeliveryMethod
-from ordo_fulfillment.domain import ReleaseGate
+from ordo_fulfillment.domain import WITHDRAWN, ReleaseGate
 from ordo_fulfillment.planning import order_id_of
 from ordo_fulfillment.returns import NotFoundError, RefusedError
 from ordo_runtime import UnitOfWork
@@ -94,6 +94,11 @@ class RecordCollection:
         status = shipment["status"]
         if status == "delivered":
             raise RefusedError(f"shipment {self.shipment_id} was delivered or collected already")
+        if status == WITHDRAWN:
+            raise RefusedError(
+                f"shipment {self.shipment_id} was withdrawn: its order was cancelled, so it"
+                " must not be handed over"
+            )
         if status not in READY:
             raise RefusedError(
                 f"shipment {self.shipment_id} is {status}: not ready for collection yet"
