@@ -38,6 +38,7 @@ async def order_view(db: asyncpg.Pool | asyncpg.Connection, order_id: str) -> di
         "reserved": state.reserved,
         "payment": state.payment,
         "released": state.released,
+        "cancellation": state.cancellation,  # requested | refused | cancelled | None
         "open_tickets": [ticket_json(row) for row in open_tickets],
         "timeline": [
             {"time": t.time.isoformat(), "type": t.type, "source": t.source, "summary": t.summary}
