@@ -19,9 +19,9 @@ from ordo_events.order import CanonicalOrder
 from ordo_events.topics import (
     CHANNEL_ORDERS,
     DEAD_LETTER,
+    FULFILLMENT,
     INVENTORY,
     STOCK_SYNC,
-    TICKETS,
     VALIDATION,
 )
 from ordo_runtime.testing import sample_order
@@ -181,7 +181,9 @@ def test_a_cancelled_order_gives_its_stock_back(ordo: Ordo) -> None:
         source="/test",
     )
     send(
-        ordo.stack.kafka_bootstrap, TICKETS.name, [(cancel.key(), cancel.value(), cancel.headers())]
+        ordo.stack.kafka_bootstrap,
+        FULFILLMENT.name,  # the release gate decides cancellations
+        [(cancel.key(), cancel.value(), cancel.headers())],
     )
     eventually(
         lambda: [e for e in outcomes(ordo, {order.order_id}) if e.type == "StockReleased"],

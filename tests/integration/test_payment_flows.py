@@ -1,6 +1,6 @@
 """Each way an order is settled, on the real stack: orders through ingestion, the provider's
 webhook, the carriers' feed, and the shipment, cancellation and return events published as
-fulfillment and ticketing publish them."""
+fulfillment publishes them."""
 
 from __future__ import annotations
 

@@ -81,3 +81,26 @@ def test_the_cash_not_collected_adds_up_over_the_parcels_that_came_back() -> Non
     state = OrderState.fold(OID, [uncollected("S1", "25.00"), uncollected("S2", "7.35")])
     assert state.not_collected == Decimal("32.35")
     assert OrderState(OID).not_collected == 0
+
+
+def test_a_cancellation_reads_as_requested_then_answered() -> None:
+    sid = f"{OID}-S2"
+    assert [
+        summary(
+            ev.OrderCancellationRequested(order_id=OID, reason="changed mind", requested_by="ola")
+        ),
+        summary(ev.OrderCancelled(order_id=OID, reason="changed mind", cancelled_by="ola")),
+        summary(
+            ev.ShipmentWithdrawn(order_id=OID, shipment_id=sid, lines=[], reason="order cancelled")
+        ),
+        summary(
+            ev.OrderCancellationRefused(
+                order_id=OID, reason="changed mind", requested_by="ola", shipments=[sid]
+            )
+        ),
+    ] == [
+        "cancellation requested by ola: changed mind",
+        "cancelled by ola: changed mind",
+        "shipment S2 withdrawn: order cancelled",
+        "cancellation refused: shipment(s) S2 already left the warehouse",
+    ]

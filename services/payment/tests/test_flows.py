@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from ordo_events import events as ev
+from ordo_events.envelope import Envelope
 from ordo_events.order import CanonicalOrder
+from ordo_events.topics import FULFILLMENT, TICKETS, topic_for
 from ordo_payment.app import service
 from ordo_runtime.testing import Scenario, sample_order
 
@@ -150,6 +152,17 @@ def test_held_cancelled_before_shipment_is_voided_not_refunded() -> None:
         )
     ]
     assert s.when(shipment(o, "handed_to_carrier")) == []  # nothing captured after a cancel
+
+
+def test_only_the_gates_cancellation_counts_not_one_on_ordo_tickets() -> None:
+    # Fulfillment decides cancellations; one on ticketing's topic (from before it did, or
+    # from a ticketing that must not write it) would refund goods that may have left.
+    o = order("full")
+    s = Scenario(service).given(received(o), note(o, "n1", "authorized"))
+    envelope = Envelope(data=cancelled(o), source="/ordo/ticketing")
+    assert topic_for(ev.OrderCancelled) == FULFILLMENT
+    assert s.deliver(TICKETS.name, envelope.value(), envelope.headers(), envelope.key()) == []
+    assert kinds(s.when(cancelled(o))) == ["PaymentRefunded"]
 
 
 def test_held_cancelled_after_shipment_is_refunded() -> None:

@@ -278,6 +278,36 @@ class ShipmentStatusChanged(Event):
     time: datetime | None = None
 
 
+class ShipmentWithdrawn(Event):
+    """A planned or packed shipment stopped because its order was cancelled: the warehouse
+    must not hand it over and puts `lines` back on the shelf. A shipment's status of its own,
+    not a ShipmentStatusChanged, so readers that know only the carriers' statuses skip it."""
+
+    shipment_id: str
+    lines: list[ReservedLine]
+    reason: str
+
+
+class OrderCancelled(Event):
+    """The release gate cancelled the order (at an operator's request, see
+    OrderCancellationRequested): none of its goods had left, its planned shipments are
+    withdrawn, and it is never released after. Stock is released and the payment voided or
+    refunded by the services that hold them. Written by fulfillment only."""
+
+    reason: str
+    cancelled_by: str
+
+
+class OrderCancellationRefused(Event):
+    """The release gate refused a cancellation: `shipments` already left the warehouse, so
+    a refund would pay for goods the customer keeps. The order stays as it was; a return
+    takes back what they do not want. `reason` and `requested_by` are the request's."""
+
+    reason: str
+    requested_by: str
+    shipments: list[str] = Field(min_length=1)
+
+
 class ReturnRequested(Event):
     """The customer asked to send back some lines (an RMA)."""
 
@@ -364,12 +394,13 @@ class TicketResolved(Event):
     resolution: str
 
 
-class OrderCancelled(Event):
-    """An operator (or the customer, through one) cancelled the order; stock is released and
-    the payment voided or refunded by the services that hold them."""
+class OrderCancellationRequested(Event):
+    """An operator (or the customer, through one) asked to cancel the order. Only a request:
+    the release gate, which knows whether any shipment left, answers OrderCancelled or
+    OrderCancellationRefused."""
 
     reason: str
-    cancelled_by: str
+    requested_by: str
 
 
 class OrderCorrected(Event):
@@ -434,6 +465,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderRevisedAfterRelease,
         ShipmentPlanned,
         ShipmentStatusChanged,
+        ShipmentWithdrawn,
+        OrderCancelled,
+        OrderCancellationRefused,
         ReturnRequested,
         ReturnApproved,
         ReturnRejected,
@@ -445,7 +479,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketHeld,
         TicketReleased,
         TicketCancelled,
-        OrderCancelled,
+        OrderCancellationRequested,
         OrderCorrected,
         NotificationSent,
         RuleSetPublished,

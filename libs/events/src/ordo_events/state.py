@@ -65,6 +65,9 @@ class OrderState:
     refunded: bool = False
     released: bool = False
     cancelled: bool = False
+    # The last word on cancelling it: requested (fulfillment has not answered yet), refused
+    # (goods had left: the order goes on as it was) or cancelled; None when never asked.
+    cancellation: str | None = None
     shipments: tuple[tuple[str, str], ...] = ()  # (shipment id, its latest status)
     # Cash on delivery the courier did not collect for parcels returned to sender, in the
     # order's currency: the settlement's shortfall.
@@ -226,8 +229,24 @@ def _with_shipment(state: OrderState, shipment_id: str, status: str) -> OrderSta
 
 
 @evolve.register
+def _(event: ev.ShipmentWithdrawn, state: OrderState) -> OrderState:
+    return _with_shipment(state, event.shipment_id, "withdrawn")
+
+
+@evolve.register
+def _(event: ev.OrderCancellationRequested, state: OrderState) -> OrderState:
+    # Only a request: the order goes on until the release gate answers.
+    return state if state.cancelled else replace(state, cancellation="requested")
+
+
+@evolve.register
+def _(event: ev.OrderCancellationRefused, state: OrderState) -> OrderState:
+    return state if state.cancelled else replace(state, cancellation="refused")
+
+
+@evolve.register
 def _(event: ev.OrderCancelled, state: OrderState) -> OrderState:
-    return replace(state, cancelled=True)
+    return replace(state, cancelled=True, cancellation="cancelled")
 
 
 @evolve.register
@@ -289,8 +308,13 @@ def summary(event: ev.Event) -> str:
             return f"ticket {tid[:8]} cancelled: {why}"
         case ev.OrderCorrected(corrected_by=who):
             return f"corrected by {who}"
+        case ev.OrderCancellationRequested(requested_by=who, reason=why):
+            return f"cancellation requested by {who}: {why}"
         case ev.OrderCancelled(cancelled_by=who, reason=why):
             return f"cancelled by {who}: {why}"
+        case ev.OrderCancellationRefused(shipments=sids):
+            left = ", ".join(_shipment(sid) for sid in sids)
+            return f"cancellation refused: shipment(s) {left} already left the warehouse"
         case ev.StockReleased(reason=why):
             return f"stock released ({why})"
         case ev.ShipmentPlanned(shipment_id=sid, warehouse=wh):
@@ -306,6 +330,8 @@ def summary(event: ev.Event) -> str:
             return f"shipment {sid[:8]}: returned to sender ({note or 'no reason given'})"
         case ev.ShipmentStatusChanged(shipment_id=sid, status=status):
             return f"shipment {sid[:8]}: {status.replace('_', ' ')}"
+        case ev.ShipmentWithdrawn(shipment_id=sid, reason=why):
+            return f"shipment {_shipment(sid)} withdrawn: {why}"
         case ev.StockShipped(shipment_id=sid, lines=lines):
             units = sum(line.quantity for line in lines)
             return f"{units} reserved unit(s) left the warehouse with shipment {sid[:8]}"
@@ -334,3 +360,10 @@ def summary(event: ev.Event) -> str:
         case ev.NotificationSent(status=status, recipient=to):
             return f"customer told '{status}' at {to}"
     return ""
+
+
+def _shipment(shipment_id: str) -> str:
+    """A shipment as an order's timeline names it: its number within the order ("S2"), as
+    fulfillment numbers them; the id's start for any other id."""
+    number = shipment_id.rpartition("-")[2]
+    return number if number[:1] == "S" and number[1:].isdigit() else shipment_id[:8]

@@ -5,7 +5,8 @@ status older than the current one (in transit after delivered, packed after hand
 dropped without an event. What cannot be right is refused, which dead-letters the record with
 the reason: bad JSON, no such shipment, a status that contradicts the record (delivery failed
 or returned to sender after delivered, delivered after returned to sender, returned to sender
-before the parcel left the warehouse).
+before the parcel left the warehouse). A shipment withdrawn because its order was cancelled
+still takes a status that says it left: the goods are gone, and someone must know.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ordo_events import events as ev
-from ordo_fulfillment.domain import Ref, ReleaseGate
+from ordo_fulfillment.domain import WITHDRAWN, Ref, ReleaseGate
 from ordo_fulfillment.planning import order_id_of
 from ordo_runtime import RawMessage, UnitOfWork
 
@@ -71,6 +72,11 @@ class Verdict(Enum):
 
 def judge(current: str, since: datetime | None, status: str, at: datetime) -> Verdict:
     """What to do with `status` at `at` for a shipment that is `current` since `since`."""
+    if current == WITHDRAWN:
+        # Its order was cancelled, but the warehouse handed it over anyway: that departure
+        # is recorded (ticketing asks an operator to get the parcel back). Packing it is
+        # news of nothing: the withdrawal stands.
+        return Verdict.APPLY if status in ev.LEFT_WAREHOUSE else Verdict.STALE
     if status == current:
         return Verdict.REPEAT
     if current == "delivered" and status in ("delivery_failed", "returned_to_sender"):

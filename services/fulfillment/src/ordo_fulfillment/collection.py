@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ordo_events import events as ev
 from ordo_events.order import DeliveryMethod
-from ordo_fulfillment.domain import ReleaseGate
+from ordo_fulfillment.domain import WITHDRAWN, ReleaseGate
 from ordo_fulfillment.planning import order_id_of
 from ordo_fulfillment.returns import NotFoundError, RefusedError
 from ordo_runtime import UnitOfWork
@@ -98,6 +98,11 @@ class RecordCollection:
             raise RefusedError(
                 f"shipment {self.shipment_id} was returned to sender: it is no longer at the"
                 " pickup point"
+            )
+        if status == WITHDRAWN:
+            raise RefusedError(
+                f"shipment {self.shipment_id} was withdrawn: its order was cancelled, so it"
+                " must not be handed over"
             )
         if status not in READY:
             raise RefusedError(

@@ -17,6 +17,8 @@ from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b")
 Lines = list[dict[str, Any]]  # ReservedLine dumps: sku, quantity, warehouse
+# A shipment's status once its order was cancelled before it left (ShipmentWithdrawn).
+WITHDRAWN = "withdrawn"
 
 
 def as_lines(reserved: dict[str, int] | Lines | None) -> Lines | None:
@@ -55,6 +57,8 @@ class ReleaseGate(Aggregate):
         self.complaint_keys: dict[str, dict[str, str | None]] = {}
         self.sequence = 0  # accepted versions of the order: a verdict must name the latest
         self.revised: str | None = None  # digest of the last revision seen, to drop repeats
+        self.cancelled = False  # for good: a cancelled order is never released
+        self.cancellation: dict[str, Any] | None = None  # reason, by, at
 
     @event("VerdictNoted")
     def note_verdict(self, validated: bool, order: dict[str, Any] | None = None) -> None:
@@ -84,10 +88,28 @@ class ReleaseGate(Aggregate):
     def note_late_revision(self, digest: str) -> None:
         self.revised = digest
 
+    @event("Cancelled")
+    def cancel(self, reason: str, by: str, at: datetime, withdrawn: list[str]) -> None:
+        """Cancelled before any goods left: the shipments not yet handed over (`withdrawn`,
+        as decided) stop, and nothing releases the order again."""
+        self.cancelled = True
+        self.cancellation = {"reason": reason, "by": by, "at": at}
+        for shipment_id in withdrawn:
+            shipment = self.shipments[shipment_id]
+            shipment["status"], shipment["time"] = WITHDRAWN, at
+            shipment["history"] = [*shipment["history"], {"status": WITHDRAWN, "time": at}]
+
+    def left(self) -> list[str]:
+        """The shipments whose goods left the warehouse."""
+        return [
+            s for s, shipment in self.shipments.items() if shipment["status"] in ev.LEFT_WAREHOUSE
+        ]
+
     @property
     def ready(self) -> bool:
         return (
-            self.validated
+            not self.cancelled
+            and self.validated
             and self.paid
             and not self.released
             and self.reserved is not None

@@ -1,6 +1,7 @@
 """Fulfillment's handlers: each notes one fact, then the gate decides; a released order is
 split into shipments at once; carriers' updates move the shipments on. The gate also decides
-what a channel's revision of the order means (before or after release)."""
+what a channel's revision of the order means (before or after release), and whether the
+order can still be cancelled. A cancelled gate changes no more: no fact releases it."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def opened(uow: UnitOfWork, order_gate: ReleaseGate) -> ReleaseGate:
 
 def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
+    if order_gate is not None and order_gate.cancelled:
+        return []
     if order_gate is not None and event.sequence != order_gate.sequence:
         return []  # a verdict on a version a revision has since replaced
     if order_gate is not None and order_gate.validated:
@@ -46,7 +49,12 @@ def on_validated(event: ev.OrderValidated, uow: UnitOfWork) -> Sequence[ev.Event
 
 def on_validation_failed(event: ev.OrderValidationFailed, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
-    if order_gate is None or order_gate.released or event.sequence != order_gate.sequence:
+    if (
+        order_gate is None
+        or order_gate.released
+        or order_gate.cancelled
+        or event.sequence != order_gate.sequence
+    ):
         return []
     if order_gate.validated:
         order_gate.note_verdict(False)
@@ -61,7 +69,7 @@ def on_reserved(event: ev.StockReserved, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
     if order_gate is None:
         order_gate = opened(uow, ReleaseGate(event.order_id, reserved=lines))
-    elif order_gate.released:
+    elif order_gate.released or order_gate.cancelled:
         return []
     elif order_gate.reserved != lines:
         order_gate.note_reservation(lines)
@@ -72,7 +80,9 @@ def on_stock_released(event: ev.StockReleased, uow: UnitOfWork) -> Sequence[ev.E
     """Stock given back before release (a revision, a failed or late payment, a
     cancellation): nothing is held until inventory says it reserved again."""
     order_gate = existing(uow, event.order_id)
-    if order_gate is not None and not order_gate.released and order_gate.reserved is not None:
+    if order_gate is None or order_gate.released or order_gate.cancelled:
+        return []
+    if order_gate.reserved is not None:
         order_gate.drop_reservation()
     return []
 
@@ -87,8 +97,8 @@ def on_revised(event: ev.OrderRevised, uow: UnitOfWork) -> Sequence[ev.Event]:
     order_gate = existing(uow, event.order_id)
     if order_gate is None:
         order_gate = opened(uow, ReleaseGate(event.order_id))
-    elif order_gate.revised == digest:
-        return []  # the same revision again
+    elif order_gate.revised == digest or order_gate.cancelled:
+        return []  # the same revision again, or one of an order no longer wanted
     if order_gate.released:
         order_gate.note_late_revision(digest)
         return [
@@ -113,9 +123,53 @@ def on_paid(
     order_gate = existing(uow, event.order_id)
     if order_gate is None:
         order_gate = opened(uow, ReleaseGate(event.order_id, paid=True))
+    elif order_gate.cancelled:
+        return []
     elif not order_gate.paid:
         order_gate.note_payment(True)
     return release_if_ready(uow, order_gate)
+
+
+def on_cancellation_requested(
+    event: ev.OrderCancellationRequested, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    """An operator asked to cancel. Decided here, in the same write as the shipments'
+    statuses, so a cancel racing a carrier's hand-over is answered by what happened first:
+    once any goods left, refused (a refund would pay for what the customer keeps); else the
+    gate is cancelled for good and its shipments withdrawn. An order not heard of yet gets
+    a gate that is cancelled already, so its facts, when they come, release nothing."""
+    order_gate = existing(uow, event.order_id)
+    if order_gate is None:
+        order_gate = opened(uow, ReleaseGate(event.order_id))
+    elif order_gate.cancelled:
+        return []  # asked again: cancelled already
+    left = order_gate.left()
+    if left:
+        return [
+            ev.OrderCancellationRefused(
+                order_id=event.order_id,
+                reason=event.reason,
+                requested_by=event.requested_by,
+                shipments=left,
+            )
+        ]
+    withdrawn = list(order_gate.shipments)  # none left: every one is planned or packed
+    order_gate.cancel(event.reason, event.requested_by, datetime.now(UTC), withdrawn)
+    why = f"order cancelled: {event.reason}"
+    return [
+        ev.OrderCancelled(
+            order_id=event.order_id, reason=event.reason, cancelled_by=event.requested_by
+        ),
+        *(
+            ev.ShipmentWithdrawn(
+                order_id=event.order_id,
+                shipment_id=shipment_id,
+                lines=order_gate.shipment_lines(shipment_id),
+                reason=why,
+            )
+            for shipment_id in withdrawn
+        ),
+    ]
 
 
 def release_if_ready(
@@ -159,5 +213,6 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.OrderRevised: on_revised,
     ev.PaymentAuthorized: on_paid,
     ev.CashOnDeliveryAccepted: on_paid,
+    ev.OrderCancellationRequested: on_cancellation_requested,
 }
 RAW_HANDLERS: dict[str, RawHandler] = {CARRIER_EVENTS.name: on_carrier_update}

@@ -33,7 +33,9 @@ def proves(gate: ReleaseGate, postcode: str) -> bool:
     return any(matches)
 
 
-def overall(statuses: list[str]) -> str:
+def overall(statuses: list[str], cancelled: bool = False) -> str:
+    if cancelled and not any(status in LEFT_WAREHOUSE for status in statuses):
+        return "cancelled"
     if not statuses:
         return "processing"
     if all(status == "delivered" for status in statuses):
@@ -62,7 +64,7 @@ def view(gate: ReleaseGate) -> dict[str, Any]:
     ]
     return {
         "order_number": shipping.external_id if shipping else gate.order_id,
-        "status": overall([s["status"] for s in shipments]),
+        "status": overall([s["status"] for s in shipments], gate.cancelled),
         "shipments": shipments,
     }
 

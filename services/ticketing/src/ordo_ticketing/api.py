@@ -120,8 +120,11 @@ async def release_ticket(ticket_id: str, request: Request, lang: Lang) -> dict[s
 async def cancel_order(
     ticket_id: str, body: Cancellation, request: Request, lang: Lang
 ) -> dict[str, Any]:
+    """Ask fulfillment to cancel the ticket's order: it decides (cancelled, or refused when
+    goods already left), so the answer says only that it was requested."""
     command = CancelOrder(ticket_id, actor(request), body.reason)
-    return await run(request, command, f"cancel-order/{ticket_id}", lang)
+    ticket = await run(request, command, f"cancel-order/{ticket_id}", lang)
+    return {**ticket, "cancellation": "requested"}
 
 
 @router.post("/deadletters/retry", status_code=202)

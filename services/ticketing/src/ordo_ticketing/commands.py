@@ -96,10 +96,12 @@ class ReleaseTicket(TicketCommand):
 
 
 class CancelOrder(TicketCommand):
-    """Cancel the ticket's order: OrderCancelled, and every live ticket of it is cancelled
-    (the services holding stock and payment release them on OrderCancelled). Refused once
-    any of its goods left the warehouse: payment would refund what the customer keeps;
-    a return takes back what they do not want."""
+    """Ask to cancel the ticket's order: OrderCancellationRequested. The release gate
+    decides, as only it knows in the same write whether a shipment left: OrderCancelled
+    (stock and payment are given back, and the order's live tickets cancelled) or
+    OrderCancellationRefused. Refused here at once when ticketing already knows goods left
+    (payment would refund what the customer keeps; a return takes back what they do not
+    want); asked again while the gate has not answered, it changes nothing."""
 
     def __init__(self, ticket_id: str, by: str, reason: str):
         super().__init__(ticket_id, by)
@@ -117,19 +119,16 @@ class CancelOrder(TicketCommand):
                 f" {', '.join(case.left)} already left the warehouse. Ask the customer to"
                 f" return what they do not want (POST /orders/{case.order_id}/returns)"
             )
-        live = case.live_tickets()
-        case.cancel_order()
-        events: list[ev.Event] = [
-            ev.OrderCancelled(order_id=case.order_id, reason=self.reason, cancelled_by=self.by)
-        ]
-        for tid in live:
-            case.cancel_ticket(tid)
-            events.append(
-                ev.TicketCancelled(
-                    order_id=case.order_id, ticket_id=tid, cancelled_by=self.by, reason=self.reason
-                )
+        if case.cancelled:
+            raise TicketRefusedError(f"order {case.order_id} is cancelled already")
+        if case.cancellation_requested:
+            return []  # asked already: fulfillment's answer is on its way
+        case.request_cancellation(self.reason, self.by)
+        return [
+            ev.OrderCancellationRequested(
+                order_id=case.order_id, reason=self.reason, requested_by=self.by
             )
-        return events
+        ]
 
 
 class ResolveTicket(TicketCommand):

@@ -29,7 +29,13 @@ REASONS: dict[str, tuple[str, Severity]] = {
     "order_stuck": ("", "normal"),
     # The warehouse works on one version while the channel shows the customer another.
     "revised_after_release": ("fulfillment", "high"),  # the stage is the one the order is stuck in
+    # The customer asked to cancel, but the goods had left: they must hear it, and may return.
+    "cancellation_refused": ("after_sales", "normal"),
+    # Cancelled and paid back, yet the warehouse handed a withdrawn parcel to the carrier.
+    "shipped_after_cancellation": ("fulfillment", "high"),
 }
+# The only reasons a cancelled order still gets a ticket for: what went wrong with it after.
+AFTER_CANCELLATION = frozenset({"shipped_after_cancellation"})
 # A ticket that still waits for an operator; resolved and cancelled are final.
 LIVE = frozenset({"open", "assigned", "on_hold"})
 
@@ -61,6 +67,8 @@ class Case(Aggregate):
         self.corrections: list[str] = []  # ids of the tickets whose correction is applied
         self.fixes: list[dict[str, Any]] = []  # those corrections, as the operators gave them
         self.cancelled = False
+        # Asked of the release gate, which has not answered yet (OrderCancelled or refused).
+        self.cancellation_requested = False
         self.revisions = 0  # channel revisions taken before release
         self.sequence = 0  # the accepted version of the order (OrderRevisionAccepted) held
         self.left: list[str] = []  # shipments whose goods left the warehouse
@@ -153,9 +161,18 @@ class Case(Aggregate):
     def cancel_ticket(self, ticket_id: str) -> None:
         self.tickets[ticket_id] = {**self.tickets[ticket_id], "status": "cancelled"}
 
+    @event("CancellationRequested")
+    def request_cancellation(self, reason: str, by: str) -> None:
+        self.cancellation_requested = True
+
+    @event("CancellationRefused")
+    def refuse_cancellation(self) -> None:
+        self.cancellation_requested = False
+
     @event("OrderCancelled")
     def cancel_order(self) -> None:
         self.cancelled = True
+        self.cancellation_requested = False
 
     @event("TicketResolved")
     def resolve_ticket(

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from ordo_events import events as ev
 from ordo_runtime import UnitOfWork
-from ordo_ticketing.domain import REASONS, Case, TicketRef, ticket_id_for
-from ordo_ticketing.instructions import render
+from ordo_ticketing.cancellation import (
+    on_cancellation_refused,
+    on_order_cancelled,
+    shipped_after_cancellation,
+)
+from ordo_ticketing.domain import Case
+from ordo_ticketing.opening import case_of, open_ticket
 from ordo_ticketing.returned import RETURNED, returned_ticket, sent_back_facts
 from ordo_ticketing.revisions import changes
-from ordo_ticketing.settings import settings
-
-
-def case_of(uow: UnitOfWork, order_id: str) -> Case:
-    return uow.get_or_add(Case, Case.create_id(order_id), lambda: Case(order_id))
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -151,7 +150,9 @@ def on_shipment_status_changed(
     if event.shipment_id not in case.left:
         case.shipment_left(event.shipment_id)  # from now on the order cannot be cancelled
     if event.status == RETURNED:
-        return on_sent_back(event, uow, case)
+        return on_sent_back(event, uow, case)  # for a cancelled order too: goods came back
+    if case.cancelled:
+        return shipped_after_cancellation(case, event, uow)
     if event.status != "delivery_failed":
         return []
     note = event.note or "the carrier gave no reason"
@@ -197,60 +198,6 @@ def open_returned(uow: UnitOfWork, case: Case, shipment_id: str) -> list[ev.Even
     return open_ticket(uow, case.order_id, RETURNED, shipment_id, [issue], **details)
 
 
-def open_ticket(
-    uow: UnitOfWork,
-    order_id: str,
-    reason: str,
-    cause: str | None,
-    issues: list[ev.Issue],
-    stage: str | None = None,
-    now: datetime | None = None,
-    **details: Any,
-) -> list[ev.Event]:
-    """Open one ticket for a failure, unless it is open already (for the same subject) or the
-    order is cancelled. Without an explicit cause, a failure is told apart from a repeat of
-    it by the corrections the order has had since. `details` must be JSON: they are kept so
-    the instructions can be rendered again in the operator's language."""
-    case = case_of(uow, order_id)
-    ticket_id = ticket_id_for(order_id, reason, cause or f"generation-{case.generation}")
-    subject = details.get("subject")
-    if case.cancelled or ticket_id in case.tickets or case.open_ticket_for(reason, subject):
-        return []
-    default_stage, severity = REASONS[reason]
-    stage = stage or default_stage
-    order = case.current_order
-    instructions = render(reason, order_id=order_id, order=order, issues=issues, **details)
-    opened_at = now or datetime.now(UTC)
-    sla_due = opened_at + settings().ticket_sla(severity)
-    case.open_ticket(
-        ticket_id=ticket_id,
-        reason=reason,
-        stage=stage,
-        severity=severity,
-        instructions=instructions,
-        issues=[issue.model_dump(mode="json") for issue in issues],
-        opened_at=opened_at,
-        sla_due=sla_due,
-        details=details,
-    )
-    uow.add(TicketRef(ticket_id, order_id))
-    return [
-        ev.TicketOpened(
-            order_id=order_id,
-            ticket_id=ticket_id,
-            reason=reason,
-            stage=stage,
-            severity=severity,
-            instructions=instructions,
-            issues=issues,
-            channel=details.get("channel") if order is None else order.channel,
-            market=None if order is None else order.market,
-            sla_due=sla_due,
-            details=details,
-        )
-    ]
-
-
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     ev.OrderReceived: on_order_received,
     ev.OrderCorrected: on_order_corrected,
@@ -264,4 +211,6 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.CashOnDeliveryNotCollected: on_cash_not_collected,
     ev.OrderRevisionAccepted: on_revision_accepted,
     ev.OrderRevisedAfterRelease: on_revised_after_release,
+    ev.OrderCancelled: on_order_cancelled,
+    ev.OrderCancellationRefused: on_cancellation_refused,
 }

@@ -39,6 +39,7 @@ async def order_view(db: asyncpg.Pool | asyncpg.Connection, order_id: str) -> di
         "payment": state.payment,
         "released": state.released,
         "not_collected": str(state.not_collected),
+        "cancellation": state.cancellation,  # requested | refused | cancelled | None
         "open_tickets": [ticket_json(row) for row in open_tickets],
         "timeline": [
             {"time": t.time.isoformat(), "type": t.type, "source": t.source, "summary": t.summary}

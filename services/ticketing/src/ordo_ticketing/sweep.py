@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from ordo_events import events as ev
 from ordo_runtime import Runtime, UnitOfWork
 from ordo_ticketing.domain import ticket_id_for
-from ordo_ticketing.handlers import open_ticket
+from ordo_ticketing.opening import open_ticket
 from ordo_ticketing.settings import settings
 
 log = logging.getLogger(__name__)
