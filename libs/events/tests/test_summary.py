@@ -104,3 +104,16 @@ def test_a_cancellation_reads_as_requested_then_answered() -> None:
         "shipment S2 withdrawn: order cancelled",
         "cancellation refused: shipment(s) S2 already left the warehouse",
     ]
+
+
+def test_an_orders_shipments_are_told_apart_by_their_number() -> None:
+    first, second = f"{OID}-S1", f"{OID}-S2"
+    assert [
+        summary(ev.ShipmentStatusChanged(order_id=OID, shipment_id=first, status="in_transit")),
+        summary(ev.ShipmentStatusChanged(order_id=OID, shipment_id=second, status="delivered")),
+        summary(ev.StockShipped(order_id=OID, shipment_id=second, lines=[line("A", 1)])),
+    ] == [
+        "shipment S1: in transit",
+        "shipment S2: delivered",
+        "1 reserved unit(s) left the warehouse with shipment S2",
+    ]

@@ -318,26 +318,26 @@ def summary(event: ev.Event) -> str:
         case ev.StockReleased(reason=why):
             return f"stock released ({why})"
         case ev.ShipmentPlanned(shipment_id=sid, warehouse=wh):
-            return f"shipment {sid[:8]} planned from {wh}"
+            return f"shipment {_shipment(sid)} planned from {wh}"
         case ev.ShipmentStatusChanged(shipment_id=sid, collection=ev.Collection() as c):
             # No name here: the timeline is masked as free text, which names slip through.
             overridden = ", the order's named collector overridden" if c.override_reason else ""
             return (
-                f"shipment {sid[:8]}: collected by {c.relation}, {c.document_type} checked,"
+                f"shipment {_shipment(sid)}: collected by {c.relation}, {c.document_type} checked,"
                 f" recorded by {c.recorded_by}{overridden}"
             )
         case ev.ShipmentStatusChanged(shipment_id=sid, status="returned_to_sender", note=note):
-            return f"shipment {sid[:8]}: returned to sender ({note or 'no reason given'})"
+            return f"shipment {_shipment(sid)}: returned to sender ({note or 'no reason given'})"
         case ev.ShipmentStatusChanged(shipment_id=sid, status=status):
-            return f"shipment {sid[:8]}: {status.replace('_', ' ')}"
+            return f"shipment {_shipment(sid)}: {status.replace('_', ' ')}"
         case ev.ShipmentWithdrawn(shipment_id=sid, reason=why):
             return f"shipment {_shipment(sid)} withdrawn: {why}"
         case ev.StockShipped(shipment_id=sid, lines=lines):
             units = sum(line.quantity for line in lines)
-            return f"{units} reserved unit(s) left the warehouse with shipment {sid[:8]}"
+            return f"{units} reserved unit(s) left the warehouse with shipment {_shipment(sid)}"
         case ev.StockRestocked(shipment_id=sid, lines=lines):
             units = sum(line.quantity for line in lines)
-            return f"{units} unit(s) of returned shipment {sid[:8]} back in stock"
+            return f"{units} unit(s) of returned shipment {_shipment(sid)} back in stock"
         case ev.ReturnRequested(return_id=rid, lines=lines, reason=why):
             return f"return {rid[:8]} requested for {len(lines)} line(s): {why}"
         case ev.ReturnReceived(return_id=rid, amount=amount, currency=cur):
@@ -352,7 +352,7 @@ def summary(event: ev.Event) -> str:
             # A held or cash-on-delivery order is captured parcel by parcel: each its share.
             return f"{amount} {cur} captured"
         case ev.CashOnDeliveryNotCollected(shipment_id=sid, amount=amount, currency=cur):
-            return f"cash on delivery: {amount} {cur} not collected, shipment {sid[:8]} came back"
+            return f"cash on delivery: {amount} {cur} not collected, shipment {_shipment(sid)} came back"
         case ev.PaymentVoided(reason=why):
             return f"authorisation voided ({why})"
         case ev.PaymentRefunded(amount=amount, currency=cur, reason=why):
