@@ -189,6 +189,8 @@ def test_only_a_failed_delivery_opens_a_ticket_one_per_shipment() -> None:
     t = opened(scenario.when(shipment("s-1", "delivery_failed")))
     assert (t.reason, t.severity) == ("delivery_failed", "high")
     assert "(InPost) could not deliver a shipment" in t.instructions
+    # Not "cancel it": an order whose goods left cannot be cancelled.
+    assert "ask the carrier to send the parcel back" in t.instructions
     assert scenario.when(shipment("s-1", "delivery_failed")) == []  # still open for s-1
     assert opened(scenario.when(shipment("s-2", "delivery_failed"))).ticket_id != t.ticket_id
     scenario.execute(ResolveTicket(t.ticket_id, Resolution(resolution="redelivered"), "ola"))
