@@ -12,7 +12,8 @@ from fastapi import FastAPI
 
 from ordo_ticketing.console import router
 from ordo_ticketing.console_text import catalogue, translator
-from ordo_ticketing.instructions import DEFAULT_LANGUAGE, LANGUAGES
+from ordo_ticketing.domain import REASONS
+from ordo_ticketing.instructions import DEFAULT_LANGUAGE, LANGUAGES, environment
 
 CONSOLE = files("ordo_ticketing") / "templates" / "console"
 LABEL = re.compile(r'_\("([^"]+)"\)')
@@ -61,3 +62,11 @@ async def test_the_shell_speaks_the_operators_language(
     assert shown in response.text
     assert not_shown not in response.text
     assert 'params.append("lang"' in response.text  # the queue is asked for in it too
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_ticket_reason_has_instructions_in_every_language(language: str) -> None:
+    # Rendering falls back to English, so a missing translation would not fail elsewhere.
+    templates = set(environment().list_templates(filter_func=lambda n: n.startswith(language)))
+    missing = [r for r in REASONS if f"{language}/{r}.txt.j2" not in templates]
+    assert missing == []
