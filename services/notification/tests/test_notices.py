@@ -298,3 +298,15 @@ def test_a_parcel_returned_to_sender_is_told_once_with_the_carriers_reason() -> 
     )
     assert "odmowa przyjęcia" in returned.body
     assert "ponowną wysyłkę albo zwrot pieniędzy" in returned.body
+
+
+def test_after_the_cancellation_the_customer_hears_only_of_the_refund() -> None:
+    scenario = Scenario(service).given(received())
+    scenario.when(ev.OrderCancelled(order_id=ID, reason="customer asked", cancelled_by="ala"))
+    # The warehouse handed a withdrawn parcel over after all: an operator's ticket, not ours.
+    scenario.when(shipment("handed_to_carrier"))
+    scenario.when(shipment("delivered"))
+    scenario.when(
+        ev.PaymentRefunded(order_id=ID, amount=Decimal("10.00"), currency="PLN", reason="x")
+    )
+    assert [r.status for r in requests(scenario)] == ["received", "cancelled", "refunded"]

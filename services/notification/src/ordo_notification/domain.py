@@ -41,6 +41,8 @@ STATUS_OF: dict[type[ev.Event], str] = {
     ev.ReturnApproved: RETURN_APPROVED,
     ev.ReturnRejected: RETURN_REJECTED,
 }
+# Once an order is cancelled its customer hears only of the money coming back.
+TOLD_AFTER_CANCELLATION = frozenset({REFUNDED})
 # Carrier statuses worth an email; packing and transit in between are only on the tracking page.
 SHIPMENT_STATUSES = {
     "handed_to_carrier": SHIPPED,

@@ -12,8 +12,10 @@ from typing import Any
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
 from ordo_notification.domain import (
+    CANCELLED,
     RECEIVED,
     STATUS_OF,
+    TOLD_AFTER_CANCELLATION,
     CustomerNotices,
     message_id_for,
     notice_of,
@@ -100,6 +102,10 @@ def contact_of(order: CanonicalOrder) -> dict[str, Any]:
 def tell(notices: CustomerNotices, status: str, facts: dict[str, Any]) -> None:
     """Ask for `status` to be sent once; until the email is known, remember it instead."""
     if notices.knows_of(status):
+        return
+    if notices.knows_of(CANCELLED) and template_of(status) not in TOLD_AFTER_CANCELLATION:
+        # A parcel the warehouse handed over after all, a late confirmation: an operator has
+        # a ticket for it and talks to the customer; "shipped" after "cancelled" would not do.
         return
     if not notices.contact_known:
         notices.hold(status, facts)  # topics are not ordered: OrderReceived may still come
