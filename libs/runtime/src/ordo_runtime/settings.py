@@ -18,8 +18,8 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 8000
     # Batching: consume up to batch_max records per partition fetch, one transaction per batch.
-    # Bench, two alternating pairs of 4000 orders each way: 300 and 4000 both cost 0.4-0.9 ms
-    # more CPU per order (all but the SMTP sink) than 1000, and gave 5-15% less throughput.
+    # Bench, two alternating pairs of 4000 orders each way: 300 and 4000 both cost 0.4-1.1 ms
+    # more CPU per order (all but the SMTP sink) than 1000, and gave 4-14% less throughput.
     batch_max: int = 1000
     kafka_commit_interval_s: float = 1.0
     # A fetch returns as soon as it has a record, else after fetch_wait_ms (aiokafka's own
