@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -40,6 +40,18 @@ FINAL_STATUSES = frozenset(
         Status.CANCELLED,
     }
 )
+
+
+def parcels_status(statuses: Collection[str]) -> Status | None:
+    """What an order's shipments say together, once any left the warehouse: all delivered;
+    all done and one came back (an operator decides); or shipped. None before that."""
+    if statuses and all(status == "delivered" for status in statuses):
+        return Status.DELIVERED
+    if "returned_to_sender" in statuses and all(s in ev.ENDED for s in statuses):
+        return Status.RETURNED_TO_SENDER
+    if any(status in ev.LEFT_WAREHOUSE for status in statuses):
+        return Status.SHIPPED
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,13 +94,9 @@ class OrderState:
             return Status.REJECTED
         if self.cancelled:
             return Status.CANCELLED
-        statuses = [status for _, status in self.shipments]
-        if statuses and all(status == "delivered" for status in statuses):
-            return Status.DELIVERED
-        if "returned_to_sender" in statuses and all(s in ev.ENDED for s in statuses):
-            return Status.RETURNED_TO_SENDER
-        if any(status in ev.LEFT_WAREHOUSE for status in statuses):
-            return Status.SHIPPED
+        parcels = parcels_status([status for _, status in self.shipments])
+        if parcels is not None:
+            return parcels
         if self.released:
             return Status.READY_FOR_FULFILLMENT
         if self.open_tickets:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from ordo_events.events import ENDED, LEFT_WAREHOUSE
 from ordo_events.order import order_id_for
+from ordo_events.state import parcels_status
 from ordo_fulfillment.domain import ChannelRegistry, ReleaseGate
 from ordo_fulfillment.planning import normal_postcode
 from ordo_runtime.store import ServiceApplication
@@ -34,17 +34,12 @@ def proves(gate: ReleaseGate, postcode: str) -> bool:
 
 
 def overall(statuses: list[str], cancelled: bool = False) -> str:
-    if cancelled and not any(status in LEFT_WAREHOUSE for status in statuses):
+    parcels = parcels_status(statuses)  # None while no goods left the warehouse
+    if parcels is not None:
+        return parcels.value
+    if cancelled:
         return "cancelled"
-    if not statuses:
-        return "processing"
-    if all(status == "delivered" for status in statuses):
-        return "delivered"
-    if "returned_to_sender" in statuses and all(s in ENDED for s in statuses):
-        return "returned_to_sender"
-    if any(status in LEFT_WAREHOUSE for status in statuses):
-        return "shipped"
-    return "preparing"
+    return "preparing" if statuses else "processing"
 
 
 def view(gate: ReleaseGate) -> dict[str, Any]:
