@@ -181,14 +181,17 @@ class Settlement(Aggregate):
             and not self.overdue
         )
 
+    @property
+    def priced_lines(self) -> tuple[Line, ...]:
+        """The order's lines at its prices (none for a settlement stored before they were)."""
+        return tuple(
+            Line(n["sku"], int(n["quantity"]), Decimal(n["unit_price"])) for n in self.lines or []
+        )
+
     def facts(self) -> Facts:
         order = None
         if self.mode is not None and self.total is not None and self.currency is not None:
-            lines = tuple(
-                Line(n["sku"], int(n["quantity"]), Decimal(n["unit_price"]))
-                for n in self.lines or []
-            )
-            order = Order(self.mode, self.total, self.currency, lines)
+            order = Order(self.mode, self.total, self.currency, self.priced_lines)
         notes = {
             nid: Note(
                 n["status"],

@@ -15,7 +15,7 @@ from ordo_events.order import CanonicalOrder, PaymentStatus, SettlementMode
 from ordo_payment.domain import Settlement
 from ordo_payment.policy import decide
 from ordo_payment.settings import DEADLINES
-from ordo_payment.shipments import Line, left_uncollected
+from ordo_payment.shipments import left_uncollected
 from ordo_runtime import UnitOfWork
 
 # The channel's own word that the order is paid stands for a provider notification.
@@ -162,8 +162,8 @@ def _not_collected(case: Settlement, event: ev.ShipmentStatusChanged) -> list[ev
     if case.delivered or case.total is None or case.currency is None:
         return []  # the whole order was collected already, or it is not known yet
     parcel = _per_sku(event.lines)
-    lines = [Line(n["sku"], int(n["quantity"]), Decimal(n["unit_price"])) for n in case.lines or []]
-    amount = left_uncollected(lines, case.total, case.currency, case.sent_back.values(), parcel)
+    returned = case.sent_back.values()
+    amount = left_uncollected(case.priced_lines, case.total, case.currency, returned, parcel)
     if amount is None:  # its contents cannot be told: all that is not collected yet
         amount = case.total - case.captured - sum(case.uncollected.values(), Decimal(0))
         amount = max(Decimal(0), amount)
