@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from ordo_events import events as ev
 from ordo_runtime import UnitOfWork
-from ordo_ticketing.domain import Case
 from ordo_ticketing.opening import case_of, open_ticket
 
 
@@ -62,13 +61,10 @@ def on_cancellation_refused(
     )
 
 
-def shipped_after_cancellation(
-    case: Case, event: ev.ShipmentStatusChanged, uow: UnitOfWork
-) -> list[ev.Event]:
+def shipped_after_cancellation(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> list[ev.Event]:
     """A withdrawn shipment of a cancelled order left the warehouse anyway: the money went
-    back, the goods are going out. One ticket per shipment, to get the parcel back."""
-    if not case.cancelled or event.status not in ev.LEFT_WAREHOUSE:
-        return []
+    back, the goods are going out. One ticket per shipment, to get the parcel back. (Called
+    for a cancelled order's case and a status that says the goods left.)"""
     issue = ev.Issue(
         code="shipment.left_after_cancellation",
         field=None,

@@ -152,7 +152,7 @@ def on_shipment_status_changed(
     if event.status == RETURNED:
         return on_sent_back(event, uow, case)  # for a cancelled order too: goods came back
     if case.cancelled:
-        return shipped_after_cancellation(case, event, uow)
+        return shipped_after_cancellation(event, uow)
     if event.status != "delivery_failed":
         return []
     note = event.note or "the carrier gave no reason"
