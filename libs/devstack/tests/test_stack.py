@@ -125,9 +125,15 @@ def test_sent_mail_lands_in_the_mailbox(stack: Stack) -> None:
     with smtplib.SMTP(stack.smtp_host, stack.smtp_port) as smtp:
         smtp.send_message(message)
     mail = stack.mailbox.wait_for(before + 1, timeout=5)[-1]
-    assert mail.recipients == ("ala@x.pl",)
+    assert (mail.sender, mail.recipients) == ("ordo@shop.test", ("ala@x.pl",))
     assert mail.message["Subject"] == "Zamówienie"
+    # The envelope travels in the file as a delivering server's trace headers, and is taken
+    # out of the message as read back: it is what was sent.
+    kept = Path(mail.path).read_bytes()
+    assert kept.startswith(b"Return-Path: <ordo@shop.test>\r\nDelivered-To: ala@x.pl\r\n")
     assert "w drodze" in Path(mail.path).read_text()
+    assert "Return-Path" not in mail.message and "Delivered-To" not in mail.message
+    assert not list(Path(mail.path).parent.glob("*.part"))
 
     with smtplib.SMTP(stack.smtp_host, stack.smtp_port) as smtp:
         for _ in range(3):

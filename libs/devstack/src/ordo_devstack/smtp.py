@@ -4,14 +4,20 @@ and demos can see what customers would have been sent.
 The server is a process of its own, like the broker and PostgreSQL. As a thread of the
 process that started it, it shared that process's GIL: while the bench's own loop was busy
 it took ~25 emails a second, and the mailer fell minutes behind the orders. Each message is
-written to the mailbox directory (the .eml, then its envelope beside it); `Mailbox` reads
-that directory.
+one .eml file in the mailbox directory, its envelope at the top as the trace headers a
+delivering server adds (Return-Path, a Delivered-To per recipient); `Mailbox` reads that
+directory and gives the message back as it was sent.
+
+A file is written under a temporary name and hard-linked into place, so a reader never sees
+half of one. One file a mail, not a message and a JSON envelope beside it, and linked rather
+than renamed (on ext4 renaming a freshly written file makes the kernel write its data out at
+once): the sink's CPU per mail went from ~530 to ~480 us (3000 mails over four sessions,
+three alternating pairs). The rest is aiosmtpd's reading of the SMTP dialogue.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -30,6 +36,7 @@ from ordo_devstack._net import free_port, stop_process, tail, wait_for_port
 
 HOST = "127.0.0.1"
 POLL_S = 0.05
+RETURN_PATH, DELIVERED_TO = "Return-Path", "Delivered-To"
 
 
 @dataclass(frozen=True)
@@ -75,12 +82,12 @@ class Mailbox:
     def _mail(self, name: str) -> Mail:
         if name not in self._read:
             path = self.directory / name
-            envelope = json.loads(path.with_suffix(".json").read_text())
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             assert isinstance(message, EmailMessage)
-            self._read[name] = Mail(
-                envelope["sender"], tuple(envelope["recipients"]), message, path
-            )
+            sender = str(message.get(RETURN_PATH, "")).strip("<>")
+            recipients = tuple(str(r) for r in message.get_all(DELIVERED_TO, []))
+            del message[RETURN_PATH], message[DELIVERED_TO]  # the server's, not the sender's
+            self._read[name] = Mail(sender, recipients, message, path)
         return self._read[name]
 
 
@@ -99,15 +106,21 @@ class _KeepHandler:
         if isinstance(content, str):
             content = content.encode()
         self.count += 1
-        path = _numbered(self.directory, self.count)
-        sender, recipients = envelope.mail_from or "", list(envelope.rcpt_tos)
-        path.with_suffix(".json").write_text(
-            json.dumps({"sender": sender, "recipients": recipients})
+        trace = [f"{RETURN_PATH}: <{envelope.mail_from or ''}>"]
+        trace += [f"{DELIVERED_TO}: {rcpt}" for rcpt in envelope.rcpt_tos]
+        _write_once(
+            _numbered(self.directory, self.count), "\r\n".join(trace).encode() + b"\r\n" + content
         )
-        partial = path.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.rename(path)
         return "250 Message accepted for delivery"
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """`data` as a new file at `path`, there whole or not at all (see the module's note)."""
+    partial = path.with_suffix(".part")
+    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "wb") as file:
+        file.write(data)
+    os.link(partial, path)
+    os.unlink(partial)
 
 
 class EmbeddedSmtp:
