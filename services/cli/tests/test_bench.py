@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import psutil
 import pytest
 
 from ordo_cli import simulate
@@ -19,6 +21,7 @@ from ordo_cli.bench import (
     paced_rate,
     result_line,
     table_rows,
+    trees,
 )
 from ordo_cli.mix import NO_FAILURES, plan_orders
 from ordo_cli.simulate import RunResult
@@ -190,6 +193,25 @@ def test_batch_rows_count_only_the_phase_and_skip_services_that_wrote_nothing() 
         "records fetched: new": "0.3 per order, 100 per batch",
     }
     assert batch_rows(before, after, orders=0) == {}
+
+
+def test_a_process_tree_holds_children_and_grandchildren() -> None:
+    # A shell whose child sleeps: both belong to the tree, as PostgreSQL's backends do.
+    shell = subprocess.Popen(["sh", "-c", "sleep 30 & wait"])
+    try:
+        deadline = time.monotonic() + 5
+        while not psutil.Process(shell.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        found = trees({"me": os.getpid(), "gone": 2**22 + 1})
+        pids = {p.pid for p in found["me"]}
+        sleeper = psutil.Process(shell.pid).children()[0].pid
+        assert {os.getpid(), shell.pid, sleeper} <= pids
+        assert "gone" not in found  # a process that ended is left out, not an error
+    finally:
+        for child in psutil.Process(shell.pid).children():
+            child.kill()
+        shell.kill()
+        shell.wait()
 
 
 class _Fake:
