@@ -183,6 +183,20 @@ def test_cpu_rows_give_milliseconds_per_order_busiest_first_and_their_sum() -> N
     with_sink = cpu_rows({"validation": 1.0, "smtp": 0.5}, orders=1000)
     assert with_sink["CPU per order: all processes"] == "1.50 ms"
     assert with_sink["CPU per order: all but the SMTP sink"] == "1.00 ms"
+    totals = cpu_rows({"validation": 1.0, "smtp": 0.5}, 1000, label="with emails", each=False)
+    assert totals == {
+        "with emails: all processes": "1.50 ms",
+        "with emails: all but the SMTP sink": "1.00 ms",
+    }
+
+
+def test_a_stretch_of_cpu_counts_from_its_snapshot() -> None:
+    resources = Resources({"me": os.getpid(), "gone": 2**22 + 1})
+    mark = resources.snapshot()
+    _burn(0.2)
+    spent = resources.since(mark)
+    assert set(spent) == {"me"}
+    assert 0.1 <= spent["me"] < 0.35
 
 
 def test_batch_rows_count_only_the_phase_and_skip_services_that_wrote_nothing() -> None:

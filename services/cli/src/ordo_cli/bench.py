@@ -114,6 +114,14 @@ class Resources:
                 self.cpu_s[name] += max(0.0, seconds - self._began[name])
         self._began = {}
 
+    def snapshot(self) -> dict[str, float]:
+        """Each process's CPU seconds so far; `since` counts a stretch from it."""
+        return _cpu_s(self.pids)
+
+    def since(self, snapshot: Mapping[str, float]) -> dict[str, float]:
+        now = _cpu_s(self.pids)
+        return {name: max(0.0, now[name] - snapshot[name]) for name in now if name in snapshot}
+
 
 def trees(pids: Mapping[str, int]) -> dict[str, list[psutil.Process]]:
     """Each named process with its descendants, from one pass over the process table: asking
@@ -159,8 +167,11 @@ def _cpu_s(pids: Mapping[str, int]) -> dict[str, float]:
     return totals
 
 
-def cpu_rows(cpu_s: Mapping[str, float], orders: int) -> dict[str, str]:
-    """CPU milliseconds per order by process, busiest first, and their sum."""
+def cpu_rows(
+    cpu_s: Mapping[str, float], orders: int, label: str = "CPU per order", each: bool = True
+) -> dict[str, str]:
+    """CPU milliseconds per order by process (unless not `each`), busiest first, and their
+    sum."""
     if orders <= 0:
         return {}
 
@@ -168,16 +179,15 @@ def cpu_rows(cpu_s: Mapping[str, float], orders: int) -> dict[str, str]:
         return f"{seconds * 1000 / orders:.2f} ms"
 
     rows = {
-        f"CPU per order: {name}": per_order(seconds)
+        f"{label}: {name}": per_order(seconds)
         for name, seconds in sorted(cpu_s.items(), key=lambda kv: -kv[1])
+        if each
     }
-    rows["CPU per order: all processes"] = per_order(sum(cpu_s.values()))
+    rows[f"{label}: all processes"] = per_order(sum(cpu_s.values()))
     if "smtp" in cpu_s:
         # The SMTP sink stands in for a mail provider, whose CPU is not Ordo's in production;
         # here it shares the cores, so it stays in the total too.
-        rows["CPU per order: all but the SMTP sink"] = per_order(
-            sum(cpu_s.values()) - cpu_s["smtp"]
-        )
+        rows[f"{label}: all but the SMTP sink"] = per_order(sum(cpu_s.values()) - cpu_s["smtp"])
     return rows
 
 

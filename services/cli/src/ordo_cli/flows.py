@@ -139,6 +139,7 @@ def run_bench(
     services = {name: url for name, url in ordo.urls.items() if name in ordo.supervisor.pids()}
     counted = asyncio.run(bench.consumer_counts(services, token))
     mailed = len(ordo.stack.mailbox)
+    before_burst = resources.snapshot()
     console.print(f"burst: {orders} orders at once")
     burst = _with_progress(console, len(plan), phase(plan, None, count_cpu=True))
     # Each released order was told twice (received, confirmed): emails the mailer still owes
@@ -155,6 +156,18 @@ def run_bench(
     emails_after = (
         f"{drained_s:.1f} s" if drained_s is not None else f"not within {timeout_s:.0f} s"
     )
+    # The burst's figure leaves out the emails sent after it; a steady stream of orders pays
+    # for those too, so this is the CPU an order costs when nothing is left owing.
+    with_emails = (
+        bench.cpu_rows(
+            resources.since(before_burst),
+            len(plan),
+            label="CPU per order, its emails included",
+            each=False,
+        )
+        if drained_s is not None
+        else {}
+    )
     paced, target = None, None
     if paced_orders:
         # New external ids (make_plan's run id), so these are new orders, not redeliveries.
@@ -170,6 +183,7 @@ def run_bench(
         **batches,
         "burst: emails sent by its end": emails,
         "burst: the rest of its emails sent in": emails_after,
+        **with_emails,
     }
     released = len(latencies_ms(burst.sent_at, burst.outcomes))
     if paced is not None:
