@@ -229,6 +229,7 @@ def test_every_status_has_a_template_in_every_language(status: str, language: st
         "amount": "10.00",
         "currency": "PLN",
         "deadline": "2026-11-23 12:00 UTC",
+        "parcels": 1,
     }
     subject, body = render(status, language, name=None, reference="W-9", **facts)
     assert "W-9" in subject
@@ -310,3 +311,64 @@ def test_after_the_cancellation_the_customer_hears_only_of_the_refund() -> None:
         ev.PaymentRefunded(order_id=ID, amount=Decimal("10.00"), currency="PLN", reason="x")
     )
     assert [r.status for r in requests(scenario)] == ["received", "cancelled", "refunded"]
+
+
+def refused(*shipments: str, order_id: str = ID) -> ev.OrderCancellationRefused:
+    return ev.OrderCancellationRefused(
+        order_id=order_id, reason="ordered twice", requested_by="ola", shipments=list(shipments)
+    )
+
+
+def test_a_refused_cancellation_is_told_once_however_often_fulfillment_answers() -> None:
+    scenario = Scenario(service).given(received(), shipment("handed_to_carrier"))
+
+    assert scenario.when(refused("S-1")) == []
+    version = notices(scenario).version
+    scenario.when(refused("S-1"))  # redelivered
+    # The same request answered again after a second parcel left: not news to the customer.
+    scenario.when(refused("S-1", "S-2"))
+
+    told = requests(scenario)
+    assert [r.status for r in told] == ["received", "shipped/S-1", "cancellation_refused"]
+    refusal = told[-1]
+    assert (refusal.recipient, refusal.language) == ("jan@example.com", "pl")
+    assert refusal.message_id == message_id_for(ID, "cancellation_refused")
+    assert refusal.subject == "Nie udało się anulować zamówienia W-1"
+    assert "odmówić przyjęcia przesyłki" in refusal.body
+    assert notices(scenario).version == version
+
+
+def test_a_refusal_says_the_goods_left_and_how_to_send_them_back_and_promises_no_money() -> None:
+    order = sample_order(language="en", customer={"email": "ann@example.com"})
+    scenario = Scenario(service).given(received(order))
+
+    scenario.when(refused("S-1", "S-2", order_id=order.order_id))
+
+    refusal = requests(scenario)[-1]
+    assert refusal.subject == "Your order W-1 could not be cancelled"
+    assert "parcels from it had already been handed to the carrier" in refusal.body
+    assert "refuse the parcels at delivery, or send them back" in refusal.body
+    assert "refund" not in refusal.body
+    assert "ordered twice" not in refusal.body  # the request's reason is the operator's note
+
+
+def test_a_refused_cancellation_leaves_the_order_going_and_its_parcels_told() -> None:
+    scenario = Scenario(service).given(received(), refused("S-1"))
+
+    scenario.when(shipment("handed_to_carrier", shipment_id="S-2"))
+    scenario.when(shipment("delivered"))
+
+    assert [r.status for r in requests(scenario)] == [
+        "received",
+        "cancellation_refused",
+        "shipped/S-2",
+        "delivered/S-1",
+    ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_refusal_names_one_parcel_or_several_in_every_language(language: str) -> None:
+    one = render("cancellation_refused", language, name="Jan", reference="W-9", parcels=1)
+    two = render("cancellation_refused", language, name="Jan", reference="W-9", parcels=2)
+    assert one[0] == two[0]
+    assert one[1] != two[1]

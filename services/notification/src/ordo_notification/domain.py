@@ -22,6 +22,10 @@ DELIVERED = "delivered"
 DELIVERY_FAILED = "delivery_failed"
 RETURNED_TO_SENDER = "returned_to_sender"
 CANCELLED = "cancelled"
+# Not cancelled: goods had left. Once per order, whatever the refusal names: ticketing asks
+# no more once goods left, so a second refusal is the same request answered again (a
+# redelivery, or fulfillment answering after another parcel left), not news for the customer.
+CANCELLATION_REFUSED = "cancellation_refused"
 REFUNDED = "refunded"
 PAYMENT_OVERDUE = "payment_overdue"
 RETURN_APPROVED = "return_approved"
@@ -36,6 +40,7 @@ STATUS_OF: dict[type[ev.Event], str] = {
     ev.PaymentFailed: DELAYED,
     ev.OrderReadyForFulfillment: CONFIRMED,
     ev.OrderCancelled: CANCELLED,
+    ev.OrderCancellationRefused: CANCELLATION_REFUSED,
     ev.PaymentRefunded: REFUNDED,
     ev.PaymentOverdue: PAYMENT_OVERDUE,
     ev.ReturnApproved: RETURN_APPROVED,
@@ -85,6 +90,10 @@ def facts_of(event: ev.Event) -> dict[str, Any]:
             return {"reason": "payment"}
         case ev.OrderCancelled(reason=reason):
             return {"reason": reason}
+        case ev.OrderCancellationRefused(shipments=shipments):
+            # How many parcels left, for "the parcel" or "the parcels"; their ids mean
+            # nothing to the customer, and the event has no tracking numbers to give.
+            return {"parcels": len(shipments)}
         case ev.PaymentRefunded(amount=amount, currency=currency):
             return {"amount": str(amount), "currency": currency}
         case ev.PaymentOverdue(deadline=deadline):
