@@ -164,3 +164,13 @@ def test_a_cancel_racing_the_hand_over_is_refused_and_nothing_is_given_back(
         lambda: stock_of(ordo, "CXL-2")["on_hand"] == 3, 30, "the two units gone with the parcel"
     )
     assert stock_of(ordo, "CXL-2")["available"] == 3  # nothing given back to sell again
+    eventually(
+        lambda: [
+            m
+            for m in ordo.stack.mailbox.messages()
+            if "cxl-race@example.com" in m.recipients
+            and "could not be cancelled" in str(m.message["Subject"])
+        ],
+        30,
+        "the customer told the order goes ahead",
+    )
