@@ -189,6 +189,20 @@ def test_a_fresh_read_sees_what_another_replica_wrote_since_the_cache_was_filled
     assert app.fresh(Counter, uuid.uuid4()) is None
 
 
+def test_a_peek_reads_the_cached_aggregate_without_copying_it(app: ServiceApplication) -> None:
+    counter = Counter(f"c-{uuid.uuid4()}")
+    uow = UnitOfWork(app)
+    uow.add(counter)
+    uow.commit()
+    first = app.peek(Counter, counter.id)
+    assert first is not None
+    assert first is app.peek(Counter, counter.id)  # the same object: no copy per look
+    assert first is not app.get(Counter, counter.id)  # a command's read is still a copy
+    assert app.peek(Counter, uuid.uuid4()) is None
+    with pytest.raises(TypeError, match="not ServiceApplication"):
+        app.peek(ServiceApplication, counter.id)  # type: ignore[type-var]
+
+
 class ContendedProcessor(Processor):
     """Every write carrying partition 0's position conflicts, as if another writer kept
     changing what its handlers read."""

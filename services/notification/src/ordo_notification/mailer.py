@@ -155,7 +155,7 @@ class Mailer:
         return [r for r in requests if not self._already_sent(r)]
 
     def _already_sent(self, request: Request) -> bool:
-        notices = self.app.get(CustomerNotices, request.notices_id)
+        notices = self.app.peek(CustomerNotices, request.notices_id)
         return notices is not None and request.status in notices.sent
 
     async def _send_all(
