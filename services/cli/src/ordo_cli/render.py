@@ -22,7 +22,7 @@ def addresses(ordo: Running) -> Table:
     table.add_row("Kafka bootstrap", f"{stack.kafka_bootstrap}  ({stack.origins['kafka']})")
     table.add_row("PostgreSQL", f"{stack.database_url}  ({stack.origins['postgres']})")
     table.add_row(
-        "SMTP", f"{stack.smtp_host}:{stack.smtp_port}  (mail kept in {stack.mailbox.directory})"
+        "SMTP", f"{stack.smtp_host}:{stack.smtp_port}  (mail kept in {stack.mailbox.path})"
     )
     for name, url in ordo.urls.items():
         table.add_row(name, url)
