@@ -22,6 +22,19 @@ from tests.integration.test_shipping_flows import carrier_update, tracked_status
 pytestmark = pytest.mark.integration
 
 
+def told(ordo: Ordo, recipient: str, subject: str, what: str) -> None:
+    """Wait for an email to `recipient` whose subject says `subject`."""
+    eventually(
+        lambda: [
+            m
+            for m in ordo.stack.mailbox.messages()
+            if recipient in m.recipients and subject in str(m.message["Subject"])
+        ],
+        30,
+        f"the customer told {what}",
+    )
+
+
 def released(ordo: Ordo, external_id: str, sku: str) -> tuple[CanonicalOrder, str]:
     """A prepaid order of 2 x `sku`, paid in full and released; and its one shipment's id."""
     set_stock(ordo, sku, 5)
@@ -93,16 +106,7 @@ def test_a_released_order_cancelled_before_the_hand_over_is_cancelled_everywhere
         lambda: published(ordo, PAYMENT.name, order, ev.PaymentRefunded), 30, "the refund"
     )
     assert refund.amount == order.total
-    eventually(
-        lambda: [
-            m
-            for m in ordo.stack.mailbox.messages()
-            if "cxl-before@example.com" in m.recipients
-            and "has been cancelled" in str(m.message["Subject"])
-        ],
-        30,
-        "the customer told of the cancellation",
-    )
+    told(ordo, "cxl-before@example.com", "has been cancelled", "of the cancellation")
     eventually(
         lambda: ticket_status(ordo, ticket["ticket_id"], "cancelled"), 30, "the ticket cancelled"
     )
@@ -164,13 +168,4 @@ def test_a_cancel_racing_the_hand_over_is_refused_and_nothing_is_given_back(
         lambda: stock_of(ordo, "CXL-2")["on_hand"] == 3, 30, "the two units gone with the parcel"
     )
     assert stock_of(ordo, "CXL-2")["available"] == 3  # nothing given back to sell again
-    eventually(
-        lambda: [
-            m
-            for m in ordo.stack.mailbox.messages()
-            if "cxl-race@example.com" in m.recipients
-            and "could not be cancelled" in str(m.message["Subject"])
-        ],
-        30,
-        "the customer told the order goes ahead",
-    )
+    told(ordo, "cxl-race@example.com", "could not be cancelled", "the order goes ahead")
