@@ -7,8 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -40,6 +42,37 @@ def test_demo_brings_every_order_to_rest_where_its_scenario_says(tmp_path: Path)
     assert summary["tickets_opened"] >= 8
     output = log.read_text()
     assert "operator API" in output
+
+
+def test_up_stops_everything_when_its_terminal_hangs_up(tmp_path: Path) -> None:
+    """Closing the terminal sends SIGHUP: `ordo up` stops what it started, as on Ctrl-C,
+    though it can no longer print (its output is a closed file, here a plain one)."""
+    ordo = Path(sys.executable).parent / "ordo"
+    log = tmp_path / "up.out"
+    with log.open("w") as out:
+        up = subprocess.Popen([str(ordo), "up"], cwd=tmp_path, stdout=out, stderr=out)
+        try:
+            started = tmp_path / ".ordo" / "stack.json"
+            deadline = time.monotonic() + DEADLINE_S
+            while not started.exists() and up.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert started.exists(), _tail(log)
+            info = json.loads(started.read_text())
+            # The broker, the SMTP sink and the services: children in sessions of their own.
+            children = psutil.Process(up.pid).children(recursive=True)
+            assert len(children) >= 9, [c.name() for c in children]
+            pg_dir = Path(info["database_url"].split("host=")[1].split("&")[0])
+            assert pg_dir.exists()
+
+            up.send_signal(signal.SIGHUP)
+            assert up.wait(120) == 0, _tail(log)
+        finally:
+            if up.poll() is None:
+                up.kill()
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], [p.cmdline() for p in alive]
+    assert not pg_dir.exists()  # PostgreSQL stopped and its data directory removed
+    assert not started.exists()
 
 
 def _tail(path: Path, lines: int = 60) -> str:

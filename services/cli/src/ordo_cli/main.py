@@ -180,7 +180,7 @@ def bench(
 
 
 def _serve(ordo: Running) -> None:
-    """Keep running until Ctrl-C or SIGTERM; a service that dies ends the run."""
+    """Keep running until Ctrl-C, SIGTERM or SIGHUP; a service that dies ends the run."""
     try:
         while True:
             ordo.supervisor.check()
