@@ -8,7 +8,7 @@ import json
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,16 +126,24 @@ def order_state(ordo: Ordo, order_id: str) -> dict[str, Any] | None:
 
 
 def wait_for_status(
-    ordo: Ordo, order_id: str, status: str, deadline_s: float = 60, **fields: Any
+    ordo: Ordo,
+    order_id: str,
+    status: str,
+    deadline_s: float = 60,
+    events: Collection[str] = (),
+    **fields: Any,
 ) -> dict[str, Any]:
-    """The order's state once it has `status` and the given `fields`. The read model follows
-    several topics, each at its own pace: a status may show before another topic's fact."""
+    """The order's state once it has `status`, the given `fields` and `events` (types) in its
+    timeline. The read model follows several topics, each at its own pace: a status may show
+    before another topic's fact or event."""
 
     def probe() -> dict[str, Any] | None:
         state = order_state(ordo, order_id)
         if not state or state["status"] != status:
             return None
+        if not set(events) <= {entry["type"] for entry in state["timeline"]}:
+            return None
         return state if all(state.get(k) == v for k, v in fields.items()) else None
 
-    wanted = ", ".join([status, *(f"{k}={v}" for k, v in fields.items())])
+    wanted = ", ".join([status, *(f"{k}={v}" for k, v in fields.items()), *events])
     return eventually(probe, deadline_s, f"order {order_id} to reach {wanted}")

@@ -110,7 +110,7 @@ def test_a_missing_phone_opens_a_ticket_and_a_correction_completes_the_order(ord
     assert "phone" in ticket["instructions"].lower()
     wait_for_status(ordo, order_id, "needs_attention", validated=False)
     resolve(ordo, ticket["ticket_id"], {"phone": "+48 512 345 678"})
-    state = wait_for_status(ordo, order_id, "ready_for_fulfillment")
+    state = wait_for_status(ordo, order_id, "ready_for_fulfillment", events={"OrderCorrected"})
     assert state["order"]["customer"]["phone"] == "+48 512 345 678"
     assert [e["type"] for e in state["timeline"]].count("OrderCorrected") == 1
 

@@ -15,7 +15,7 @@ import pytest
 from ordo_cli.reconcile import reconcile
 from ordo_events.topics import CARRIER_EVENTS, DEAD_LETTER, STOCK_SYNC
 from ordo_runtime.testing import COMPANY_INVOICE, sample_order
-from tests.integration.conftest import Ordo, eventually, order_state, wait_for_status
+from tests.integration.conftest import Ordo, eventually, wait_for_status
 from tests.integration.kafka_tools import read_raw, send
 from tests.integration.test_inventory_flows import stock_of
 from tests.integration.test_order_paths import open_ticket, set_stock, submit
@@ -308,16 +308,11 @@ def test_a_cash_on_delivery_parcel_returned_to_sender_is_restocked_ticketed_and_
     level = eventually(lambda: stock_where(ordo, "RTS-1", "on_hand", 10), 30, "the parcel back")
     assert (level["reserved"], level["available"]) == (0, 10)
     # Nothing was collected, and the order says how much will not be.
-    wait_for_status(ordo, order_id, "returned_to_sender", not_collected="60.00")
-
     # Inventory's StockRestocked reaches the read model on its own topic, maybe a batch
     # after the status and the amount.
-    def restocked() -> dict[str, Any] | None:
-        state = order_state(ordo, order_id)
-        timeline = state["timeline"] if state else []
-        return state if any(e["type"] == "StockRestocked" for e in timeline) else None
-
-    state = eventually(restocked, 30, "the restock in the order's timeline")
+    state = wait_for_status(
+        ordo, order_id, "returned_to_sender", events={"StockRestocked"}, not_collected="60.00"
+    )
     types = [entry["type"] for entry in state["timeline"]]
     assert "PaymentCaptured" not in types
     assert types.count("StockRestocked") == 1
