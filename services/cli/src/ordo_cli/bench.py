@@ -106,12 +106,11 @@ class Resources:
             self.peak[name] = max(self.peak[name], _resident(tree))
 
     def begin(self) -> None:
-        self._began = _cpu_s(self.pids)
+        self._began = self.snapshot()
 
     def end(self) -> None:
-        for name, seconds in _cpu_s(self.pids).items():
-            if name in self._began:
-                self.cpu_s[name] += max(0.0, seconds - self._began[name])
+        for name, seconds in self.since(self._began).items():
+            self.cpu_s[name] += seconds
         self._began = {}
 
     def snapshot(self) -> dict[str, float]:
