@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
+
+Handler = Callable[[int, FrameType | None], None] | int | signal.Handlers
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -25,32 +27,28 @@ def _hang_up(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (docker stop, systemd, kill) and SIGHUP (the terminal closed) end the run
-    exactly as Ctrl-C does. Left to their defaults they ended the process on the spot, and
-    the broker, PostgreSQL, the SMTP sink and the services, each in a session of its own, ran
-    on with nobody to stop them."""
-    previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, _interrupt),
-        signal.SIGHUP: signal.signal(signal.SIGHUP, _hang_up),
-    }
+def _handling(handlers: Mapping[int, Handler]) -> Iterator[None]:
+    """`handlers` installed for the block, the previous ones put back after it."""
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def sigterm_as_interrupt() -> AbstractContextManager[None]:
+    """SIGTERM (docker stop, systemd, kill) and SIGHUP (the terminal closed) end the run
+    exactly as Ctrl-C does. Left to their defaults they ended the process on the spot, and
+    the broker, PostgreSQL, the SMTP sink and the services, each in a session of its own, ran
+    on with nobody to stop them."""
+    return _handling({signal.SIGTERM: _interrupt, signal.SIGHUP: _hang_up})
 
 
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-@contextmanager
-def shielded() -> Iterator[None]:
+def shielded() -> AbstractContextManager[None]:
     """Ignore Ctrl-C, SIGTERM and SIGHUP while stopping: a second press would otherwise leave
     the broker or database running without anyone to stop them. Stopping is bounded anyway."""
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOPPING}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return _handling(dict.fromkeys(STOPPING, signal.SIG_IGN))
