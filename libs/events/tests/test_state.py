@@ -3,9 +3,13 @@ the order as it was, and only the release gate's OrderCancelled cancels it."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
-from ordo_events.state import OrderState, Status
+from ordo_events.state import OrderState, Status, replace
 
 OID = "o-1"
 SID = f"{OID}-S1"
@@ -57,3 +61,15 @@ def test_the_gates_cancellation_cancels_and_withdraws() -> None:
         "cancelled",
         ((SID, "withdrawn"),),
     )
+
+
+def test_replace_gives_what_dataclasses_replace_gives_and_refuses_unknown_fields() -> None:
+    state = fold(*released())
+    tickets = frozenset({"t-1"})
+    fast = replace(state, payment="authorized", open_tickets=tickets)
+    slow = dataclasses.replace(state, payment="authorized", open_tickets=tickets)
+    assert fast == slow
+    assert vars(fast) == vars(slow)
+    assert state.payment == "pending"  # the original is untouched
+    with pytest.raises(TypeError, match="paymnet"):
+        replace(state, paymnet="authorized")

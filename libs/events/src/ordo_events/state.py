@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import singledispatch
+from typing import Any
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
@@ -121,6 +122,23 @@ class OrderState:
     def apply(self, envelope: Envelope) -> OrderState:
         entry = TimelineEntry(envelope.time, envelope.type, envelope.source, summary(envelope.data))
         return replace(evolve(envelope.data, self), timeline=(*self.timeline, entry))
+
+
+_FIELDS = frozenset(f.name for f in fields(OrderState))
+
+
+def replace(state: OrderState, **changes: Any) -> OrderState:
+    """`dataclasses.replace` for OrderState, without its __init__: ~0.7 us against ~5 (it
+    sets each of the twenty fields through object.__setattr__). Ticketing's projection folds
+    every event of every order through here. A name that is not a field is refused, as
+    `dataclasses.replace` refuses it."""
+    unknown = changes.keys() - _FIELDS
+    if unknown:
+        raise TypeError(f"OrderState has no field(s) {sorted(unknown)}")
+    new = object.__new__(OrderState)
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 @singledispatch
