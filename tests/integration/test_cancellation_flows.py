@@ -175,3 +175,49 @@ def test_a_cancel_racing_the_hand_over_is_refused_and_nothing_is_given_back(
     )
     assert stock_of(ordo, "CXL-2")["available"] == 3  # nothing given back to sell again
     told(ordo, "cxl-race@example.com", "could not be cancelled", "the order goes ahead")
+
+
+def test_an_order_whose_parcel_came_back_is_cancelled_from_its_ticket_and_refunded(
+    ordo: Ordo,
+) -> None:
+    order, shipment_id = released(ordo, "cxl-back", "CXL-3")
+    for status, time in (("handed_to_carrier", "2030-01-01"), ("returned_to_sender", "2030-01-04")):
+        carrier_update(
+            ordo,
+            shipment_id,
+            shipment_id=shipment_id,
+            status=status,
+            carrier="inpost",
+            tracking_number="IT-CXL-3",
+            note="address unknown" if status == "returned_to_sender" else None,
+            time=f"{time}T08:00:00Z",
+        )
+    ticket = open_ticket(ordo, order.order_id, "returned_to_sender")
+    assert "cancel the order from this ticket" in ticket["instructions"]
+    eventually(lambda: stock_of(ordo, "CXL-3")["on_hand"] == 5, 30, "the parcel back in stock")
+
+    with ordo.http("ticketing") as api:
+        asked = api.post(
+            f"/tickets/{ticket['ticket_id']}/cancel-order", json={"reason": "address unknown"}
+        )
+    assert asked.status_code == 202, asked.text
+
+    wait_for_status(
+        ordo,
+        order.order_id,
+        "cancelled",
+        events={"OrderCancellationRequested", "OrderCancelled", "PaymentRefunded"},
+        cancellation="cancelled",
+    )
+    # Nothing to withdraw: the only parcel is back, and stays recorded as returned.
+    assert published(ordo, FULFILLMENT.name, order, ev.ShipmentWithdrawn) == []
+    eventually(lambda: tracked_status(ordo, "cxl-back", "cancelled"), 30, "cancelled on /track")
+    (refund,) = eventually(
+        lambda: published(ordo, PAYMENT.name, order, ev.PaymentRefunded), 30, "the refund"
+    )
+    assert refund.amount == order.total
+    assert stock_of(ordo, "CXL-3")["available"] == 5  # back once, not twice
+    eventually(
+        lambda: ticket_status(ordo, ticket["ticket_id"], "cancelled"), 30, "the ticket closed"
+    )
+    told(ordo, "cxl-back@example.com", "has been cancelled", "of the cancellation")

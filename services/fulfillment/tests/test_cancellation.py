@@ -99,6 +99,51 @@ def test_a_request_after_goods_left_is_refused_naming_the_shipments(status: str)
     assert [e.status for e in later if isinstance(e, ev.ShipmentStatusChanged)] == ["delivered"]
 
 
+def test_an_order_whose_parcel_came_back_can_be_cancelled() -> None:
+    scenario, _ = released(ORDER)
+    carrier(scenario, shipment_id=SID, status="handed_to_carrier")
+    carrier(scenario, shipment_id=SID, status="returned_to_sender", time="2030-01-02T10:00:00Z")
+    # Nothing to withdraw: the parcel is back on the shelf, and stays returned.
+    assert scenario.when(REQUEST) == [CANCELLED]
+    track = client(scenario).get("/track/W-2", params={"postcode": "00-001"}).json()
+    assert track["status"] == "cancelled"
+    assert track["shipments"][0]["timeline"][-1]["status"] == "returned_to_sender"
+
+
+def split(statuses: dict[str, str]) -> tuple[Scenario, list[ev.Event]]:
+    """A request for an order split in two, after the carrier's word on each parcel."""
+    scenario, _ = released(
+        ORDER,
+        ev.ReservedLine(sku="SKU-1", quantity=2, warehouse="waw"),
+        ev.ReservedLine(sku="SKU-2", quantity=1, warehouse="krk"),
+    )
+    for shipment_id, status in statuses.items():
+        carrier(scenario, shipment_id=shipment_id, status="handed_to_carrier")
+        if status != "handed_to_carrier":
+            carrier(scenario, shipment_id=shipment_id, status=status, time="2030-01-02T10:00:00Z")
+    return scenario, scenario.when(REQUEST)
+
+
+def test_a_parcel_back_and_one_still_in_the_warehouse_cancel_withdrawing_that_one() -> None:
+    scenario, events = split({f"{OID}-S1": "returned_to_sender"})
+    assert events[0] == CANCELLED
+    assert [e.shipment_id for e in events[1:] if isinstance(e, ev.ShipmentWithdrawn)] == [
+        f"{OID}-S2"
+    ]
+    track = client(scenario).get("/track/W-2", params={"postcode": "00-001"}).json()
+    assert track["status"] == "cancelled"  # one parcel back, the other never left
+
+
+@pytest.mark.parametrize("status", ["in_transit", "delivered"])
+def test_a_parcel_back_does_not_let_one_still_out_there_be_cancelled(status: str) -> None:
+    _, events = split({f"{OID}-S1": "returned_to_sender", f"{OID}-S2": status})
+    assert events == [
+        ev.OrderCancellationRefused(
+            order_id=OID, reason=WHY, requested_by="ola", shipments=[f"{OID}-S2"]
+        )
+    ]
+
+
 def test_a_repeated_request_changes_nothing() -> None:
     scenario, _ = released(ORDER)
     assert scenario.when(REQUEST) == [CANCELLED, withdrawn()]

@@ -203,3 +203,30 @@ def test_a_count_taken_before_the_parcel_came_back_and_applied_after_adds_it() -
 def counted(scenario: Scenario, sku: str, on_hand: int, at: str) -> None:
     message = {"sku": sku, "warehouse": "main", "on_hand": on_hand, "counted_at": at}
     scenario.when_raw(STOCK_SYNC.name, json.dumps(message).encode())
+
+
+def test_cancelling_an_order_whose_parcel_came_back_gives_back_nothing_twice() -> None:
+    """Fulfillment cancels an order whose every parcel came back: the units are on the
+    shelf already, and nothing is held for the order to release."""
+    scenario = released()
+    scenario.when(left("in_transit"))
+    scenario.when(left("returned_to_sender"))
+    cancelled = ev.OrderCancelled(order_id=OID, reason="customer moved away", cancelled_by="ola")
+    assert scenario.when(cancelled) == []
+    a = stock(scenario, "A")
+    assert (a.on_hand["main"], a.reserved["main"], a.available("main")) == (10, 0, 10)
+    assert reconcile.check(scenario.app).drift == []
+
+
+def test_cancelling_withdraws_the_parcel_still_held_and_keeps_the_returned_one() -> None:
+    scenario = stocked(A=10, B=5)
+    scenario.when(validated(ORDER))
+    scenario.when(ev.OrderReadyForFulfillment(order_id=OID, lines=[line("A", 3), line("B", 1)]))
+    scenario.when(left("handed_to_carrier", "S1", line("A", 3)))
+    scenario.when(left("returned_to_sender", "S1", line("A", 3)))
+    cancelled = ev.OrderCancelled(order_id=OID, reason="customer moved away", cancelled_by="ola")
+    assert scenario.when(cancelled) == [
+        ev.StockReleased(order_id=OID, lines=[line("B", 1)], reason="cancelled")
+    ]
+    assert stock(scenario, "A").available("main") == 10
+    assert stock(scenario, "B").available("main") == 5

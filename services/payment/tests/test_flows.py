@@ -254,3 +254,27 @@ def test_a_revised_order_is_decided_on_its_new_total() -> None:
     (failed,) = s.when(note(o, "n1", "authorized", amount="10.00"))
     assert isinstance(failed, ev.PaymentFailed)
     assert failed.reason == "authorized 10.00 is less than the order total 20.00"
+
+
+# --- a parcel returned to sender, then the order cancelled (all its parcels are back) -----
+def test_a_held_order_whose_parcel_came_back_is_refunded_when_cancelled() -> None:
+    o = order("held")
+    s = Scenario(service).given(
+        received(o), note(o, "n1", "authorized"), shipment(o, "handed_to_carrier")
+    )
+    assert s.when(shipment(o, "returned_to_sender")) == []  # an operator decides
+    assert s.when(cancelled(o)) == [
+        ev.PaymentRefunded(
+            order_id=o.order_id,
+            amount=D("10.00"),
+            currency="PLN",
+            reason="order cancelled: customer changed mind",
+        )
+    ]
+
+
+def test_a_cash_on_delivery_order_whose_parcel_came_back_refunds_nothing_when_cancelled() -> None:
+    o = order("cash_on_delivery")
+    s = Scenario(service).given(received(o), shipment(o, "handed_to_carrier"))
+    assert kinds(s.when(shipment(o, "returned_to_sender"))) == ["CashOnDeliveryNotCollected"]
+    assert s.when(cancelled(o)) == []  # nothing was collected: nothing to give back

@@ -251,8 +251,29 @@ def test_a_prepaid_parcel_returned_opens_its_ticket_at_once_and_nothing_is_refun
     scenario = Scenario(service).given(received(prepaid))
     t = opened(scenario.when(returned(prepaid, "S-1", note="address unknown")))
     assert "paid in advance and nothing has been refunded" in t.instructions
-    assert "refund what they paid for this parcel at the payment provider" in t.instructions
+    assert "cancel the order from this ticket" in t.instructions
+    assert "so Ordo refunds what was paid" in t.instructions
     assert "not paid" not in t.instructions
+    # Its only parcel is back on the shelf: the order can be cancelled, and so refunded.
+    requested = scenario.execute(CancelOrder(t.ticket_id, "ola", "customer moved away"))
+    assert requested == [
+        ev.OrderCancellationRequested(
+            order_id=prepaid.order_id, reason="customer moved away", requested_by="ola"
+        )
+    ]
+
+
+def test_a_parcel_back_while_another_is_out_is_refunded_by_hand_and_cancel_is_refused() -> None:
+    prepaid = sample_order(external_id="W-pre2", payment={"method": "prepaid"})
+    oid = prepaid.order_id
+    scenario = Scenario(service).given(received(prepaid))
+    out = ev.ShipmentStatusChanged(order_id=oid, shipment_id="S-2", status="in_transit")
+    assert scenario.when(out) == []
+    t = opened(scenario.when(returned(prepaid, "S-1")))
+    assert "refund what they paid for this parcel at the payment provider" in t.instructions
+    assert "cannot be cancelled: shipment(s) S-2 are still with the carrier" in t.instructions
+    with pytest.raises(TicketRefusedError, match=r"S-2 already left the warehouse"):
+        scenario.execute(CancelOrder(t.ticket_id, "ola", "customer moved away"))
 
 
 def test_a_stuck_order_gets_one_ticket_for_the_stage_and_the_time_it_stopped() -> None:
@@ -328,6 +349,37 @@ def test_every_new_reason_has_instructions_in_every_language(reason: str, langua
     )
     assert "Jan Kowalski" in text
     assert len(text) > 100
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [{"others_out": ["S-2"]}, {"others_out": []}, {"others_out": [], "order_cancelled": True}],
+)
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_a_returned_parcels_advice_depends_on_the_orders_other_parcels(
+    facts: dict[str, Any], language: str
+) -> None:
+    returned_facts: dict[str, Any] = {
+        "shipment_id": "S-1",
+        "carrier": None,
+        "tracking_number": None,
+        "note": "refused",
+        "lines": [],
+        "settlement": "prepaid",
+        "not_collected": None,
+        "currency": None,
+    }
+    text = render(
+        "returned_to_sender",
+        order_id=OID,
+        order=ORDER,
+        issues=[],
+        language=language,
+        **returned_facts,
+        **facts,
+    )
+    assert ("S-2" in text) is bool(facts["others_out"])
+    assert ("cancel-order" in text) is (not facts["others_out"] and "order_cancelled" not in facts)
 
 
 def test_an_order_whose_goods_left_cannot_be_cancelled(

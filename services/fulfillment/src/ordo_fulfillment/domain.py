@@ -19,6 +19,7 @@ NAMESPACE = uuid.UUID("3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b")
 Lines = list[dict[str, Any]]  # ReservedLine dumps: sku, quantity, warehouse
 # A shipment's status once its order was cancelled before it left (ShipmentWithdrawn).
 WITHDRAWN = "withdrawn"
+RETURNED = "returned_to_sender"
 
 
 def as_lines(reserved: dict[str, int] | Lines | None) -> Lines | None:
@@ -104,6 +105,11 @@ class ReleaseGate(Aggregate):
         return [
             s for s, shipment in self.shipments.items() if shipment["status"] in ev.LEFT_WAREHOUSE
         ]
+
+    def out_there(self) -> list[str]:
+        """The shipments whose goods are with the carrier or the customer: those that left
+        and did not come back (returned to sender, they are on the shelf again)."""
+        return [s for s in self.left() if self.shipments[s]["status"] != RETURNED]
 
     @property
     def ready(self) -> bool:

@@ -135,25 +135,30 @@ def on_cancellation_requested(
 ) -> Sequence[ev.Event]:
     """An operator asked to cancel. Decided here, in the same write as the shipments'
     statuses, so a cancel racing a carrier's hand-over is answered by what happened first:
-    once any goods left, refused (a refund would pay for what the customer keeps); else the
-    gate is cancelled for good and its shipments withdrawn. An order not heard of yet gets
-    a gate that is cancelled already, so its facts, when they come, release nothing."""
+    while any goods are with the carrier or the customer, refused (a refund would pay for
+    what the customer keeps); else the gate is cancelled for good and the shipments still
+    in the warehouse withdrawn. Parcels returned to sender are back on the shelf: they do
+    not stand in the way, so an order whose every parcel came back can be cancelled (and
+    payment refunds it). An order not heard of yet gets a gate that is cancelled already,
+    so its facts, when they come, release nothing."""
     order_gate = existing(uow, event.order_id)
     if order_gate is None:
         order_gate = opened(uow, ReleaseGate(event.order_id))
     elif order_gate.cancelled:
         return []  # asked again: cancelled already
-    left = order_gate.left()
-    if left:
+    out_there = order_gate.out_there()
+    if out_there:
         return [
             ev.OrderCancellationRefused(
                 order_id=event.order_id,
                 reason=event.reason,
                 requested_by=event.requested_by,
-                shipments=left,
+                shipments=out_there,
             )
         ]
-    withdrawn = list(order_gate.shipments)  # none left: every one is planned or packed
+    # Every one is planned or packed, or came back: those in the warehouse are withdrawn.
+    returned = set(order_gate.left())
+    withdrawn = [s for s in order_gate.shipments if s not in returned]
     order_gate.cancel(event.reason, event.requested_by, datetime.now(UTC), withdrawn)
     why = f"order cancelled: {event.reason}"
     return [

@@ -8,9 +8,10 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from ordo_events import events as ev
 from ordo_events.order import order_id_for
 from ordo_events.state import parcels_status
-from ordo_fulfillment.domain import ChannelRegistry, ReleaseGate
+from ordo_fulfillment.domain import RETURNED, ChannelRegistry, ReleaseGate
 from ordo_fulfillment.planning import normal_postcode
 from ordo_runtime.store import ServiceApplication
 
@@ -34,11 +35,15 @@ def proves(gate: ReleaseGate, postcode: str) -> bool:
 
 
 def overall(statuses: list[str], cancelled: bool = False) -> str:
+    if cancelled:
+        # What the customer can still follow: a parcel handed over despite the withdrawal.
+        # One that came back is on the shelf again, as those withdrawn.
+        statuses = [s for s in statuses if s in ev.LEFT_WAREHOUSE and s != RETURNED]
+        if not statuses:
+            return "cancelled"
     parcels = parcels_status(statuses)  # None while no goods left the warehouse
     if parcels is not None:
         return parcels.value
-    if cancelled:
-        return "cancelled"
     return "preparing" if statuses else "processing"
 
 

@@ -99,9 +99,10 @@ class CancelOrder(TicketCommand):
     """Ask to cancel the ticket's order: OrderCancellationRequested. The release gate
     decides, as only it knows in the same write whether a shipment left: OrderCancelled
     (stock and payment are given back, and the order's live tickets cancelled) or
-    OrderCancellationRefused. Refused here at once when ticketing already knows goods left
-    (payment would refund what the customer keeps; a return takes back what they do not
-    want); asked again while the gate has not answered, it changes nothing."""
+    OrderCancellationRefused. Refused here at once when ticketing already knows goods are
+    out with the carrier or the customer (payment would refund what the customer keeps; a
+    return takes back what they do not want); parcels returned to sender are back on the
+    shelf and do not count. Asked again while the gate has not answered, it changes nothing."""
 
     def __init__(self, ticket_id: str, by: str, reason: str):
         super().__init__(ticket_id, by)
@@ -113,10 +114,11 @@ class CancelOrder(TicketCommand):
                 f"order {case.order_id} is not in Ordo (rejected at intake, or its details"
                 " have not arrived): there is no order to cancel"
             )
-        if case.left:
+        out_there = case.out_there()
+        if out_there:
             raise TicketRefusedError(
                 f"order {case.order_id} cannot be cancelled: shipment(s)"
-                f" {', '.join(case.left)} already left the warehouse. Ask the customer to"
+                f" {', '.join(out_there)} already left the warehouse. Ask the customer to"
                 f" return what they do not want (POST /orders/{case.order_id}/returns)"
             )
         if case.cancelled:

@@ -85,6 +85,11 @@ class Case(Aggregate):
     def shipment_sent_back(self, shipment_id: str, facts: dict[str, Any]) -> None:
         self.sent_back[shipment_id] = facts
 
+    def out_there(self) -> list[str]:
+        """The shipments whose goods are with the carrier or the customer: those that left
+        and did not come back."""
+        return [s for s in self.left if s not in self.sent_back]
+
     @event("CashNotCollected")
     def cash_not_collected(self, shipment_id: str, amount: str, currency: str) -> None:
         self.uncollected[shipment_id] = {"amount": amount, "currency": currency}

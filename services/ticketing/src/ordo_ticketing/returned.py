@@ -5,7 +5,8 @@ payment's word on what the parcel leaves uncollected (CashOnDeliveryNotCollected
 ordo.payment) come on different topics, in either order. The ticket opens once the case has
 both, so its instructions can say what the operator needs: which parcel, why, what came back
 to stock, and what was not paid. Nothing is re-shipped or refunded on its own: the operator
-talks to the customer and decides.
+talks to the customer and decides. When no other parcel is with the carrier or the customer,
+cancelling the order (from the ticket) refunds it; otherwise the parcel is refunded by hand.
 """
 
 from __future__ import annotations
@@ -51,5 +52,9 @@ def returned_ticket(case: Case, shipment_id: str) -> tuple[ev.Issue, dict[str, A
         "settlement": None if settlement is None else settlement.value,
         "not_collected": None if cash is None else cash["amount"],
         "currency": None if cash is None else cash["currency"],
+        # Whether cancelling the order is the way to give the customer their money back:
+        # only while no other parcel of it is with the carrier or the customer.
+        "others_out": case.out_there(),
+        "order_cancelled": case.cancelled,
     }
     return issue, details
