@@ -335,7 +335,18 @@ def test_a_refused_cancellation_is_told_once_however_often_fulfillment_answers()
     assert refusal.message_id == message_id_for(ID, "cancellation_refused")
     assert refusal.subject == "Nie udało się anulować zamówienia W-1"
     assert "odmówić przyjęcia przesyłki" in refusal.body
+    assert "śledzić u przewoźnika: InPost T1." in refusal.body  # kept from the hand-over
     assert notices(scenario).version == version
+
+
+def test_a_parcels_tracking_number_is_kept_once_and_only_once_it_left() -> None:
+    scenario = Scenario(service).given(received(), shipment("packed"))
+    assert notices(scenario).tracking == {}  # still in the warehouse
+    scenario.when(shipment("handed_to_carrier"))
+    version = notices(scenario).version
+    scenario.when(shipment("in_transit"))  # the same number again: nothing to keep
+    assert notices(scenario).version == version
+    assert notices(scenario).tracking == {"S-1": {"carrier": "InPost", "number": "T1"}}
 
 
 def test_a_refusal_says_the_goods_left_and_how_to_send_them_back_and_promises_no_money() -> None:
@@ -350,6 +361,7 @@ def test_a_refusal_says_the_goods_left_and_how_to_send_them_back_and_promises_no
     assert "refuse the parcels at delivery, or send them back" in refusal.body
     assert "refund" not in refusal.body
     assert "ordered twice" not in refusal.body  # the request's reason is the operator's note
+    assert "follow" not in refusal.body  # no tracking number known for either parcel
 
 
 def test_a_refused_cancellation_leaves_the_order_going_and_its_parcels_told() -> None:
@@ -372,3 +384,15 @@ def test_a_refusal_names_one_parcel_or_several_in_every_language(language: str) 
     two = render("cancellation_refused", language, name="Jan", reference="W-9", parcels=2)
     assert one[0] == two[0]
     assert one[1] != two[1]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_refusal_gives_the_tracking_numbers_known_in_every_language(language: str) -> None:
+    tracking = [{"carrier": "InPost", "number": "T1"}, {"carrier": None, "number": "T2"}]
+    facts = {"name": "Jan", "reference": "W-9", "parcels": 2}
+    _, body = render("cancellation_refused", language, tracking=tracking, **facts)
+    assert "InPost T1, T2." in body
+    _, without = render("cancellation_refused", language, tracking=[], **facts)
+    _, older = render("cancellation_refused", language, **facts)  # held before it was kept
+    assert "T1" not in without
+    assert without == older

@@ -92,8 +92,9 @@ def facts_of(event: ev.Event) -> dict[str, Any]:
             return {"reason": reason}
         case ev.OrderCancellationRefused(shipments=shipments):
             # How many parcels left, for "the parcel" or "the parcels"; their ids mean
-            # nothing to the customer, and the event has no tracking numbers to give.
-            return {"parcels": len(shipments)}
+            # nothing to the customer. Their tracking numbers come from the notices (see
+            # handlers.on_status_event).
+            return {"parcels": len(shipments), "tracking": []}
         case ev.PaymentRefunded(amount=amount, currency=currency):
             return {"amount": str(amount), "currency": currency}
         case ev.PaymentOverdue(deadline=deadline):
@@ -131,6 +132,9 @@ class CustomerNotices(Aggregate):
         self.pending: dict[str, dict[str, Any]] = {}
         self.requested: list[str] = []
         self.sent: list[str] = []
+        # Each parcel's carrier and tracking number once handed over, by shipment id: what
+        # a later email (a refused cancellation) can give the customer to follow it by.
+        self.tracking: dict[str, dict[str, str | None]] = {}
 
     @event("ContactLearned")
     def learn_contact(
@@ -187,6 +191,10 @@ class CustomerNotices(Aggregate):
     @event("Sent")
     def mark_sent(self, status: str, message_id: str) -> None:
         self.sent.append(status)
+
+    @event("TrackingLearned")
+    def learn_tracking(self, shipment_id: str, carrier: str | None, number: str) -> None:
+        self.tracking[shipment_id] = {"carrier": carrier, "number": number}
 
     def knows_of(self, status: str) -> bool:
         return status in self.requested or status in self.pending

@@ -77,11 +77,30 @@ def learn(
 
 def on_status_event(event: ev.Event, uow: UnitOfWork) -> Sequence[ev.Event]:
     """A status change the customer may hear about (see `notice_of`)."""
+    if isinstance(event, ev.ShipmentStatusChanged):
+        keep_tracking(event, uow)
     notice = notice_of(event)
     if notice is not None:
         key, _, facts = notice
-        tell(notices_for(uow, event.order_id), key, facts)
+        notices = notices_for(uow, event.order_id)
+        if isinstance(event, ev.OrderCancellationRefused):
+            # The parcels the customer may refuse at delivery, as they can follow them.
+            known = notices.tracking
+            facts["tracking"] = [known[s] for s in event.shipments if s in known]
+        tell(notices, key, facts)
     return []
+
+
+def keep_tracking(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> None:
+    """A parcel's tracking number, kept once it left the warehouse (and again should the
+    carrier give another), for the emails that name no parcel event of their own."""
+    number = event.tracking_number
+    if number is None or event.status not in ev.LEFT_WAREHOUSE:
+        return
+    notices = notices_for(uow, event.order_id)
+    kept = notices.tracking.get(event.shipment_id)
+    if kept is None or kept["number"] != number:
+        notices.learn_tracking(event.shipment_id, event.carrier, number)
 
 
 def notices_for(uow: UnitOfWork, order_id: str) -> CustomerNotices:
