@@ -52,6 +52,16 @@ def cancelled(o: CanonicalOrder) -> ev.OrderCancelled:
     )
 
 
+def refunded_on_cancel(o: CanonicalOrder) -> ev.PaymentRefunded:
+    """The whole 10.00 PLN given back, because of `cancelled(o)`."""
+    return ev.PaymentRefunded(
+        order_id=o.order_id,
+        amount=D("10.00"),
+        currency="PLN",
+        reason="order cancelled: customer changed mind",
+    )
+
+
 def returned(o: CanonicalOrder, rid: str, amount: str, cur: str = "PLN") -> ev.ReturnReceived:
     return ev.ReturnReceived(
         order_id=o.order_id, return_id=rid, lines=[], amount=D(amount), currency=cur
@@ -114,14 +124,7 @@ def test_overpayment_captured_is_refunded_the_excess() -> None:
 def test_cancel_after_capture_refunds_what_was_taken() -> None:
     o = order("full")
     s = Scenario(service).given(received(o), note(o, "n1", "authorized"))
-    assert s.when(cancelled(o)) == [
-        ev.PaymentRefunded(
-            order_id=o.order_id,
-            amount=D("10.00"),
-            currency="PLN",
-            reason="order cancelled: customer changed mind",
-        )
-    ]
+    assert s.when(cancelled(o)) == [refunded_on_cancel(o)]
     assert s.when(cancelled(o)) == []
     # The provider confirming that refund is not a second one.
     assert s.when(note(o, "n9", "refunded", ref="psp-n1")) == []
@@ -263,14 +266,7 @@ def test_a_held_order_whose_parcel_came_back_is_refunded_when_cancelled() -> Non
         received(o), note(o, "n1", "authorized"), shipment(o, "handed_to_carrier")
     )
     assert s.when(shipment(o, "returned_to_sender")) == []  # an operator decides
-    assert s.when(cancelled(o)) == [
-        ev.PaymentRefunded(
-            order_id=o.order_id,
-            amount=D("10.00"),
-            currency="PLN",
-            reason="order cancelled: customer changed mind",
-        )
-    ]
+    assert s.when(cancelled(o)) == [refunded_on_cancel(o)]
 
 
 def test_a_cash_on_delivery_order_whose_parcel_came_back_refunds_nothing_when_cancelled() -> None:
