@@ -131,3 +131,24 @@ async def test_only_the_conflicting_partition_waits(bootstrap: str) -> None:
     assert [n for p, n in sink.applied if p == 0] == list(range(5))
     assert [n for p, n in sink.applied if p == 1] == list(range(10))
     assert consumer.conflicts == 1
+
+
+async def test_a_stop_does_not_wait_for_a_broker_that_has_gone() -> None:
+    """A poll waits for the group's rebalance to end, whatever its timeout; with the broker
+    gone halfway through it never ends. A stop must end the loop anyway."""
+    topic = Topic("ordo.test.gone", writer="this test", event_types=(), partitions=1)
+    broker = EmbeddedKafka(Path(tempfile.mkdtemp(prefix="ordo-consumer-gone-")))
+    settings = Settings(kafka_bootstrap_servers=broker.bootstrap)
+    consumer = BatchConsumer("ordo-test-gone", [topic.name], ConflictingSink((-1, -1)), settings)
+    stop = asyncio.Event()
+    try:
+        await ensure_topics(broker.bootstrap, [topic])
+        running = asyncio.create_task(consumer.run(stop))
+        await asyncio.sleep(1)  # subscribed; Tansu takes some seconds more to assign
+        assert not consumer.assigned.is_set()
+        assert not running.done()
+    finally:
+        broker.close()
+    await asyncio.sleep(0.5)
+    stop.set()
+    await asyncio.wait_for(running, 5)

@@ -115,11 +115,19 @@ class BatchConsumer:
         self._consumer = consumer
         await consumer.start()
         consumer.subscribe(self.topics, listener=_Rebalance(self))
+        stopping = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
-                batches = await consumer.getmany(
-                    timeout_ms=200, max_records=self.settings.batch_max
+                poll = asyncio.ensure_future(
+                    consumer.getmany(timeout_ms=200, max_records=self.settings.batch_max)
                 )
+                # getmany ignores its timeout while a rebalance is in progress, and with the
+                # broker gone one never ends: a stop must not wait for it.
+                await asyncio.wait((poll, stopping), return_when=asyncio.FIRST_COMPLETED)
+                if not poll.done():
+                    poll.cancel()
+                    break
+                batches = poll.result()
                 if not batches:
                     continue
                 try:
@@ -128,6 +136,7 @@ class BatchConsumer:
                     held = await self._rewind(consumer, batches, exc)
                     self._pause(consumer, held & exc.partitions if exc.partitions else held)
         finally:
+            stopping.cancel()
             for timer in self._resumes:
                 timer.cancel()
             self.assigned.clear()
