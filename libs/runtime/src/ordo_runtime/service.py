@@ -32,6 +32,7 @@ from ordo_runtime.processor import Handler, Prefetch, Processor, RawHandler
 from ordo_runtime.projection import Projection, ProjectionSink
 from ordo_runtime.relay import Relay
 from ordo_runtime.settings import Settings, with_database
+from ordo_runtime.stopping import wind_down
 from ordo_runtime.store import ServiceApplication, UnitOfWork
 from ordo_runtime.tracing import child_of, current_traceparent, recording, setup_tracing, tracer
 
@@ -150,22 +151,35 @@ class Runtime:
         jobs = [
             asyncio.create_task(self.relay.run(self.stop), name="relay"),
             *[asyncio.create_task(c.run(self.stop), name=c.group) for c in self.consumers],
-            *[asyncio.create_task(t(self, self.stop)) for t in self.service.tasks],
+            *[
+                asyncio.create_task(t(self, self.stop), name=getattr(t, "__name__", None))
+                for t in self.service.tasks
+            ],
         ]
         server = asyncio.create_task(
-            serve(http, self.settings.http_host, self.settings.http_port, self.stop)
+            serve(http, self.settings.http_host, self.settings.http_port, self.stop), name="http"
         )
         self.started = True
         log.info("%s ready on :%s", self.service.name, self.settings.http_port)
-        done, _ = await asyncio.wait([*jobs, server], return_when=asyncio.FIRST_EXCEPTION)
-        self.stop.set()
-        await asyncio.gather(*jobs, server, return_exceptions=True)
-        await self.producer.stop()
+        tasks = [*jobs, server]
+        failures: list[BaseException] = []
+
+        def ended(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and (exc := task.exception()) is not None:
+                failures.append(exc)
+                self.stop.set()  # a job that fails ends the run: the others stop as on SIGTERM
+
+        for task in tasks:
+            task.add_done_callback(ended)
+        # Wind down as soon as asked: not once every job has ended, which a job waiting on
+        # a broker that has gone may not do for a long while.
+        await self.stop.wait()
+        cause = failures[:1]  # what ended the run, not what failed while stopping
+        await wind_down(tasks, self.producer.stop, self.settings.shutdown_grace_s)
         await self.pool.close()
         self.app.close()
-        for task in done:
-            if task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        if cause:
+            raise cause[0]
 
     async def execute(
         self,

@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     # Local writes wake the relay at once; this poll only catches other replicas' writes.
     relay_idle_ms: int = 250
     aggregate_cache_size: int = 20000
-    shutdown_grace_s: float = 10.0
+    # How long a stopping service lets its jobs finish what they hold (stopping.wind_down).
+    shutdown_grace_s: float = 5.0
     # API tokens (see ordo_runtime.auth): JSON {"<token>": {"name", "role", "markets"}}, or a
     # file of it. Without tokens the HTTP API refuses to start unless ORDO_AUTH=disabled.
     ordo_tokens: str | None = None
