@@ -1,9 +1,11 @@
-"""A stopping service winds down within its grace, also when the broker has gone: its jobs'
-servers are fakes here, one of them waiting for an acknowledgement that never comes."""
+"""A service stops when asked, or once its parent has gone, and winds down within its grace,
+also when the broker has gone: its jobs' servers are fakes here, one of them waiting for an
+acknowledgement that never comes."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
@@ -64,12 +66,13 @@ class Store:
 
 
 class Faked(Runtime):
-    def __init__(self, relay: object, producer: Producer) -> None:
+    def __init__(self, relay: object, producer: Producer, parent: int | None = None) -> None:
         settings = Settings(
             ordo_auth="disabled",
             http_host="127.0.0.1",
             http_port=0,
             shutdown_grace_s=GRACE_S,
+            ordo_parent_pid=parent,
         )
         super().__init__(Service("shutdown-test"), settings)
         self._fakes = relay, producer
@@ -120,3 +123,20 @@ async def test_a_job_that_fails_ends_the_run_with_its_error() -> None:
         await asyncio.wait_for(runtime.run(), 10 * GRACE_S)
     assert runtime.stop.is_set()
     assert runtime.producer.stopped
+
+
+async def test_a_service_whose_parent_has_gone_stops_by_itself() -> None:
+    runtime = Faked(Stops(), Producer(), parent=os.getpid())  # not its parent: as if gone
+    await asyncio.wait_for(runtime.run(), 10 * GRACE_S)
+    assert runtime.stop.is_set()
+    assert runtime.producer.stopped
+
+
+async def test_a_service_whose_parent_lives_runs_on() -> None:
+    runtime = Faked(Stops(), Producer(), parent=os.getppid())
+    running = asyncio.create_task(runtime.run())
+    await asyncio.sleep(1)  # the watch looks at once, then every half second
+    assert runtime.started
+    assert not runtime.stop.is_set()
+    runtime.stop.set()
+    await asyncio.wait_for(running, 10 * GRACE_S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -33,7 +34,8 @@ FAKE_SERVICE = textwrap.dedent(
         def log_message(self, *args):
             pass
 
-    print("fake service", os.environ["OTEL_SERVICE_NAME"], "listening", flush=True)
+    name, parent = os.environ["OTEL_SERVICE_NAME"], os.environ.get("ORDO_PARENT_PID")
+    print("fake service", name, "listening; parent", parent, flush=True)
     http.server.HTTPServer(("127.0.0.1", int(os.environ["HTTP_PORT"])), Handler).serve_forever()
     """
 )
@@ -72,7 +74,9 @@ def test_services_become_ready_and_stop_on_sigterm(supervisor: Supervisor) -> No
     supervisor.check()
     codes = supervisor.stop(grace_s=5)
     assert codes == {"alpha": -signal.SIGTERM, "beta": -signal.SIGTERM}
-    assert "fake service alpha listening" in (supervisor.log_dir / "alpha.log").read_text()
+    # Told who its parent is, so that it can stop by itself should this process be killed.
+    log = (supervisor.log_dir / "alpha.log").read_text()
+    assert f"fake service alpha listening; parent {os.getpid()}" in log
 
 
 def test_a_dying_service_is_reported_with_its_log(supervisor: Supervisor) -> None:

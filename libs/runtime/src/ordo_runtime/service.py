@@ -32,7 +32,7 @@ from ordo_runtime.processor import Handler, Prefetch, Processor, RawHandler
 from ordo_runtime.projection import Projection, ProjectionSink
 from ordo_runtime.relay import Relay
 from ordo_runtime.settings import Settings, with_database
-from ordo_runtime.stopping import wind_down
+from ordo_runtime.stopping import watch_parent, wind_down
 from ordo_runtime.store import ServiceApplication, UnitOfWork
 from ordo_runtime.tracing import child_of, current_traceparent, recording, setup_tracing, tracer
 
@@ -156,6 +156,8 @@ class Runtime:
                 for t in self.service.tasks
             ],
         ]
+        if (parent := self.settings.ordo_parent_pid) is not None:
+            jobs.append(asyncio.create_task(watch_parent(parent, self.stop), name="parent"))
         server = asyncio.create_task(
             serve(http, self.settings.http_host, self.settings.http_port, self.stop), name="http"
         )
@@ -274,7 +276,8 @@ async def create_database(server_url: str, name: str) -> None:
 
 
 def main(service: Service) -> None:
-    """Entry point of a service process: runs until SIGTERM or SIGINT, then stops cleanly."""
+    """Entry point of a service process: runs until SIGTERM or SIGINT, or until the process
+    named by ORDO_PARENT_PID (its supervisor) has gone; then stops cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     setup_tracing(service.name)

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = 20000
     # How long a stopping service lets its jobs finish what they hold (stopping.wind_down).
     shutdown_grace_s: float = 5.0
+    # The supervisor that started this process (`ordo up`): stop once it has gone.
+    ordo_parent_pid: int | None = None
     # API tokens (see ordo_runtime.auth): JSON {"<token>": {"name", "role", "markets"}}, or a
     # file of it. Without tokens the HTTP API refuses to start unless ORDO_AUTH=disabled.
     ordo_tokens: str | None = None

@@ -1,13 +1,39 @@
-"""How a service stops: within a bound, also when what it waits on has gone."""
+"""How a service stops: when asked (SIGTERM), when the process that started it has gone,
+and within a bound either way."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from ordo_runtime.leadership import wait_for
+
 log = logging.getLogger(__name__)
+PARENT_POLL_S = 0.5
+
+
+def orphaned(parent: int) -> bool:
+    """Whether process `parent`, which started this one, has gone. A child is re-parented
+    (to init or a subreaper) the moment its parent dies, so asking for our parent's pid is
+    exact; probing `parent`'s pid would still find it while it is a zombie, or once the pid
+    is reused."""
+    return os.getppid() != parent
+
+
+async def watch_parent(parent: int, stop: asyncio.Event, every_s: float = PARENT_POLL_S) -> None:
+    """Set `stop` once `parent` has gone: a supervisor killed with SIGKILL (say) cannot stop
+    its children, and they stop as on SIGTERM instead of running on with nobody to stop them.
+    `parent` comes from whoever started us (ORDO_PARENT_PID): our parent at the start would
+    already be init, were it gone before we looked."""
+    while not stop.is_set():
+        if orphaned(parent):
+            log.warning("the process that started this one (pid %s) has gone; stopping", parent)
+            stop.set()
+            return
+        await wait_for(stop, every_s)
 
 
 async def wind_down(

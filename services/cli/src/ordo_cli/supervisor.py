@@ -62,7 +62,14 @@ class Supervisor:
     def start(self, spec: ServiceSpec) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{spec.name}.log"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
+        # ORDO_PARENT_PID: a service stops by itself once this process has gone (killed with
+        # SIGKILL, say, before it could stop them; see ordo_runtime.stopping).
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            **spec.env,
+            "ORDO_PARENT_PID": str(os.getpid()),
+        }
         # A restart appends: what the process that went before wrote (why it died, say)
         # stays readable. Each run's first start begins the log afresh.
         with log.open("ab" if spec.name in self._started else "wb") as out:
