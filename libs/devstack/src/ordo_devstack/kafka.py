@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from ordo_devstack._net import free_port, run_sync, stop_process, tail, wait_for_port
+from ordo_devstack.watchdog import Watchdog
 from ordo_events.topics import ALL_TOPICS, Topic
 
 HOST = "127.0.0.1"
@@ -29,9 +30,12 @@ EMBEDDED_PARTITIONS = 2
 
 
 class EmbeddedKafka:
-    """A Tansu broker process on a free port; its output goes to `log`."""
+    """A Tansu broker process on a free port; its output goes to `log`. A `watchdog` stops
+    it if this process goes without closing it."""
 
-    def __init__(self, workdir: Path, timeout: float = 30.0) -> None:
+    def __init__(
+        self, workdir: Path, timeout: float = 30.0, watchdog: Watchdog | None = None
+    ) -> None:
         self.port = free_port(HOST)
         self.bootstrap = f"{HOST}:{self.port}"
         self.log = workdir / "tansu.log"
@@ -44,6 +48,8 @@ class EmbeddedKafka:
             self.process = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        if watchdog is not None:
+            watchdog.stop_processes([self.process.pid])
         try:
             wait_for_port(HOST, self.port, timeout, lambda: self.process.poll() is None)
             run_sync(lambda: wait_for_kafka(self.bootstrap, timeout))

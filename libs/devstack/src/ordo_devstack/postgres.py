@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from ordo_devstack._net import run_sync
+from ordo_devstack.watchdog import Watchdog
 
 with warnings.catch_warnings():
     # platformdirs warns at import that XDG_RUNTIME_DIR is unset; its /tmp fallback is fine.
@@ -28,13 +29,19 @@ THROWAWAY = {"synchronous_commit": "off", "fsync": "off", "full_page_writes": "o
 
 
 class EmbeddedPostgres:
-    """A throwaway PostgreSQL server; its data directory is deleted on close."""
+    """A throwaway PostgreSQL server; its data directory is deleted on close. A `watchdog`
+    stops it (fast shutdown) and deletes the directory if this process goes without closing it."""
 
-    def __init__(self, max_connections: int = MAX_CONNECTIONS) -> None:
+    def __init__(
+        self, max_connections: int = MAX_CONNECTIONS, watchdog: Watchdog | None = None
+    ) -> None:
         # Under /tmp rather than the work dir: as root the server runs as a separate system
         # user, who must be able to reach the data directory and its socket.
         self._root = Path(tempfile.mkdtemp(prefix="ordo-pg-"))
         self._root.chmod(0o755)
+        if watchdog is not None:
+            watchdog.remove(self._root)
+            watchdog.stop_postgres(self._root / "data")
         self._server = get_server(self._root / "data", cleanup_mode="delete")
         try:
             if self._setting("max_connections") != str(max_connections):

@@ -35,6 +35,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from ordo_devstack._net import free_port, stop_process, tail, wait_for_port
+from ordo_devstack.watchdog import Watchdog
 
 HOST = "127.0.0.1"
 POLL_S = 0.05
@@ -147,9 +148,12 @@ class _KeepHandler:
 
 
 class EmbeddedSmtp:
-    """An SMTP server on a free local port, in a process of its own."""
+    """An SMTP server on a free local port, in a process of its own. A `watchdog` stops it
+    if this process goes without closing it."""
 
-    def __init__(self, workdir: Path, timeout: float = 30.0) -> None:
+    def __init__(
+        self, workdir: Path, timeout: float = 30.0, watchdog: Watchdog | None = None
+    ) -> None:
         self.host = HOST
         self.port = free_port(HOST)
         self.mailbox = Mailbox(workdir / "mailbox")
@@ -161,6 +165,8 @@ class EmbeddedSmtp:
             self.process = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        if watchdog is not None:
+            watchdog.stop_processes([self.process.pid])
         try:
             wait_for_port(HOST, self.port, timeout, lambda: self.process.poll() is None)
         except BaseException as exc:

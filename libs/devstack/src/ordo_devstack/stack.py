@@ -16,6 +16,7 @@ from ordo_devstack import containers
 from ordo_devstack.kafka import EMBEDDED_PARTITIONS, EmbeddedKafka
 from ordo_devstack.postgres import MAX_CONNECTIONS, EmbeddedPostgres
 from ordo_devstack.smtp import EmbeddedSmtp, Mailbox
+from ordo_devstack.watchdog import Watchdog
 
 
 @dataclass
@@ -30,6 +31,9 @@ class Stack:
     origins: dict[str, str] = field(default_factory=dict)
     # Process ids of the servers started as local processes, e.g. {"kafka": 4242}.
     pids: dict[str, int] = field(default_factory=dict)
+    # Stops them should this process go without closing the stack; told of other processes
+    # using the stack (services), it stops those first.
+    watchdog: Watchdog | None = field(default=None, repr=False)
     _exits: ExitStack = field(default_factory=ExitStack, repr=False)
 
     @property
@@ -67,7 +71,8 @@ def start_stack(
     the embedded servers run as local processes. SMTP is always the embedded sink, so that
     received mail can be read back. Logs and the mailbox go under `workdir` (a temporary
     directory, removed on close, when not given). `environ` replaces os.environ for these
-    choices; `environ={}` always starts fresh embedded servers."""
+    choices; `environ={}` always starts fresh embedded servers. Should this process go
+    without closing the stack (SIGKILL), a watchdog process stops the embedded servers."""
     env = os.environ if environ is None else environ
     exits = ExitStack()
     try:
@@ -77,16 +82,23 @@ def start_stack(
         else:
             path = Path(workdir).resolve()
             path.mkdir(parents=True, exist_ok=True)
+        # Closed after the servers: until then it stops them should this process go first.
+        watchdog = Watchdog(path / "watchdog.log")
+        exits.callback(watchdog.close)
+        if workdir is None:
+            watchdog.remove(path)
         docker = env.get("ORDO_TESTCONTAINERS") == "1"
         origins: dict[str, str] = {}
         pids: dict[str, int] = {}
-        smtp = EmbeddedSmtp(path)
+        smtp = EmbeddedSmtp(path, watchdog=watchdog)
         exits.callback(smtp.close)
         origins["smtp"] = "embedded"
         pids["smtp"] = smtp.process.pid
-        database_url, origins["postgres"] = _postgres(exits, docker, env.get("DATABASE_URL"), pids)
+        database_url, origins["postgres"] = _postgres(
+            exits, docker, env.get("DATABASE_URL"), pids, watchdog
+        )
         kafka_bootstrap, origins["kafka"] = _kafka(
-            exits, docker, env.get("KAFKA_BOOTSTRAP_SERVERS"), path, pids
+            exits, docker, env.get("KAFKA_BOOTSTRAP_SERVERS"), path, pids, watchdog
         )
     except BaseException:
         exits.close()
@@ -100,31 +112,37 @@ def start_stack(
         workdir=path,
         origins=origins,
         pids=pids,
+        watchdog=watchdog,
         _exits=exits,
     )
 
 
 def _kafka(
-    exits: ExitStack, docker: bool, given: str | None, workdir: Path, pids: dict[str, int]
+    exits: ExitStack,
+    docker: bool,
+    given: str | None,
+    workdir: Path,
+    pids: dict[str, int],
+    watchdog: Watchdog,
 ) -> tuple[str, str]:
     if given:
         return given, "environment"
     if docker:
         return containers.start_kafka_container(exits), "container"
-    kafka = EmbeddedKafka(workdir)
+    kafka = EmbeddedKafka(workdir, watchdog=watchdog)
     exits.callback(kafka.close)
     pids["kafka"] = kafka.process.pid
     return kafka.bootstrap, "embedded"
 
 
 def _postgres(
-    exits: ExitStack, docker: bool, given: str | None, pids: dict[str, int]
+    exits: ExitStack, docker: bool, given: str | None, pids: dict[str, int], watchdog: Watchdog
 ) -> tuple[str, str]:
     if given:
         return given, "environment"
     if docker:
         return containers.start_postgres_container(exits, MAX_CONNECTIONS), "container"
-    postgres = EmbeddedPostgres()
+    postgres = EmbeddedPostgres(watchdog=watchdog)
     exits.callback(postgres.close)
     if postgres.pid is not None:
         pids["postgres"] = postgres.pid
