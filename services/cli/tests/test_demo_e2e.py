@@ -75,6 +75,46 @@ def test_up_stops_everything_when_its_terminal_hangs_up(tmp_path: Path) -> None:
     assert not started.exists()
 
 
+def test_up_killed_outright_leaves_nothing_running(tmp_path: Path) -> None:
+    """SIGKILL gives `ordo up` no chance to stop what it started: the services, the broker,
+    PostgreSQL and the SMTP sink must stop by themselves, soon."""
+    ordo = Path(sys.executable).parent / "ordo"
+    log = tmp_path / "up.out"
+    with log.open("w") as out:
+        up = subprocess.Popen([str(ordo), "up"], cwd=tmp_path, stdout=out, stderr=out)
+        try:
+            started = tmp_path / ".ordo" / "stack.json"
+            deadline = time.monotonic() + DEADLINE_S
+            while not started.exists() and up.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert started.exists(), _tail(log)
+            info = json.loads(started.read_text())
+            # The services, the broker, the SMTP sink (and the stack's watchdog); PostgreSQL's
+            # postmaster, daemonised by pg_ctl, is no child: its pid is in its data directory.
+            started_by_up = psutil.Process(up.pid).children(recursive=True)
+            assert len(started_by_up) >= 9, [c.name() for c in started_by_up]
+            pg_dir = Path(info["database_url"].split("host=")[1].split("&")[0])
+            postmaster = psutil.Process(int((pg_dir / "postmaster.pid").read_text().split()[0]))
+            assert postmaster.name() == "postgres"
+        finally:
+            up.kill()
+            up.wait()
+    everything = [*started_by_up, postmaster]
+    killed = time.monotonic()
+    while (left := [p for p in everything if _running(p)]) and time.monotonic() < killed + 30:
+        time.sleep(0.2)
+    assert left == [], [p.cmdline() for p in left] + [_service_logs(tmp_path / ".ordo" / "run")]
+    assert not pg_dir.exists()  # the throwaway data directory removed too
+
+
+def _running(process: psutil.Process) -> bool:
+    # Exited but not yet reaped (a zombie) is gone for our purposes.
+    try:
+        return bool(process.is_running()) and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _tail(path: Path, lines: int = 60) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 

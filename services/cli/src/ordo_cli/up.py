@@ -144,6 +144,11 @@ def running(
         specs = service_specs(stack, pick_ports(services), tokens)
         for spec in specs:
             supervisor.start(spec)
+        if stack.watchdog is not None:
+            # Were this process killed, the watchdog would stop the services before the
+            # servers, as below; the services stop by themselves too (ORDO_PARENT_PID), but
+            # that alone would race the servers' stopping.
+            stack.watchdog.stop_processes(supervisor.pids().values(), grace)
         console.print(f"service logs: {run_dir}/<service>.log")
         with console.status(f"waiting for {len(specs)} services to answer /ready"):
             supervisor.wait_ready(ready_timeout)
