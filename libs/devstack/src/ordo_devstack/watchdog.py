@@ -69,19 +69,19 @@ class Watchdog:
     def close(self) -> None:
         """Dismiss the watchdog: the owner has undone everything itself. Safe to call twice."""
         if not self._pipe.closed:
-            try:
-                self._tell(DONE)
+            self._tell(DONE)
+            with contextlib.suppress(BrokenPipeError):
                 self._pipe.close()
-            except BrokenPipeError:
-                pass  # it had gone already
         try:
             self.process.wait(GRACE_S)
         except subprocess.TimeoutExpired:
             stop_process(self.process)
 
     def _tell(self, *entry: str | float | list[int]) -> None:
-        self._pipe.write(json.dumps(entry).encode() + b"\n")
-        self._pipe.flush()
+        # A safety net only: were it gone (killed by someone), the stack works on without it.
+        with contextlib.suppress(BrokenPipeError):
+            self._pipe.write(json.dumps(entry).encode() + b"\n")
+            self._pipe.flush()
 
 
 def main() -> None:
