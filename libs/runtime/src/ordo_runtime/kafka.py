@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from ordo_events.topics import Topic
 
@@ -66,6 +66,11 @@ def murmur2(data: bytes) -> int:
 
 
 async def ensure_topics(bootstrap: str, topics: Iterable[Topic], replication: int = 1) -> None:
+    """Create the topics that do not exist yet. The broker answers each topic with an error
+    code rather than raising: one another service created meanwhile is fine, any other
+    refusal (a replication factor the cluster cannot give, a policy) is raised, so a service
+    does not start consuming topics that are not there. (ordo_devstack.kafka has its own, for
+    the CLI, which does not depend on the runtime.)"""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -74,9 +79,9 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic], replication: in
             NewTopic(t.name, t.partitions, replication) for t in topics if t.name not in existing
         ]
         if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another service created them first
+            response = await admin.create_topics(missing)
+            for topic, code, *_ in response.topic_errors:
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    raise for_code(code)(f"creating topic {topic}")
     finally:
         await admin.close()
