@@ -117,3 +117,17 @@ def test_an_orders_shipments_are_told_apart_by_their_number() -> None:
         "shipment S2: delivered",
         "1 reserved unit(s) left the warehouse with shipment S2",
     ]
+
+
+def test_a_release_with_nothing_held_says_the_reservation_ended() -> None:
+    line = ev.ReservedLine(sku="SKU-1", quantity=1)
+    assert summary(ev.StockReleased(order_id=OID, lines=[line], reason="cancelled")) == (
+        "stock released (cancelled)"
+    )
+    assert summary(ev.StockReleased(order_id=OID, lines=[], reason="cancelled")) == (
+        "reservation ended (cancelled): nothing was held any more"
+    )
+    ended = OrderState(OID, reserved=True).apply(
+        Envelope(data=ev.StockReleased(order_id=OID, lines=[], reason="cancelled"), source="/t")
+    )
+    assert ended.reserved is False

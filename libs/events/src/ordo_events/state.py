@@ -341,6 +341,8 @@ def summary(event: ev.Event) -> str:
         case ev.OrderCancellationRefused(shipments=sids):
             left = ", ".join(_shipment(sid) for sid in sids)
             return f"cancellation refused: shipment(s) {left} already left the warehouse"
+        case ev.StockReleased(reason=why, lines=[]):
+            return f"reservation ended ({why}): nothing was held any more"
         case ev.StockReleased(reason=why):
             return f"stock released ({why})"
         case ev.ShipmentPlanned(shipment_id=sid, warehouse=wh):

@@ -83,13 +83,16 @@ def reserve(
 
 
 def release(uow: UnitOfWork, reservation: Reservation, reason: str) -> list[ev.Event]:
-    """Give back what the order holds, if anything; StockReleased says why."""
+    """Give back what the order holds, if anything; StockReleased says why. Said also when
+    nothing is held any more (every unit left with its shipments, or came back to the shelf
+    with a parcel returned to sender): the reservation ends all the same, and the order's
+    state, rebuilt from the log, must say so."""
     if not reservation.reserved:
         return []
     held = reservation.held
-    if not held:  # every unit left with its shipments: nothing to give back
+    if not held:
         reservation.release(reason)
-        return []
+        return [ev.StockReleased(order_id=reservation.order_id, lines=[], reason=reason)]
     for sku, parts in by_warehouse(held).items():
         stock = uow.get(Stock, Stock.create_id(sku))
         if stock is not None:
