@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import psutil
 import pytest
@@ -47,21 +48,11 @@ def test_demo_brings_every_order_to_rest_where_its_scenario_says(tmp_path: Path)
 def test_up_stops_everything_when_its_terminal_hangs_up(tmp_path: Path) -> None:
     """Closing the terminal sends SIGHUP: `ordo up` stops what it started, as on Ctrl-C,
     though it can no longer print (its output is a closed file, here a plain one)."""
-    ordo = Path(sys.executable).parent / "ordo"
     log = tmp_path / "up.out"
     with log.open("w") as out:
-        up = subprocess.Popen([str(ordo), "up"], cwd=tmp_path, stdout=out, stderr=out)
+        up = _up(tmp_path, out)
         try:
-            started = tmp_path / ".ordo" / "stack.json"
-            deadline = time.monotonic() + DEADLINE_S
-            while not started.exists() and up.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert started.exists(), _tail(log)
-            info = json.loads(started.read_text())
-            # The broker, the SMTP sink and the services: children in sessions of their own.
-            children = psutil.Process(up.pid).children(recursive=True)
-            assert len(children) >= 9, [c.name() for c in children]
-            pg_dir = Path(info["database_url"].split("host=")[1].split("&")[0])
+            children, pg_dir = _started(up, tmp_path, log)
             assert pg_dir.exists()
 
             up.send_signal(signal.SIGHUP)
@@ -72,28 +63,19 @@ def test_up_stops_everything_when_its_terminal_hangs_up(tmp_path: Path) -> None:
     _, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], [p.cmdline() for p in alive]
     assert not pg_dir.exists()  # PostgreSQL stopped and its data directory removed
-    assert not started.exists()
+    assert not (tmp_path / ".ordo" / "stack.json").exists()
 
 
 def test_up_killed_outright_leaves_nothing_running(tmp_path: Path) -> None:
     """SIGKILL gives `ordo up` no chance to stop what it started: the services, the broker,
     PostgreSQL and the SMTP sink must stop by themselves, soon."""
-    ordo = Path(sys.executable).parent / "ordo"
     log = tmp_path / "up.out"
     with log.open("w") as out:
-        up = subprocess.Popen([str(ordo), "up"], cwd=tmp_path, stdout=out, stderr=out)
+        up = _up(tmp_path, out)
         try:
-            started = tmp_path / ".ordo" / "stack.json"
-            deadline = time.monotonic() + DEADLINE_S
-            while not started.exists() and up.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert started.exists(), _tail(log)
-            info = json.loads(started.read_text())
-            # The services, the broker, the SMTP sink (and the stack's watchdog); PostgreSQL's
-            # postmaster, daemonised by pg_ctl, is no child: its pid is in its data directory.
-            started_by_up = psutil.Process(up.pid).children(recursive=True)
-            assert len(started_by_up) >= 9, [c.name() for c in started_by_up]
-            pg_dir = Path(info["database_url"].split("host=")[1].split("&")[0])
+            started_by_up, pg_dir = _started(up, tmp_path, log)
+            # PostgreSQL's postmaster, daemonised by pg_ctl, is no child: its pid is in its
+            # data directory.
             postmaster = psutil.Process(int((pg_dir / "postmaster.pid").read_text().split()[0]))
             assert postmaster.name() == "postgres"
         finally:
@@ -105,6 +87,28 @@ def test_up_killed_outright_leaves_nothing_running(tmp_path: Path) -> None:
         time.sleep(0.2)
     assert left == [], [p.cmdline() for p in left] + [_service_logs(tmp_path / ".ordo" / "run")]
     assert not pg_dir.exists()  # the throwaway data directory removed too
+
+
+def _up(cwd: Path, out: IO[str]) -> subprocess.Popen[bytes]:
+    ordo = Path(sys.executable).parent / "ordo"
+    return subprocess.Popen([str(ordo), "up"], cwd=cwd, stdout=out, stderr=out)
+
+
+def _started(
+    up: subprocess.Popen[bytes], cwd: Path, log: Path
+) -> tuple[list[psutil.Process], Path]:
+    """Once `up`'s stack is running: the processes it started (the services, the broker, the
+    SMTP sink and the stack's watchdog, in sessions of their own) and PostgreSQL's data
+    directory."""
+    started = cwd / ".ordo" / "stack.json"
+    deadline = time.monotonic() + DEADLINE_S
+    while not started.exists() and up.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert started.exists(), _tail(log)
+    info = json.loads(started.read_text())
+    children = psutil.Process(up.pid).children(recursive=True)
+    assert len(children) >= 9, [c.name() for c in children]
+    return children, Path(info["database_url"].split("host=")[1].split("&")[0])
 
 
 def _running(process: psutil.Process) -> bool:
