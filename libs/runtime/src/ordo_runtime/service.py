@@ -27,6 +27,7 @@ from ordo_runtime.auth import Authenticator, secure
 from ordo_runtime.consumer import BatchConsumer
 from ordo_runtime.http import add_probes, serve
 from ordo_runtime.kafka import ensure_topics, producer
+from ordo_runtime.logs import setup_logging
 from ordo_runtime.outbox import outgoing
 from ordo_runtime.processor import Handler, Prefetch, Processor, RawHandler
 from ordo_runtime.projection import Projection, ProjectionSink
@@ -278,8 +279,7 @@ async def create_database(server_url: str, name: str) -> None:
 def main(service: Service) -> None:
     """Entry point of a service process: runs until SIGTERM or SIGINT, or until the process
     named by ORDO_PARENT_PID (its supervisor) has gone; then stops cleanly."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    setup_logging()
     setup_tracing(service.name)
     if service.gil_switch_interval_s is not None:
         sys.setswitchinterval(service.gil_switch_interval_s)
