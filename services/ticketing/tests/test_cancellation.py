@@ -13,7 +13,7 @@ from ordo_runtime.testing import Scenario, sample_order
 from ordo_ticketing.app import service
 from ordo_ticketing.commands import CancelOrder
 from ordo_ticketing.domain import TicketRefusedError
-from ordo_ticketing.instructions import render
+from ordo_ticketing.instructions import DEFAULT_LANGUAGE, LANGUAGES, render
 
 ORDER = sample_order(customer={"name": "Jan Kowalski", "email": "jan@example.com"})
 OID = ORDER.order_id
@@ -91,7 +91,7 @@ def test_a_withdrawn_shipment_that_left_anyway_opens_one_ticket_to_get_it_back()
 
 
 @pytest.mark.parametrize("reason", ["cancellation_refused", "shipped_after_cancellation"])
-@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_cancellation_tickets_have_instructions_in_every_language(
     reason: str, language: str
 ) -> None:
@@ -108,9 +108,15 @@ def test_the_cancellation_tickets_have_instructions_in_every_language(
             "tracking_number": None,
         },
     }
-    text = render(
-        reason, order_id=OID, order=ORDER, issues=[], language=language, **details[reason]
-    )
+
+    def rendered(lang: str) -> str:
+        return render(
+            reason, order_id=OID, order=ORDER, issues=[], language=lang, **details[reason]
+        )
+
+    text = rendered(language)
     assert "Jan Kowalski" in text
     assert SID in text
     assert f"POST /orders/{OID}/returns" in text
+    # Rendering falls back to English: the language's own template must have been used.
+    assert language == DEFAULT_LANGUAGE or text != rendered(DEFAULT_LANGUAGE)

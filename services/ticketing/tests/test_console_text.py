@@ -39,6 +39,7 @@ def test_every_label_is_translated_and_every_translation_used(language: str) -> 
 def test_english_is_as_written_and_an_unknown_label_stays_english() -> None:
     assert translator("en")("Resolve") == "Resolve"
     assert translator("pl")("Resolve") == "Rozwiąż"
+    assert translator("de")("Resolve") == "Abschließen"
     assert translator("ru")("a label added later") == "a label added later"
 
 
@@ -48,6 +49,7 @@ def test_english_is_as_written_and_an_unknown_label_stays_english() -> None:
         ({}, {}, ">Show</button>", "Pokaż"),
         ({}, {"Accept-Language": "pl-PL,pl;q=0.9"}, ">Pokaż</button>", ">Show<"),
         ({"lang": "ru"}, {"Accept-Language": "pl"}, ">Показать</button>", ">Pokaż<"),
+        ({}, {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}, ">Anzeigen</button>", ">Show<"),
     ],
 )
 async def test_the_shell_speaks_the_operators_language(
@@ -70,3 +72,6 @@ def test_every_ticket_reason_has_instructions_in_every_language(language: str) -
     templates = set(environment().list_templates(filter_func=lambda n: n.startswith(language)))
     missing = [r for r in REASONS if f"{language}/{r}.txt.j2" not in templates]
     assert missing == []
+    # ...and every template English has (the reasons and what they include), by the same name.
+    english = set(environment().list_templates(filter_func=lambda n: n.startswith("en/")))
+    assert sorted(templates) == sorted(f"{language}/{name[3:]}" for name in english)

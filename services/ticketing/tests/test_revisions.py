@@ -79,7 +79,11 @@ def test_the_late_revision_ticket_reads_in_the_operators_language() -> None:
     russian = render("revised_after_release", language="ru", **facts)
     assert "- SKU-9: передано 0, в версии канала 1" in russian
     assert "- изменено: e-mail клиента" in russian
-    for text in (polish, russian):
+    german = render("revised_after_release", language="de", **facts)
+    assert "nachdem sie ans Lager freigegeben wurde (Version v7 des Kanals)" in german
+    assert "- SKU-9: 0 freigegeben, 1 in der Version des Kanals" in german
+    assert "- geändert: E-Mail des Kunden" in german
+    for text in (polish, russian, german):
         assert "jan@example.org" not in text
 
 

@@ -21,8 +21,8 @@ from ordo_ticketing.commands import (
     Resolution,
     ResolveTicket,
 )
-from ordo_ticketing.domain import TicketRefusedError
-from ordo_ticketing.instructions import language_of, render
+from ordo_ticketing.domain import REASONS, TicketRefusedError
+from ordo_ticketing.instructions import DEFAULT_LANGUAGE, LANGUAGES, language_of, render
 from ordo_ticketing.sweep import OpenStuckTicket
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -294,7 +294,8 @@ def test_a_stuck_order_gets_one_ticket_for_the_stage_and_the_time_it_stopped() -
         ("en", "The customer gave no phone number."),
         ("pl", "Klient nie podał numeru telefonu."),
         ("ru", "Клиент не указал номер телефона."),
-        ("de", "The customer gave no phone number."),  # no German: English
+        ("de", "Der Kunde hat keine Telefonnummer angegeben."),
+        ("fr", "The customer gave no phone number."),  # no French: English
     ],
 )
 def test_instructions_render_in_the_operators_language(language: str, says: str) -> None:
@@ -310,7 +311,8 @@ def test_instructions_render_in_the_operators_language(language: str, says: str)
     ("lang", "accept", "expected"),
     [
         ("ru", "pl-PL,pl;q=0.9", "ru"),
-        (None, "de-DE,de;q=0.9,pl;q=0.8,en;q=0.5", "pl"),
+        (None, "de-DE,de;q=0.9,pl;q=0.8,en;q=0.5", "de"),
+        (None, "fr-FR,fr;q=0.9,pl;q=0.8,en;q=0.5", "pl"),
         (None, "en;q=0.2, ru;q=0.7", "ru"),
         ("xx", None, "en"),
         (None, "fr", "en"),
@@ -322,40 +324,60 @@ def test_the_operators_language_comes_from_lang_then_accept_language(
     assert language_of(lang, accept) == expected
 
 
-@pytest.mark.parametrize(
-    "reason",
-    ["complaint", "delivery_failed", "order_stuck", "payment_overdue", "returned_to_sender"],
-)
-@pytest.mark.parametrize("language", ["en", "pl", "ru"])
-def test_every_new_reason_has_instructions_in_every_language(reason: str, language: str) -> None:
-    details: dict[str, dict[str, Any]] = {
-        "complaint": {"complaint": "Broken", "filed_by": "Jan"},
-        "delivery_failed": {"carrier": None, "tracking_number": None, "note": "no one home"},
-        "order_stuck": {"since": T0.isoformat(), "waited_m": 20},
-        "payment_overdue": {"deadline": T0.isoformat()},
-        "returned_to_sender": {
-            "shipment_id": "S-1",
-            "carrier": None,
-            "tracking_number": None,
-            "note": "refused",
-            "lines": [{"sku": "SKU-1", "quantity": 1, "warehouse": "main"}],
-            "settlement": "cash_on_delivery",
-            "not_collected": "10.00",
-            "currency": "PLN",
-        },
-    }
-    text = render(
-        reason, order_id=OID, order=ORDER, issues=[], language=language, **details[reason]
-    )
-    assert "Jan Kowalski" in text
+# What each reason's instructions are rendered from; the cancellation reasons are rendered in
+# every language in test_cancellation.py.
+DETAILS: dict[str, dict[str, Any]] = {
+    "validation_failed": {"attempt": 1},
+    "out_of_stock": {"missing": [{"sku": "SKU-1", "requested": 2, "available": 1}]},
+    "payment_declined": {"failure": "card declined"},
+    "order_rejected": {"external_id": "W-9", "channel": "webshop"},
+    "complaint": {"complaint": "Broken", "filed_by": "Jan"},
+    "delivery_failed": {"carrier": None, "tracking_number": None, "note": "no one home"},
+    "order_stuck": {"since": T0.isoformat(), "waited_m": 20},
+    "payment_overdue": {"deadline": T0.isoformat()},
+    "returned_to_sender": {
+        "shipment_id": "S-1",
+        "carrier": None,
+        "tracking_number": None,
+        "note": "refused",
+        "lines": [{"sku": "SKU-1", "quantity": 1, "warehouse": "main"}],
+        "settlement": "cash_on_delivery",
+        "not_collected": "10.00",
+        "currency": "PLN",
+    },
+    "revised_after_release": {
+        "revision": "v7",
+        "changes": [{"sku": "SKU-9", "released": 0, "revised": 1}, {"field": "customer.email"}],
+    },
+}
+
+
+def test_the_details_cover_every_reason_but_the_cancellations() -> None:
+    cancellations = {"cancellation_refused", "shipped_after_cancellation"}
+    assert sorted(DETAILS) == sorted(set(REASONS) - cancellations)
+
+
+@pytest.mark.parametrize("reason", sorted(DETAILS))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_reason_has_instructions_in_every_language(reason: str, language: str) -> None:
+    def rendered(lang: str) -> str:
+        issue = ev.Issue(code="phone.missing", message="No phone number.")
+        details = DETAILS[reason]
+        return render(reason, order_id=OID, order=ORDER, issues=[issue], language=lang, **details)
+
+    text = rendered(language)
+    # A rejected order is not in Ordo: its instructions name the channel's order number.
+    assert ("W-9" if reason == "order_rejected" else "Jan Kowalski") in text
     assert len(text) > 100
+    # Rendering falls back to English: the language's own template must have been used.
+    assert language == DEFAULT_LANGUAGE or text != rendered(DEFAULT_LANGUAGE)
 
 
 @pytest.mark.parametrize(
     "facts",
     [{"others_out": ["S-2"]}, {"others_out": []}, {"others_out": [], "order_cancelled": True}],
 )
-@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_a_returned_parcels_advice_depends_on_the_orders_other_parcels(
     facts: dict[str, Any], language: str
 ) -> None:

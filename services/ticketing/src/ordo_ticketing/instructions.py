@@ -17,7 +17,7 @@ from ordo_events.events import Issue
 from ordo_events.order import CanonicalOrder
 
 DEFAULT_LANGUAGE = "en"
-LANGUAGES = ("en", "pl", "ru")
+LANGUAGES = ("en", "pl", "ru", "de")
 
 
 @cache
