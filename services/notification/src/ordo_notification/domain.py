@@ -93,8 +93,8 @@ def facts_of(event: ev.Event) -> dict[str, Any]:
         case ev.OrderCancellationRefused(shipments=shipments):
             # How many parcels left, for "the parcel" or "the parcels"; their ids mean
             # nothing to the customer. Their tracking numbers come from the notices (see
-            # handlers.on_status_event).
-            return {"parcels": len(shipments), "tracking": []}
+            # handlers.on_cancellation_refused).
+            return {"parcels": len(shipments)}
         case ev.PaymentRefunded(amount=amount, currency=currency):
             return {"amount": str(amount), "currency": currency}
         case ev.PaymentOverdue(deadline=deadline):

@@ -12,11 +12,13 @@ from typing import Any
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
 from ordo_notification.domain import (
+    CANCELLATION_REFUSED,
     CANCELLED,
     RECEIVED,
     STATUS_OF,
     TOLD_AFTER_CANCELLATION,
     CustomerNotices,
+    facts_of,
     message_id_for,
     notice_of,
     template_of,
@@ -77,30 +79,36 @@ def learn(
 
 def on_status_event(event: ev.Event, uow: UnitOfWork) -> Sequence[ev.Event]:
     """A status change the customer may hear about (see `notice_of`)."""
-    if isinstance(event, ev.ShipmentStatusChanged):
-        keep_tracking(event, uow)
     notice = notice_of(event)
     if notice is not None:
         key, _, facts = notice
-        notices = notices_for(uow, event.order_id)
-        if isinstance(event, ev.OrderCancellationRefused):
-            # The parcels the customer may refuse at delivery, as they can follow them.
-            known = notices.tracking
-            facts["tracking"] = [known[s] for s in event.shipments if s in known]
-        tell(notices, key, facts)
+        tell(notices_for(uow, event.order_id), key, facts)
     return []
 
 
-def keep_tracking(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> None:
-    """A parcel's tracking number, kept once it left the warehouse (and again should the
-    carrier give another), for the emails that name no parcel event of their own."""
+def on_shipment_status(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """A parcel's news, told as any status; and its tracking number, kept once it left the
+    warehouse (again should the carrier give another), for the emails that name no parcel
+    event of their own (a refused cancellation)."""
     number = event.tracking_number
-    if number is None or event.status not in ev.LEFT_WAREHOUSE:
-        return
+    if number is not None and event.status in ev.LEFT_WAREHOUSE:
+        notices = notices_for(uow, event.order_id)
+        kept = notices.tracking.get(event.shipment_id)
+        if kept is None or kept["number"] != number:
+            notices.learn_tracking(event.shipment_id, event.carrier, number)
+    return on_status_event(event, uow)
+
+
+def on_cancellation_refused(
+    event: ev.OrderCancellationRefused, uow: UnitOfWork
+) -> Sequence[ev.Event]:
+    """Told once, naming the parcels the customer may refuse at delivery as they can follow
+    them: the tracking numbers kept from their hand-over."""
     notices = notices_for(uow, event.order_id)
-    kept = notices.tracking.get(event.shipment_id)
-    if kept is None or kept["number"] != number:
-        notices.learn_tracking(event.shipment_id, event.carrier, number)
+    known = notices.tracking
+    tracking = [known[s] for s in event.shipments if s in known]
+    tell(notices, CANCELLATION_REFUSED, {**facts_of(event), "tracking": tracking})
+    return []
 
 
 def notices_for(uow: UnitOfWork, order_id: str) -> CustomerNotices:
@@ -184,7 +192,8 @@ def record_sent(
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     **dict.fromkeys(STATUS_OF, on_status_event),
-    ev.ShipmentStatusChanged: on_status_event,
+    ev.ShipmentStatusChanged: on_shipment_status,
+    ev.OrderCancellationRefused: on_cancellation_refused,
     ev.OrderReceived: on_order_received,
     ev.OrderRevisionAccepted: on_revision_accepted,
     ev.OrderCorrected: on_order_corrected,
