@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import psutil
 import pytest
 
+from ordo_cli import bench as bench_module
 from ordo_cli import simulate
 from ordo_cli.bench import (
     Resources,
@@ -188,6 +189,29 @@ def test_cpu_rows_give_milliseconds_per_order_busiest_first_and_their_sum() -> N
         "with emails: all processes": "1.50 ms",
         "with emails: all but the SMTP sink": "1.00 ms",
     }
+
+
+def test_memory_samples_walk_the_process_table_only_now_and_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walks: list[int] = []
+
+    def counted(pids: dict[str, int]) -> dict[str, list[psutil.Process]]:
+        walks.append(1)
+        return {name: [psutil.Process(pid)] for name, pid in pids.items()}
+
+    monkeypatch.setattr(bench_module, "trees", counted)
+    resources = Resources({"me": os.getpid()}, trees_every_s=60.0)
+    resources.sample()
+    first = resources.peak["me"]
+    grown = bytearray(64 * 2**20)  # 64 MiB more resident, seen without walking again
+    grown[::4096] = b"x" * len(grown[::4096])
+    resources.sample()
+    assert len(walks) == 1
+    assert resources.peak["me"] >= first + 60 * 2**20
+    resources.trees_every_s = 0.0
+    resources.sample()
+    assert len(walks) == 2
 
 
 def test_a_stretch_of_cpu_counts_from_its_snapshot() -> None:
