@@ -227,3 +227,40 @@ async def test_the_sweep_opens_one_ticket_for_an_order_stuck_past_its_stage_sla(
         stuck.order_id, "order_stuck", "validation",
     )  # fmt: skip
     assert await sweep(read_side.pool, execute, now + timedelta(seconds=30)) == 0  # a replica
+
+
+async def test_the_sweep_opens_a_returned_parcels_ticket_that_waited_too_long_for_payment(
+    read_side: ReadSide,
+) -> None:
+    now = datetime.now(UTC)
+    late, recent = sample_order(external_id="r-1"), sample_order(external_id="r-2")  # COD
+    for order, minutes_ago in ((late, 30), (recent, 5)):  # the wait is 15 minutes
+        oid, sid = order.order_id, f"{order.order_id}-S1"
+        read_side.clock = now - timedelta(minutes=minutes_ago + 3)  # 3 events, a minute each
+        back = ev.ShipmentStatusChanged(
+            order_id=oid,
+            shipment_id=sid,
+            status="returned_to_sender",
+            lines=[ev.ReservedLine(sku="SKU-1", quantity=1, warehouse="main")],
+        )
+        # Payment never says what the parcel left unpaid: the ticket waits for it.
+        assert (
+            await read_side.happen(
+                ev.OrderReceived(order_id=oid, order=order),
+                ev.ShipmentStatusChanged(order_id=oid, shipment_id=sid, status="in_transit"),
+                back,
+            )
+            == []
+        )
+
+    async def execute(command: Any, cause_id: str | None = None) -> list[ev.Event]:
+        return await read_side.runtime.execute(command, cause_id)
+
+    assert await sweep(read_side.pool, execute, now) == 1
+    (opened,) = read_side.runtime.published
+    assert isinstance(opened, ev.TicketOpened)
+    assert (opened.order_id, opened.reason) == (late.order_id, "returned_to_sender")
+    assert opened.details["uncollected_unknown"] is True
+    await read_side.apply([read_side.envelope(opened)])
+    read_side.runtime.published.clear()
+    assert await sweep(read_side.pool, execute, now + timedelta(seconds=30)) == 0

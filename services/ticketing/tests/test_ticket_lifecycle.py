@@ -23,7 +23,7 @@ from ordo_ticketing.commands import (
 )
 from ordo_ticketing.domain import REASONS, TicketRefusedError
 from ordo_ticketing.instructions import DEFAULT_LANGUAGE, LANGUAGES, language_of, render
-from ordo_ticketing.sweep import OpenStuckTicket
+from ordo_ticketing.sweep import OpenReturnedTickets, OpenStuckTicket
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ORDER = sample_order(customer={"name": "Jan Kowalski", "email": "jan@example.com"})
@@ -236,6 +236,26 @@ def test_a_cash_on_delivery_parcel_returned_opens_a_ticket_naming_it_and_what_wa
     assert scenario.when(returned(ORDER, "S-1")) == []  # a parcel comes back once
 
 
+def test_a_cash_on_delivery_parcels_ticket_opens_without_payments_word_once_it_waited() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    assert scenario.when(returned(ORDER, "S-1", note="refused by the recipient")) == []
+    # Payment is down or behind: the sweep's command opens the ticket, saying what is unknown.
+    t = opened(scenario.execute(OpenReturnedTickets(OID)))
+    assert (t.reason, t.details["subject"]) == ("returned_to_sender", "S-1")
+    assert "Payment has not said yet how much of the order that leaves unpaid" in t.instructions
+    assert "there is nothing to refund" not in t.instructions  # its only parcel: cancel-order
+    assert "closes it (nothing was collected for this parcel)" in t.instructions
+    assert "refunds what was paid" not in t.instructions
+    assert scenario.execute(OpenReturnedTickets(OID)) == []  # a second sweep, or a replica
+    assert scenario.when(uncollected(ORDER, "S-1", "32.35")) == []  # the same ticket
+
+
+def test_the_returned_sweep_opens_nothing_for_an_order_without_a_parcel_back() -> None:
+    scenario = Scenario(service).given(received(ORDER))
+    assert scenario.execute(OpenReturnedTickets(OID)) == []
+    assert scenario.execute(OpenReturnedTickets("never-seen")) == []
+
+
 def test_payments_word_may_come_first_and_each_parcel_gets_its_own_ticket() -> None:
     scenario = Scenario(service).given(received(ORDER))
     assert scenario.when(uncollected(ORDER, "S-2", "7.35")) == []
@@ -402,6 +422,32 @@ def test_a_returned_parcels_advice_depends_on_the_orders_other_parcels(
     )
     assert ("S-2" in text) is bool(facts["others_out"])
     assert ("cancel-order" in text) is (not facts["others_out"] and "order_cancelled" not in facts)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_returned_parcels_ticket_says_when_payments_word_is_missing(language: str) -> None:
+    def rendered(unknown: bool) -> str:
+        facts: dict[str, Any] = {
+            "shipment_id": "S-1",
+            "carrier": None,
+            "tracking_number": None,
+            "note": "refused",
+            "lines": [],
+            "settlement": "cash_on_delivery",
+            "not_collected": None,
+            "currency": None,
+            "others_out": ["S-2"],
+            "uncollected_unknown": unknown,
+        }
+        return render(
+            "returned_to_sender", order_id=OID, order=ORDER, issues=[], language=language, **facts
+        )
+
+    known, unknown = rendered(False), rendered(True)
+    assert unknown != known
+    # The sentence is the language's own, and the advice for a parcel nothing was paid for.
+    assert language == DEFAULT_LANGUAGE or "Payment has not said" not in unknown
+    assert len(unknown.splitlines()) == len(known.splitlines()) + 1
 
 
 def test_an_order_whose_goods_left_cannot_be_cancelled(

@@ -190,8 +190,10 @@ def on_cash_not_collected(
     return open_returned(uow, case, event.shipment_id)
 
 
-def open_returned(uow: UnitOfWork, case: Case, shipment_id: str) -> list[ev.Event]:
-    found = returned_ticket(case, shipment_id)
+def open_returned(
+    uow: UnitOfWork, case: Case, shipment_id: str, waited: bool = False
+) -> list[ev.Event]:
+    found = returned_ticket(case, shipment_id, waited)
     if found is None:
         return []
     issue, details = found

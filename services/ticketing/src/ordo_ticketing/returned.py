@@ -30,15 +30,21 @@ def sent_back_facts(event: ev.ShipmentStatusChanged) -> dict[str, Any]:
     }
 
 
-def returned_ticket(case: Case, shipment_id: str) -> tuple[ev.Issue, dict[str, Any]] | None:
+def returned_ticket(
+    case: Case, shipment_id: str, waited: bool = False
+) -> tuple[ev.Issue, dict[str, Any]] | None:
     """The issue and the details (JSON, what the instructions render from) of the ticket for
     a parcel returned to sender; None while half of what it needs is still on its way. An
-    order ticketing does not know yet cannot tell cash on delivery: it opens without."""
+    order ticketing does not know yet cannot tell cash on delivery: it opens without. Once
+    `waited` long enough for payment's word (see sweep.OpenReturnedTickets), a cash on
+    delivery parcel's ticket opens without it too, saying so: a parcel back on the shelf must
+    reach an operator even while payment is down or behind."""
     back = case.sent_back.get(shipment_id)
     order = case.current_order
     settlement = None if order is None else order.payment.mode
     cash = case.uncollected.get(shipment_id)
-    if back is None or (cash is None and settlement is SettlementMode.CASH_ON_DELIVERY):
+    cod = settlement is SettlementMode.CASH_ON_DELIVERY
+    if back is None or (cash is None and cod and not waited):
         return None
     note = back["note"] or "the carrier gave no reason"
     issue = ev.Issue(code="delivery.returned_to_sender", field="delivery", message=note)
@@ -52,6 +58,7 @@ def returned_ticket(case: Case, shipment_id: str) -> tuple[ev.Issue, dict[str, A
         "settlement": None if settlement is None else settlement.value,
         "not_collected": None if cash is None else cash["amount"],
         "currency": None if cash is None else cash["currency"],
+        "uncollected_unknown": cash is None and cod,
         # Whether cancelling the order is the way to give the customer their money back:
         # only while no other parcel of it is with the carrier or the customer.
         "others_out": case.out_there(),

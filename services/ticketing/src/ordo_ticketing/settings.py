@@ -19,6 +19,9 @@ class TicketingSettings(BaseSettings):
     # How soon an operator should have dealt with a ticket, by severity.
     ticket_sla_s: dict[str, float] = {"high": 3600, "normal": 4 * 3600, "low": 24 * 3600}
     sweep_interval_s: float = 30.0
+    # How long a cash on delivery parcel returned to sender waits for payment's word on what
+    # it leaves unpaid before its ticket opens without it.
+    returned_wait_s: float = 900.0
 
     def stage_sla(self, stage: str) -> timedelta | None:
         seconds = self.stage_sla_s.get(stage)

@@ -11,14 +11,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from eventsourcing.persistence import IntegrityError
 
 from ordo_events import events as ev
 from ordo_runtime import Runtime, UnitOfWork
-from ordo_ticketing.domain import ticket_id_for
+from ordo_ticketing.domain import Case, ticket_id_for
+from ordo_ticketing.handlers import open_returned
 from ordo_ticketing.opening import open_ticket
 from ordo_ticketing.settings import settings
 
@@ -30,6 +31,19 @@ CANDIDATES = """
 SELECT order_id, status, updated_at, reserved, payment FROM orders
 WHERE status IN ('received', 'validated') AND updated_at < $1
 ORDER BY updated_at LIMIT 500
+"""
+
+
+# Orders resting returned to sender with fewer returned_to_sender tickets than parcels back:
+# a cash on delivery parcel's ticket waits for payment's word (see returned.py).
+RETURNED_CANDIDATES = """
+SELECT o.order_id, o.updated_at FROM orders o
+WHERE o.status = 'returned_to_sender' AND o.updated_at < $1
+AND (SELECT count(*) FROM jsonb_array_elements(o.shipments::jsonb) s
+     WHERE s->>1 = 'returned_to_sender')
+  > (SELECT count(*) FROM tickets t
+     WHERE t.order_id = o.order_id AND t.reason = 'returned_to_sender')
+ORDER BY o.updated_at LIMIT 500
 """
 
 
@@ -74,12 +88,38 @@ class OpenStuckTicket:
         )
 
 
+class OpenReturnedTickets:
+    """A ticket for each parcel of the order that came back to sender and has none yet, with
+    or without payment's word on what it left unpaid: waited for long enough."""
+
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+
+    def __call__(self, uow: UnitOfWork) -> Sequence[ev.Event]:
+        case = uow.get(Case, Case.create_id(self.order_id))
+        if case is None:
+            return []
+        return [
+            event
+            for shipment_id in case.sent_back
+            for event in open_returned(uow, case, shipment_id, waited=True)
+        ]
+
+
 async def sweep(db: asyncpg.Pool | asyncpg.Connection, execute: Execute, now: datetime) -> int:
-    """Open tickets for the orders stuck now; returns how many were opened."""
+    """Open tickets for the orders stuck now, and for parcels back whose tickets waited too
+    long for payment; returns how many were opened."""
+    opened = 0
+    waited = now - timedelta(seconds=settings().returned_wait_s)
+    for row in await db.fetch(RETURNED_CANDIDATES, waited):
+        cause = f"returned/{row['order_id']}/{row['updated_at'].isoformat()}"
+        try:
+            opened += len(await execute(OpenReturnedTickets(row["order_id"]), cause_id=cause))
+        except IntegrityError:
+            pass  # another replica opened them a moment ago
     slas = [s for s in map(settings().stage_sla, settings().stage_sla_s) if s is not None]
     if not slas:
-        return 0
-    opened = 0
+        return opened
     for row in await db.fetch(CANDIDATES, now - min(slas)):
         stage = stage_of(row)
         sla = settings().stage_sla(stage)
@@ -107,4 +147,4 @@ async def run_sweeps(runtime: Runtime, stop: asyncio.Event) -> None:
             log.warning("SLA sweep failed: %s", exc)
 
 
-__all__ = ["OpenStuckTicket", "run_sweeps", "stage_of", "sweep"]
+__all__ = ["OpenReturnedTickets", "OpenStuckTicket", "run_sweeps", "stage_of", "sweep"]
