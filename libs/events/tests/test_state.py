@@ -4,6 +4,7 @@ the order as it was, and only the release gate's OrderCancelled cancels it."""
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import pytest
 
@@ -73,3 +74,34 @@ def test_replace_gives_what_dataclasses_replace_gives_and_refuses_unknown_fields
     assert state.payment == "pending"  # the original is untouched
     with pytest.raises(TypeError, match="paymnet"):
         replace(state, paymnet="authorized")
+
+
+def test_a_parcel_sent_again_takes_the_place_of_the_one_that_came_back() -> None:
+    s2 = f"{OID}-S2"
+    back = [
+        ev.ShipmentStatusChanged(order_id=OID, shipment_id=SID, status="in_transit"),
+        ev.ShipmentStatusChanged(order_id=OID, shipment_id=SID, status="returned_to_sender"),
+        ev.CashOnDeliveryNotCollected(
+            order_id=OID, shipment_id=SID, amount=Decimal("10.00"), currency="PLN"
+        ),
+    ]
+    state = fold(*released(), *back)
+    assert (state.status, state.not_collected) == (Status.RETURNED_TO_SENDER, Decimal("10.00"))
+    again = ev.ShipmentPlanned(
+        order_id=OID, shipment_id=s2, warehouse="main", lines=[], replaces=SID
+    )
+    state = fold(*released(), *back, again)
+    # Back at the warehouse, to go out again: the returned parcel no longer counts.
+    assert (state.status, state.shipments) == (Status.READY_FOR_FULFILLMENT, ((s2, "planned"),))
+    assert state.timeline[-1].summary == "shipment S2 planned from main, sending S1 again"
+
+    def moved(status: ev.ShipmentStatus) -> ev.ShipmentStatusChanged:
+        return ev.ShipmentStatusChanged(order_id=OID, shipment_id=s2, status=status, replaces=SID)
+
+    state = fold(*released(), *back, again, moved("in_transit"))
+    assert (state.status, state.not_collected) == (Status.SHIPPED, Decimal("10.00"))
+    state = fold(*released(), *back, again, moved("in_transit"), moved("delivered"))
+    assert (state.status, state.not_collected) == (Status.DELIVERED, Decimal(0))
+    # Its status arriving before its plan (two topics) replaces the returned parcel too.
+    state = fold(*released(), *back, moved("in_transit"))
+    assert state.shipments == ((s2, "in_transit"),)

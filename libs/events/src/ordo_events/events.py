@@ -114,6 +114,23 @@ class StockRestocked(Event):
     lines: list[ReservedLine]
 
 
+class StockReheld(Event):
+    """The units of a parcel that came back to sender (`shipment_id`, the returned one) are
+    held for the order again, so it can be sent again (see ReshipRequested). All or nothing:
+    `lines` are the returned parcel's."""
+
+    shipment_id: str
+    lines: list[ReservedLine]
+
+
+class ReshipShortage(Event):
+    """A parcel that came back to sender cannot be sent again: some of its units were sold
+    or counted away since they came back. Nothing is held for it; an operator decides."""
+
+    shipment_id: str
+    missing: list[MissingStock]
+
+
 class StockReleased(Event):
     """Reserved stock given back: the order was cancelled, its payment failed, its
     reservation expired, or a revision changed its lines (`reason`: cancelled |
@@ -245,6 +262,9 @@ class ShipmentPlanned(Event):
     address: Address | None = None
     pickup_point: str | None = None
     collector: str | None = None  # a third person collecting the parcel
+    # A parcel sent again: the shipment it replaces, which came back to sender. Its goods,
+    # payment share and place in the order's status are that shipment's from now on.
+    replaces: str | None = None
 
 
 class Collection(BaseModel):
@@ -276,6 +296,9 @@ class ShipmentStatusChanged(Event):
     # inventory can tell a departure from a stock count taken after it. None in events
     # published before it was added; a field with a default, so the schema stays version 1.
     time: datetime | None = None
+    # For a parcel sent again: the shipment it replaces (as on its ShipmentPlanned), so a
+    # reader need not keep the plan to know its share was that shipment's.
+    replaces: str | None = None
 
 
 class ShipmentWithdrawn(Event):
@@ -403,6 +426,18 @@ class OrderCancellationRequested(Event):
     requested_by: str
 
 
+class ReshipRequested(Event):
+    """An operator, having talked to the customer, asks for a parcel that came back to sender
+    to be sent again, from its `returned_to_sender` ticket. Inventory holds its units again
+    (StockReheld, or ReshipShortage); fulfillment then plans a new shipment replacing it
+    (ShipmentPlanned with `replaces`), to `address` when given, else where the first went."""
+
+    ticket_id: str
+    shipment_id: str  # the parcel that came back
+    requested_by: str
+    address: Address | None = None
+
+
 class OrderCorrected(Event):
     """An operator fixed an order; `order` is the whole order after the correction, built on
     the accepted version `sequence` (see OrderRevisionAccepted; 0: as received). A reader
@@ -451,6 +486,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StockReleased,
         StockShipped,
         StockRestocked,
+        StockReheld,
+        ReshipShortage,
         PaymentNotificationReceived,
         PaymentAuthorized,
         PaymentFailed,
@@ -480,6 +517,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketReleased,
         TicketCancelled,
         OrderCancellationRequested,
+        ReshipRequested,
         OrderCorrected,
         NotificationSent,
         RuleSetPublished,

@@ -82,9 +82,9 @@ class OrderState:
     # (goods had left: the order goes on as it was) or cancelled; None when never asked.
     cancellation: str | None = None
     shipments: tuple[tuple[str, str], ...] = ()  # (shipment id, its latest status)
-    # Cash on delivery the courier did not collect for parcels returned to sender, in the
-    # order's currency: the settlement's shortfall.
-    not_collected: Decimal = Decimal(0)
+    # Cash on delivery the courier did not collect for each parcel returned to sender, in the
+    # order's currency, until a parcel sent again in its place is delivered.
+    uncollected: tuple[tuple[str, Decimal], ...] = ()
     open_tickets: frozenset[str] = frozenset()
     notified: frozenset[str] = frozenset()
     timeline: tuple[TimelineEntry, ...] = field(default=())
@@ -107,6 +107,12 @@ class OrderState:
         if self.received:
             return Status.RECEIVED
         return Status.UNKNOWN
+
+    @property
+    def not_collected(self) -> Decimal:
+        """The settlement's shortfall: what the courier did not collect for parcels that came
+        back and were not delivered again since."""
+        return sum((amount for _, amount in self.uncollected), Decimal(0))
 
     @property
     def paid(self) -> bool:
@@ -211,7 +217,8 @@ def _(event: ev.PaymentCaptured, state: OrderState) -> OrderState:
 
 @evolve.register
 def _(event: ev.CashOnDeliveryNotCollected, state: OrderState) -> OrderState:
-    return replace(state, not_collected=state.not_collected + event.amount)
+    others = tuple(u for u in state.uncollected if u[0] != event.shipment_id)
+    return replace(state, uncollected=(*others, (event.shipment_id, event.amount)))
 
 
 @evolve.register
@@ -241,16 +248,25 @@ def _(event: ev.OrderReadyForFulfillment, state: OrderState) -> OrderState:
 
 @evolve.register
 def _(event: ev.ShipmentPlanned, state: OrderState) -> OrderState:
-    return _with_shipment(state, event.shipment_id, "planned")
+    return _with_shipment(state, event.shipment_id, "planned", event.replaces)
 
 
 @evolve.register
 def _(event: ev.ShipmentStatusChanged, state: OrderState) -> OrderState:
-    return _with_shipment(state, event.shipment_id, event.status)
+    state = _with_shipment(state, event.shipment_id, event.status, event.replaces)
+    if event.replaces is not None and event.status == "delivered" and state.uncollected:
+        # Sent again and delivered: the courier collected what the first parcel did not.
+        kept = tuple(u for u in state.uncollected if u[0] != event.replaces)
+        state = replace(state, uncollected=kept)
+    return state
 
 
-def _with_shipment(state: OrderState, shipment_id: str, status: str) -> OrderState:
-    others = tuple(s for s in state.shipments if s[0] != shipment_id)
+def _with_shipment(
+    state: OrderState, shipment_id: str, status: str, replaces: str | None = None
+) -> OrderState:
+    """The shipment's latest status; a parcel sent again takes the place of the one it
+    replaces, which no longer counts towards the order's status."""
+    others = tuple(s for s in state.shipments if s[0] not in (shipment_id, replaces))
     return replace(state, shipments=(*others, (shipment_id, status)))
 
 
@@ -345,8 +361,19 @@ def summary(event: ev.Event) -> str:
             return f"reservation ended ({why}): nothing was held any more"
         case ev.StockReleased(reason=why):
             return f"stock released ({why})"
+        case ev.ShipmentPlanned(shipment_id=sid, warehouse=wh, replaces=str(old)):
+            return f"shipment {_shipment(sid)} planned from {wh}, sending {_shipment(old)} again"
         case ev.ShipmentPlanned(shipment_id=sid, warehouse=wh):
             return f"shipment {_shipment(sid)} planned from {wh}"
+        case ev.ReshipRequested(shipment_id=sid, requested_by=who, address=address):
+            where = " to a new address" if address is not None else ""
+            return f"{who} asked to send shipment {_shipment(sid)} again{where}"
+        case ev.StockReheld(shipment_id=sid, lines=lines):
+            units = sum(line.quantity for line in lines)
+            return f"{units} unit(s) held again to send shipment {_shipment(sid)} again"
+        case ev.ReshipShortage(shipment_id=sid, missing=missing):
+            skus = ", ".join(m.sku for m in missing)
+            return f"shipment {_shipment(sid)} cannot be sent again: not enough {skus} in stock"
         case ev.ShipmentStatusChanged(shipment_id=sid, collection=ev.Collection() as c):
             # No name here: the timeline is masked as free text, which names slip through.
             overridden = ", the order's named collector overridden" if c.override_reason else ""

@@ -22,7 +22,15 @@ VALIDATION = Topic("ordo.validation", "validation", (ev.OrderValidated, ev.Order
 INVENTORY = Topic(
     "ordo.inventory",
     "inventory",
-    (ev.StockReserved, ev.StockShortage, ev.StockReleased, ev.StockShipped, ev.StockRestocked),
+    (
+        ev.StockReserved,
+        ev.StockShortage,
+        ev.StockReleased,
+        ev.StockShipped,
+        ev.StockRestocked,
+        ev.StockReheld,
+        ev.ReshipShortage,
+    ),
 )
 PAYMENT_PROVIDER = Topic("ordo.payment.provider", "payment", (ev.PaymentNotificationReceived,))
 PAYMENT = Topic(
@@ -66,6 +74,7 @@ TICKETS = Topic(
         ev.TicketResolved,
         ev.OrderCorrected,
         ev.OrderCancellationRequested,
+        ev.ReshipRequested,
         ev.TicketAssigned,
         ev.TicketHeld,
         ev.TicketReleased,
