@@ -102,6 +102,13 @@ def test_a_parcel_sent_again_takes_the_place_of_the_one_that_came_back() -> None
     assert (state.status, state.not_collected) == (Status.SHIPPED, Decimal("10.00"))
     state = fold(*released(), *back, again, moved("in_transit"), moved("delivered"))
     assert (state.status, state.not_collected) == (Status.DELIVERED, Decimal(0))
+    # Back again: its own shortfall takes the first one's place, not beside it.
+    back_again = ev.CashOnDeliveryNotCollected(
+        order_id=OID, shipment_id=s2, amount=Decimal("10.00"), currency="PLN"
+    )
+    state = fold(*released(), *back, again, moved("in_transit"), moved("returned_to_sender"))
+    state = state.apply(Envelope(data=back_again, source="/test"))
+    assert (state.status, state.not_collected) == (Status.RETURNED_TO_SENDER, Decimal("10.00"))
     # Its status arriving before its plan (two topics) replaces the returned parcel too.
     state = fold(*released(), *back, moved("in_transit"))
     assert state.shipments == ((s2, "in_transit"),)

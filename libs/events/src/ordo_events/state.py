@@ -254,8 +254,9 @@ def _(event: ev.ShipmentPlanned, state: OrderState) -> OrderState:
 @evolve.register
 def _(event: ev.ShipmentStatusChanged, state: OrderState) -> OrderState:
     state = _with_shipment(state, event.shipment_id, event.status, event.replaces)
-    if event.replaces is not None and event.status == "delivered" and state.uncollected:
-        # Sent again and delivered: the courier collected what the first parcel did not.
+    if event.replaces is not None and event.status in ev.ENDED and state.uncollected:
+        # Sent again and delivered: the courier collected what the first parcel did not; or
+        # back again: payment says the new parcel's shortfall, which takes the first's place.
         kept = tuple(u for u in state.uncollected if u[0] != event.replaces)
         state = replace(state, uncollected=kept)
     return state
