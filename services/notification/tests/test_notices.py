@@ -12,6 +12,8 @@ from ordo_events.order import CanonicalOrder, Correction
 from ordo_notification.app import service
 from ordo_notification.domain import (
     REQUESTED_TOPIC,
+    RESHIP_PLANNED,
+    RESHIP_SHIPPED,
     SHIPMENT_STATUSES,
     STATUS_OF,
     CustomerNotices,
@@ -218,7 +220,10 @@ def test_the_language_of_an_order_chooses_the_templates(tag: str, language: str)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("status", sorted({*STATUS_OF.values(), *SHIPMENT_STATUSES.values()}))
+@pytest.mark.parametrize(
+    "status",
+    sorted({*STATUS_OF.values(), *SHIPMENT_STATUSES.values(), RESHIP_PLANNED, RESHIP_SHIPPED}),
+)
 def test_every_status_has_a_template_in_every_language(status: str, language: str) -> None:
     facts = {
         "issues": [{"code": "phone.missing", "field": "customer.phone"}],
@@ -230,6 +235,8 @@ def test_every_status_has_a_template_in_every_language(status: str, language: st
         "currency": "PLN",
         "deadline": "2026-11-23 12:00 UTC",
         "parcels": 1,
+        "address": None,
+        "pickup_point": None,
     }
     subject, body = render(status, language, name=None, reference="W-9", **facts)
     assert "W-9" in subject

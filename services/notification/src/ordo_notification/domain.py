@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from ordo_events import events as ev
+from ordo_events.order import Address
 from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("c3d9e2a4-7f61-4a0b-b5c8-9e1d2f3a4b80")
@@ -30,6 +31,12 @@ REFUNDED = "refunded"
 PAYMENT_OVERDUE = "payment_overdue"
 RETURN_APPROVED = "return_approved"
 RETURN_REJECTED = "return_rejected"
+# A parcel that came back to sender, sent again (ShipmentPlanned with `replaces`): told once
+# per new parcel, as `reship_planned/<new shipment id>`, so a second re-ship is news too.
+RESHIP_PLANNED = "reship_planned"
+# The new parcel on its way, with its carrier and tracking number: its first status after it
+# left the warehouse. It stands for "shipped", which the returned parcel already had.
+RESHIP_SHIPPED = "reship_shipped"
 
 # The statuses a customer hears about, by the event that announces them. Two events may
 # announce one status (a shortage and a failed payment both mean "delayed"): it is told once.
@@ -55,6 +62,10 @@ SHIPMENT_STATUSES = {
     "delivery_failed": DELIVERY_FAILED,
     "returned_to_sender": RETURNED_TO_SENDER,
 }
+# A new parcel's statuses that tell the customer it is on its way again. Not the ended ones:
+# a parcel first heard of as delivered or returned is told just that; a tracking number for
+# it would be no use.
+RESHIP_SHIPPED_ON = ev.LEFT_WAREHOUSE - ev.ENDED
 
 
 def notice_of(event: ev.Event) -> tuple[str, str, dict[str, Any]] | None:
@@ -63,16 +74,40 @@ def notice_of(event: ev.Event) -> tuple[str, str, dict[str, Any]] | None:
     shipments is delivered twice); the template is the status itself."""
     if isinstance(event, ev.ShipmentStatusChanged):
         template = SHIPMENT_STATUSES.get(event.status)
-        if template is None:
-            return None
-        facts = {
-            "carrier": event.carrier,
-            "tracking_number": event.tracking_number,
-            "note": event.note,
-        }
-        return f"{template}/{event.shipment_id}", template, facts
+        if template is None or (template == SHIPPED and event.replaces is not None):
+            return None  # a new parcel's hand-over is told as `reship_shipped_of`
+        return f"{template}/{event.shipment_id}", template, parcel_facts(event)
+    if isinstance(event, ev.ShipmentPlanned):
+        if event.replaces is None:
+            return None  # the order's own parcels: "confirmed" told the customer already
+        facts = {"address": one_line(event.address), "pickup_point": event.pickup_point}
+        return f"{RESHIP_PLANNED}/{event.shipment_id}", RESHIP_PLANNED, facts
     status = STATUS_OF.get(type(event))
     return None if status is None else (status, status, facts_of(event))
+
+
+def reship_shipped_of(event: ev.ShipmentStatusChanged) -> tuple[str, dict[str, Any]] | None:
+    """(key, facts) of the email telling that a parcel sent again is on its way, or None. Any
+    of its statuses on the way may be the first one heard; the key tells it once."""
+    if event.replaces is None or event.status not in RESHIP_SHIPPED_ON:
+        return None
+    return f"{RESHIP_SHIPPED}/{event.shipment_id}", parcel_facts(event)
+
+
+def parcel_facts(event: ev.ShipmentStatusChanged) -> dict[str, Any]:
+    return {
+        "carrier": event.carrier,
+        "tracking_number": event.tracking_number,
+        "note": event.note,
+    }
+
+
+def one_line(address: Address | None) -> str | None:
+    """Where a parcel goes, as the customer would write it on one line."""
+    if address is None:
+        return None
+    parts = (address.name, address.line1, address.line2, f"{address.postcode} {address.city}")
+    return ", ".join(part for part in parts if part)
 
 
 def template_of(key: str) -> str:

@@ -21,6 +21,7 @@ from ordo_notification.domain import (
     facts_of,
     message_id_for,
     notice_of,
+    reship_shipped_of,
     template_of,
 )
 from ordo_notification.mail import language_for, render
@@ -89,13 +90,17 @@ def on_status_event(event: ev.Event, uow: UnitOfWork) -> Sequence[ev.Event]:
 def on_shipment_status(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
     """A parcel's news, told as any status; and its tracking number, kept once it left the
     warehouse (again should the carrier give another), for the emails that name no parcel
-    event of their own (a refused cancellation)."""
+    event of their own (a refused cancellation). A parcel sent again is told on its way with
+    its tracking number, as the returned parcel's "shipped" email already went."""
     number = event.tracking_number
     if number is not None and event.status in ev.LEFT_WAREHOUSE:
         notices = notices_for(uow, event.order_id)
         kept = notices.tracking.get(event.shipment_id)
         if kept is None or kept["number"] != number:
             notices.learn_tracking(event.shipment_id, event.carrier, number)
+    reship = reship_shipped_of(event)
+    if reship is not None:
+        tell(notices_for(uow, event.order_id), *reship)
     return on_status_event(event, uow)
 
 
@@ -192,6 +197,7 @@ def record_sent(
 
 EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Event]]] = {
     **dict.fromkeys(STATUS_OF, on_status_event),
+    ev.ShipmentPlanned: on_status_event,  # only a parcel sent again is news (see notice_of)
     ev.ShipmentStatusChanged: on_shipment_status,
     ev.OrderCancellationRefused: on_cancellation_refused,
     ev.OrderReceived: on_order_received,
