@@ -195,6 +195,11 @@ class Reservation(Aggregate):
         self.returns: list[str] = []
         self.shipments: list[str] = []  # shipments whose units left, each taken once
         self.sent_back: list[str] = []  # shipments returned to sender, each restocked once
+        # What each of them brought back ([sku, warehouse, quantity]), to send it again;
+        # parcels noted before the lines were kept have none.
+        self.came_back: dict[str, list[list[str | int]]] = {}
+        self.reship_asked: list[str] = []  # asked to go again before we saw them come back
+        self.reheld: list[str] = []  # returned parcels whose units are held again, once each
         self.channel: str | None = None  # the order's sales channel: its hold's time to live
 
     @property
@@ -203,6 +208,12 @@ class Reservation(Aggregate):
 
     def held_of(self, sku: str, warehouse: str) -> int:
         return sum(q for s, w, q in self.held if (s, w) == (sku, warehouse))
+
+    def came_back_with(self, shipment_id: str) -> list[Hold] | None:
+        """The lines a parcel returned to sender brought back; None when it was noted before
+        they were kept (or has not come back)."""
+        lines = self.came_back.get(shipment_id)
+        return None if lines is None else [(str(s), str(w), int(q)) for s, w, q in lines]
 
     @event("Held")
     def hold(
@@ -266,8 +277,27 @@ class Reservation(Aggregate):
         self.returns.append(return_id)
 
     @event("SentBack")
-    def note_sent_back(self, shipment_id: str) -> None:
+    def note_sent_back(self, shipment_id: str, lines: list[list[str | int]] | None = None) -> None:
+        """`lines` ([sku, warehouse, quantity]) came back on the shelf, kept so the parcel
+        can be sent again; None in events stored before they were kept."""
         self.sent_back.append(shipment_id)
+        if lines is not None:
+            self.came_back[shipment_id] = [list(line) for line in lines]
+
+    @event("ReshipAsked")
+    def ask_reship(self, shipment_id: str) -> None:
+        """Asked to send a parcel again before its return reached us (the two travel on
+        different topics): acted on when it does."""
+        self.reship_asked.append(shipment_id)
+
+    @event("Reheld")
+    def rehold(self, shipment_id: str, holds: list[list[str | int]]) -> None:
+        """A returned parcel's units held again, beside whatever the order still holds, until
+        the parcel sent in its place leaves (`ship`) or the order is cancelled (`release`).
+        An event of its own, not Held: the expiry sweep follows Held, and an order whose
+        parcel already went out once must not lose its second one to a timer."""
+        self.holds = [*self.holds, *([s, w, q] for s, w, q in holds)]
+        self.reheld.append(shipment_id)
 
 
 def as_utc(at: datetime) -> datetime:

@@ -1,7 +1,7 @@
 """Inventory's handlers: reserve stock for validated orders (again when a revision changed
 their lines), release it when the order is cancelled or its payment fails, settle it once
-paid, take it off the shelf when its shipment leaves, and restock returns and parcels the
-carrier brought back."""
+paid, take it off the shelf when its shipment leaves, restock returns and parcels the
+carrier brought back, and hold a returned parcel's units again to send it again (reship)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ordo_inventory.domain import (
     total_available,
     wanted,
 )
+from ordo_inventory.reship import on_reship_requested, rehold_if_asked
 from ordo_inventory.settings import SETTINGS
 from ordo_inventory.sync import RAW_HANDLERS, apply_count
 from ordo_runtime import RawMessage, UnitOfWork
@@ -203,17 +204,22 @@ def put_back(
     event: ev.ShipmentStatusChanged, uow: UnitOfWork, reservation: Reservation, at: datetime | None
 ) -> list[ev.Event]:
     """The carrier brought the parcel back undelivered: its units are on hand again in the
-    warehouse that shipped them, once per shipment. Nothing is held for them: the order's
-    operator decides whether they go out again."""
+    warehouse that shipped them, once per shipment. Nothing is held for them unless the
+    operator asks for the parcel to go again (ReshipRequested), so its lines are kept; if
+    that request came first, they are held again now."""
     for line in event.lines:
         stock = uow.get(Stock, Stock.create_id(line.sku))
         if stock is None:  # taken off the shelf before, so there is one
             stock = Stock(line.sku, 0, line.warehouse)
             uow.add(stock)
         stock.restock(line.warehouse, line.quantity, at)
-    reservation.note_sent_back(event.shipment_id)
+    came_back: list[list[str | int]] = [[ln.sku, ln.warehouse, ln.quantity] for ln in event.lines]
+    reservation.note_sent_back(event.shipment_id, came_back)
     return [
-        ev.StockRestocked(order_id=event.order_id, shipment_id=event.shipment_id, lines=event.lines)
+        ev.StockRestocked(
+            order_id=event.order_id, shipment_id=event.shipment_id, lines=event.lines
+        ),
+        *rehold_if_asked(uow, reservation, event.shipment_id),
     ]
 
 
@@ -243,7 +249,8 @@ def set_stock_level(
 
 
 def touched(message: ev.Event | RawMessage) -> list[uuid.UUID]:
-    """The aggregates a message will read, so a batch loads them in one query."""
+    """The aggregates a message will read, so a batch loads them in one query. A
+    ReshipRequested reads stock of SKUs only its reservation knows: the reservation alone."""
     if isinstance(message, RawMessage):
         return []
     ids = [Reservation.create_id(message.order_id)]
@@ -265,6 +272,7 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.OrderReadyForFulfillment: on_ready_for_fulfillment,
     ev.ReturnReceived: on_return_received,
     ev.ShipmentStatusChanged: on_shipment_status,
+    ev.ReshipRequested: on_reship_requested,
 }
 
 __all__ = ["EVENT_HANDLERS", "RAW_HANDLERS", "set_stock_level", "touched"]
