@@ -23,14 +23,20 @@ def order_with(
 
 
 def shipment(
-    o: CanonicalOrder, number: int, status: str, *lines: tuple[str, int]
+    o: CanonicalOrder,
+    number: int,
+    status: str,
+    *lines: tuple[str, int],
+    replaces: int | None = None,
 ) -> ev.ShipmentStatusChanged:
-    """Shipment `number` of the order, in `status`, carrying (sku, quantity) lines."""
+    """Shipment `number` of the order, in `status`, carrying (sku, quantity) lines; sent
+    again in place of shipment `replaces`, when given."""
     return ev.ShipmentStatusChanged(
         order_id=o.order_id,
         shipment_id=f"{o.order_id}-S{number}",
         status=status,
         lines=[ev.ReservedLine(sku=sku, quantity=q) for sku, q in lines],
+        replaces=None if replaces is None else f"{o.order_id}-S{replaces}",
     )
 
 

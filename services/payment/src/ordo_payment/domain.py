@@ -14,8 +14,9 @@ from decimal import Decimal
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
+from ordo_events import events as ev
 from ordo_events.order import SettlementMode
-from ordo_payment.policy import ZERO, Decided, Facts, Note, Order
+from ordo_payment.policy import ZERO, Decided, Facts, Note, Order, decide
 from ordo_payment.shipments import Line
 from ordo_runtime.ids import stable_id
 
@@ -64,6 +65,9 @@ class Settlement(Aggregate):
         # quantity per SKU, by shipment id, and what each leaves uncollected of the order.
         self.sent_back: dict[str, dict[str, int]] = {}
         self.uncollected: dict[str, Decimal] = {}
+        # Parcels sent again in place of ones that came back to sender: the shipment each
+        # replaces, by its id. The same goods, so one share of the order between them.
+        self.replaced: dict[str, str] = {}
         self.cancelled: str | None = None
         self.returns: dict[str, Decimal] = {}
         self.deadline_passed: datetime | None = None
@@ -129,6 +133,16 @@ class Settlement(Aggregate):
         will not be collected (unless the goods are sent again)."""
         self.sent_back[shipment_id] = lines
         self.uncollected[shipment_id] = amount
+
+    @event("SentAgain")
+    def sent_again(self, shipment_id: str, replaces: str) -> None:
+        """`shipment_id` carries again the goods of `replaces`, which came back to sender.
+        Recorded as the new parcel leaves (held) or comes to an end (cash on delivery): from
+        then on what became of those goods is its story, so what the returned parcel left
+        uncollected is no longer outstanding on its own account."""
+        self.replaced[shipment_id] = replaces
+        self.sent_back.pop(replaces, None)
+        self.uncollected.pop(replaces, None)
 
     @event("Cancelled")
     def cancel(self, reason: str) -> None:
@@ -223,6 +237,13 @@ class Settlement(Aggregate):
             self.record(
                 decided.outcome, decided.captured, decided.refunded, decided.voided, decided.overdue
             )
+
+
+def announce(case: Settlement, because: str = "") -> list[ev.Event]:
+    """What `policy.decide` makes of the facts recorded, announced once: kept as decided."""
+    events, decided = decide(case.facts(), case.decided(), because)
+    case.apply(decided)
+    return events
 
 
 # The log topics the deadline sweep follows: they carry each order's deadline.

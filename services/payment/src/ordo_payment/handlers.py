@@ -12,10 +12,9 @@ from typing import Any
 
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder, PaymentStatus, SettlementMode
-from ordo_payment.domain import Settlement
-from ordo_payment.policy import decide
+from ordo_payment.domain import Settlement, announce
+from ordo_payment.parcels import on_shipment
 from ordo_payment.settings import DEADLINES
-from ordo_payment.shipments import left_uncollected
 from ordo_runtime import UnitOfWork
 
 # The channel's own word that the order is paid stands for a provider notification.
@@ -24,12 +23,6 @@ _CHANNEL_NOTES = {PaymentStatus.PAID: "captured", PaymentStatus.AUTHORIZED: "aut
 
 def settlement(uow: UnitOfWork, order_id: str) -> Settlement:
     return uow.get_or_add(Settlement, Settlement.create_id(order_id), lambda: Settlement(order_id))
-
-
-def announce(case: Settlement, because: str = "") -> list[ev.Event]:
-    events, decided = decide(case.facts(), case.decided(), because)
-    case.apply(decided)
-    return events
 
 
 def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -119,70 +112,6 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
         return []  # settled: a correction no longer changes how
     case.change_method(event.ticket_id, event.order.payment.mode.value)
     return announce(case)
-
-
-def on_shipment(event: ev.ShipmentStatusChanged, uow: UnitOfWork) -> Sequence[ev.Event]:
-    """Held payments are captured as goods leave, each shipment its share (the first status
-    that says it left counts, as in inventory: a failed delivery left too); cash on delivery
-    as each shipment is delivered, its share collected by the courier. A shipment that names
-    no lines (published before shipments did) cannot tell its share: the whole order. A
-    prepaid parcel returned to sender changes nothing here (an operator decides between
-    sending it again and a refund); a cash on delivery one is said to be not collected."""
-    if event.status not in ev.LEFT_WAREHOUSE:
-        return []
-    case = uow.get(Settlement, Settlement.create_id(event.order_id))
-    if case is None:
-        return []
-    if case.mode is SettlementMode.CASH_ON_DELIVERY and event.status == "returned_to_sender":
-        return _not_collected(case, event)
-    if case.mode is SettlementMode.HELD:
-        if case.shipped or event.shipment_id in case.shipments:
-            return []  # its share is taken already (or the whole order's was)
-        if event.lines:
-            case.shipment_left(event.shipment_id, _per_sku(event.lines))
-        else:
-            case.shipment_moved(event.status)
-        return announce(case)
-    cod = case.mode is SettlementMode.CASH_ON_DELIVERY and event.status == "delivered"
-    if not cod or case.delivered or event.shipment_id in case.deliveries:
-        return []  # nothing this settlement waits for: no write on the hot path
-    if event.lines:
-        case.shipment_delivered(event.shipment_id, _per_sku(event.lines))
-    else:
-        case.shipment_moved(event.status)
-    return announce(case)
-
-
-def _not_collected(case: Settlement, event: ev.ShipmentStatusChanged) -> list[ev.Event]:
-    """The courier brought a cash on delivery parcel back: nothing was collected for it. Said
-    once per parcel, with what of the order it leaves uncollected, so the settlement's
-    shortfall is on record instead of a total that is silently never reached."""
-    if event.shipment_id in case.sent_back or event.shipment_id in case.deliveries:
-        return []
-    if case.delivered or case.total is None or case.currency is None:
-        return []  # the whole order was collected already, or it is not known yet
-    parcel = _per_sku(event.lines)
-    returned = case.sent_back.values()
-    amount = left_uncollected(case.priced_lines, case.total, case.currency, returned, parcel)
-    if amount is None:  # its contents cannot be told: all that is not collected yet
-        amount = case.total - case.captured - sum(case.uncollected.values(), Decimal(0))
-        amount = max(Decimal(0), amount)
-    case.shipment_sent_back(event.shipment_id, parcel, amount)
-    return [
-        ev.CashOnDeliveryNotCollected(
-            order_id=case.order_id,
-            shipment_id=event.shipment_id,
-            amount=amount,
-            currency=case.currency,
-        )
-    ]
-
-
-def _per_sku(lines: Sequence[ev.ReservedLine]) -> dict[str, int]:
-    quantities: dict[str, int] = {}
-    for line in lines:  # one SKU may come from two warehouses in one shipment
-        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
-    return quantities
 
 
 def on_cancelled(event: ev.OrderCancelled, uow: UnitOfWork) -> Sequence[ev.Event]:
