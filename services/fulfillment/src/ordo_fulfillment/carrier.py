@@ -138,6 +138,7 @@ def on_carrier_update(message: RawMessage, uow: UnitOfWork) -> Sequence[ev.Event
             note=update.note,
             lines=gate.shipment_lines(shipment_id),
             time=update.time,
+            replaces=gate.shipments[shipment_id].get("replaces"),
         )
     ]
 

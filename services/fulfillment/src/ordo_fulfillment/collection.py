@@ -86,7 +86,12 @@ class RecordCollection:
         gate = self.gate(uow)
         shipment = gate.shipments[self.shipment_id]
         shipping = gate.shipping
-        if shipping is None or shipping.delivery.method not in PICKUP or shipment["destination"]:
+        if (
+            shipping is None
+            or shipping.delivery.method not in PICKUP
+            or shipment["destination"]
+            or shipment.get("address")  # sent again to a corrected address
+        ):
             raise RefusedError(
                 f"shipment {self.shipment_id} is not a pickup: it goes to an address,"
                 " so the carrier confirms its delivery"
@@ -138,6 +143,7 @@ class RecordCollection:
                 lines=gate.shipment_lines(self.shipment_id),
                 collection=collection,
                 time=at,
+                replaces=shipment.get("replaces"),
             )
         ]
 

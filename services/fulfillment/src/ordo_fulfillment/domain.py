@@ -60,6 +60,9 @@ class ReleaseGate(Aggregate):
         self.revised: str | None = None  # digest of the last revision seen, to drop repeats
         self.cancelled = False  # for good: a cancelled order is never released
         self.cancellation: dict[str, Any] | None = None  # reason, by, at
+        # Parcels back with the sender that are to be sent again, by the returned shipment's
+        # id: what has come of the two facts that send it (see reship.py) until both have.
+        self.reships: dict[str, dict[str, Any]] = {}
 
     @event("VerdictNoted")
     def note_verdict(self, validated: bool, order: dict[str, Any] | None = None) -> None:
@@ -99,6 +102,43 @@ class ReleaseGate(Aggregate):
             shipment = self.shipments[shipment_id]
             shipment["status"], shipment["time"] = WITHDRAWN, at
             shipment["history"] = [*shipment["history"], {"status": WITHDRAWN, "time": at}]
+
+    @event("ReshipRequestNoted")
+    def note_reship_request(self, shipment_id: str, address: dict[str, Any] | None) -> None:
+        self.reships[shipment_id] = {
+            **self.reships.get(shipment_id, {}),
+            "requested": True,
+            "address": address,
+        }
+
+    @event("StockReheldNoted")
+    def note_stock_reheld(self, shipment_id: str) -> None:
+        self.reships[shipment_id] = {**self.reships.get(shipment_id, {}), "reheld": True}
+
+    @event("SentAgain")
+    def send_again(self, shipment: dict[str, Any], at: datetime) -> None:
+        """A new shipment (`shipment`, stored as planned, naming the one it `replaces`) takes
+        the place of a parcel that came back: from now on that one is done."""
+        old = shipment["replaces"]
+        self.shipments[old] = {**self.shipments[old], "replaced_by": shipment["id"]}
+        self.shipments[shipment["id"]] = planned(shipment, at)
+        self.reships = {k: v for k, v in self.reships.items() if k != old}
+
+    def can_send_again(self, shipment_id: str) -> bool:
+        """Only a parcel of an order still wanted, that came back to sender and was not sent
+        again already, is sent again."""
+        shipment = self.shipments.get(shipment_id)
+        return (
+            not self.cancelled
+            and shipment is not None
+            and shipment["status"] == RETURNED
+            and shipment.get("replaced_by") is None
+        )
+
+    def live(self) -> dict[str, dict[str, Any]]:
+        """The shipments that stand for the order's goods: all but those replaced by a parcel
+        sent again in their place."""
+        return {s: shipment for s, shipment in self.shipments.items() if not replaced(shipment)}
 
     def left(self) -> list[str]:
         """The shipments whose goods left the warehouse."""
@@ -150,15 +190,8 @@ class ReleaseGate(Aggregate):
         # The plan is stored as decided, so a later change to planning never rewrites history.
         self.released = True
         self.released_at = at
-        for planned in shipments or []:
-            self.shipments[planned["id"]] = {
-                **planned,
-                "status": "planned",
-                "time": at,
-                "history": [{"status": "planned", "time": at}],
-                "carrier": None,
-                "tracking_number": None,
-            }
+        for shipment in shipments or []:
+            self.shipments[shipment["id"]] = planned(shipment, at)
 
     @event("StatusRecorded")
     def record_status(
@@ -249,6 +282,22 @@ class ReleaseGate(Aggregate):
             if rma.get("key") == key:
                 return return_id, rma.get("fingerprint")
         return None
+
+
+def planned(shipment: dict[str, Any], at: datetime | None) -> dict[str, Any]:
+    """A planned shipment (PlannedShipment.stored) as the gate follows it."""
+    return {
+        **shipment,
+        "status": "planned",
+        "time": at,
+        "history": [{"status": "planned", "time": at}],
+        "carrier": None,
+        "tracking_number": None,
+    }
+
+
+def replaced(shipment: dict[str, Any]) -> bool:
+    return shipment.get("replaced_by") is not None
 
 
 class ChannelRegistry(Aggregate):

@@ -1,7 +1,7 @@
 """Fulfillment's handlers: each notes one fact, then the gate decides; a released order is
 split into shipments at once; carriers' updates move the shipments on. The gate also decides
-what a channel's revision of the order means (before or after release), and whether the
-order can still be cancelled. A cancelled gate changes no more: no fact releases it."""
+what a channel's revision of the order means (before or after release), whether the
+order can still be cancelled, and when a parcel that came back is sent again (reship.py). A cancelled gate changes no more: no fact releases it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ordo_events.topics import CARRIER_EVENTS
 from ordo_fulfillment.carrier import on_carrier_update
 from ordo_fulfillment.domain import ChannelRegistry, ReleaseGate
 from ordo_fulfillment.planning import Shipping, plan, planned_event
+from ordo_fulfillment.reship import on_reship_requested, on_stock_reheld
 from ordo_runtime import RawMessage, UnitOfWork
 from ordo_runtime.processor import RawHandler
 
@@ -219,5 +220,7 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.PaymentAuthorized: on_paid,
     ev.CashOnDeliveryAccepted: on_paid,
     ev.OrderCancellationRequested: on_cancellation_requested,
+    ev.ReshipRequested: on_reship_requested,
+    ev.StockReheld: on_stock_reheld,
 }
 RAW_HANDLERS: dict[str, RawHandler] = {CARRIER_EVENTS.name: on_carrier_update}

@@ -74,14 +74,36 @@ class PlannedShipment:
     warehouse: str
     destination: int  # an index into Shipping.destinations()
     lines: dict[str, int]
+    # A parcel sent again: the returned shipment it replaces, and the corrected address it
+    # goes to instead of `destination` when the customer gave one (a courier parcel).
+    replaces: str | None = None
+    address: Address | None = None
 
     def stored(self) -> dict[str, Any]:
-        return {
+        stored: dict[str, Any] = {
             "id": self.shipment_id,
             "warehouse": self.warehouse,
             "destination": self.destination,
             "lines": self.lines,
         }
+        if self.replaces is not None:
+            stored["replaces"] = self.replaces
+        if self.address is not None:
+            stored["address"] = self.address.model_dump(mode="json", exclude_none=True)
+        return stored
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> PlannedShipment:
+        """A shipment as the gate keeps it (see `stored`)."""
+        address = stored.get("address")
+        return cls(
+            shipment_id=stored["id"],
+            warehouse=stored["warehouse"],
+            destination=stored["destination"],
+            lines=dict(stored["lines"]),
+            replaces=stored.get("replaces"),
+            address=None if address is None else Address.model_validate(address),
+        )
 
 
 def shipment_id(order_id: str, number: int) -> str:
@@ -133,14 +155,14 @@ def planned_event(
         ev.ReservedLine(sku=sku, quantity=qty, warehouse=shipment.warehouse)
         for sku, qty in shipment.lines.items()
     ]
-    if shipping is None:
-        return ev.ShipmentPlanned(
-            order_id=order_id,
-            shipment_id=shipment.shipment_id,
-            warehouse=shipment.warehouse,
-            lines=lines,
-        )
-    if shipment.destination:  # a line's own address: a courier parcel to it, no pickup
+    address: Address | None
+    pickup_point: str | None
+    collector: str | None
+    if shipment.address is not None:  # sent again to a corrected address: a courier parcel
+        address, pickup_point, collector = shipment.address, None, None
+    elif shipping is None:
+        address = pickup_point = collector = None
+    elif shipment.destination:  # a line's own address: a courier parcel to it, no pickup
         address = shipping.destinations()[shipment.destination]
         pickup_point = collector = None
     else:
@@ -158,4 +180,5 @@ def planned_event(
         address=address,
         pickup_point=pickup_point,
         collector=collector,
+        replaces=shipment.replaces,
     )
