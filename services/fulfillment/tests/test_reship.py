@@ -203,6 +203,13 @@ def test_a_replacement_that_came_back_too_is_sent_again_where_it_went() -> None:
     ]
 
 
+def test_a_later_request_before_the_stock_is_held_decides_the_address() -> None:
+    scenario = came_back()
+    scenario.when(asked())
+    assert scenario.when(asked(address=CORRECTED)) == []  # asked again after a shortage
+    assert scenario.when(reheld()) == [planned(address=CORRECTED)]
+
+
 # --- refused: nothing written, nothing emitted -------------------------------------------
 @pytest.mark.parametrize("fact", [asked(), reheld()])
 def test_a_redelivered_fact_after_the_replacement_changes_nothing(fact: ev.Event) -> None:

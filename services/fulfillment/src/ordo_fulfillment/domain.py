@@ -132,7 +132,7 @@ class ReleaseGate(Aggregate):
             not self.cancelled
             and shipment is not None
             and shipment["status"] == RETURNED
-            and shipment.get("replaced_by") is None
+            and not replaced(shipment)
         )
 
     def live(self) -> dict[str, dict[str, Any]]:

@@ -29,11 +29,13 @@ def on_reship_requested(event: ev.ReshipRequested, uow: UnitOfWork) -> Sequence[
     if gate is None:
         return []
     noted = gate.reships.get(event.shipment_id, {})
-    if noted.get("requested"):
-        return []  # asked again: the first request stands
     if noted.get("reheld"):
         return [send_again(gate, event.shipment_id, event.address)]
     address = None if event.address is None else event.address.model_dump(mode="json")
+    if noted.get("requested") and noted.get("address") == address:
+        return []  # the same request again
+    # The latest request before the stock is held decides where the parcel goes: an operator
+    # asking again after a shortage may have corrected the address since.
     gate.note_reship_request(event.shipment_id, address)
     return []
 
