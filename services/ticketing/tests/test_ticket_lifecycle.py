@@ -365,6 +365,11 @@ DETAILS: dict[str, dict[str, Any]] = {
         "not_collected": "10.00",
         "currency": "PLN",
     },
+    "reship_short": {
+        "shipment_id": "S-1",
+        "missing": [{"sku": "SKU-1", "requested": 2, "available": 1}],
+        "returned_ticket": "t-1",
+    },
     "revised_after_release": {
         "revision": "v7",
         "changes": [{"sku": "SKU-9", "released": 0, "revised": 1}, {"field": "customer.email"}],
@@ -422,6 +427,8 @@ def test_a_returned_parcels_advice_depends_on_the_orders_other_parcels(
     )
     assert ("S-2" in text) is bool(facts["others_out"])
     assert ("cancel-order" in text) is (not facts["others_out"] and "order_cancelled" not in facts)
+    # Sent again from the ticket (reship), but not the parcel of a cancelled order.
+    assert ("reship" in text) is ("order_cancelled" not in facts)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

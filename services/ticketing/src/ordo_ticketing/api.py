@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from ordo_events.order import Address
 from ordo_runtime.auth import LOCAL, caller
 from ordo_runtime.http import runtime_of
 from ordo_ticketing import access, deadletters, queries
@@ -25,6 +26,7 @@ from ordo_ticketing.commands import (
 from ordo_ticketing.domain import TicketRefusedError
 from ordo_ticketing.instructions import language_of
 from ordo_ticketing.queue import QueueFilter, queue
+from ordo_ticketing.reship import ReshipParcel
 
 router = APIRouter()
 CONFLICT_RETRIES = 3
@@ -83,6 +85,13 @@ class Cancellation(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class Reship(BaseModel):
+    address: Address | None = Field(
+        default=None,
+        description="The corrected delivery address; left out, where the parcel went first",
+    )
+
+
 class Retry(BaseModel):
     ids: list[str] = Field(min_length=1, max_length=500)
 
@@ -125,6 +134,20 @@ async def cancel_order(
     command = CancelOrder(ticket_id, actor(request), body.reason)
     ticket = await run(request, command, f"cancel-order/{ticket_id}", lang)
     return {**ticket, "cancellation": "requested"}
+
+
+@router.post("/tickets/{ticket_id}/reship", status_code=202)
+async def reship(
+    ticket_id: str, request: Request, lang: Lang, body: Annotated[Reship | None, Body()] = None
+) -> dict[str, Any]:
+    """Ask for the returned parcel of a returned_to_sender ticket to be sent again: inventory
+    holds its units again and fulfillment plans the new parcel, which resolves the ticket.
+    No cause id: a second request after a shortage is a new one, and the case refuses one
+    while another is in flight, so a repeated click cannot send two parcels."""
+    address = None if body is None else body.address
+    command = ReshipParcel(ticket_id, actor(request), address)
+    ticket = await run(request, command, None, lang)
+    return {**ticket, "reship": "requested"}
 
 
 @router.post("/deadletters/retry", status_code=202)

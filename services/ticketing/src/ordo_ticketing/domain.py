@@ -33,6 +33,8 @@ REASONS: dict[str, tuple[str, Severity]] = {
     "cancellation_refused": ("after_sales", "normal"),
     # Cancelled and paid back, yet the warehouse handed a withdrawn parcel to the carrier.
     "shipped_after_cancellation": ("fulfillment", "high"),
+    # A returned parcel cannot be sent again: its units were sold or counted away since.
+    "reship_short": ("inventory", "high"),
 }
 # The only reasons a cancelled order still gets a ticket for: what went wrong with it after.
 AFTER_CANCELLATION = frozenset({"shipped_after_cancellation"})
@@ -76,6 +78,9 @@ class Case(Aggregate):
         # delivery what payment says each left uncollected: a ticket needs both.
         self.sent_back: dict[str, dict[str, Any]] = {}
         self.uncollected: dict[str, dict[str, str]] = {}
+        # Parcels returned to sender an operator asked to send again, by the returned
+        # parcel's id: who asked, from which ticket, and how far it got (see reship.py).
+        self.reships: dict[str, dict[str, Any]] = {}
 
     @event("ShipmentLeft")
     def shipment_left(self, shipment_id: str) -> None:
@@ -89,6 +94,36 @@ class Case(Aggregate):
         """The shipments whose goods are with the carrier or the customer: those that left
         and did not come back."""
         return [s for s in self.left if s not in self.sent_back]
+
+    @event("ReshipAsked")
+    def ask_reship(
+        self, shipment_id: str, ticket_id: str, requested_by: str, address: dict[str, Any] | None
+    ) -> None:
+        before = self.reships.get(shipment_id, {})
+        self.reships[shipment_id] = {
+            "ticket_id": ticket_id,
+            "requested_by": requested_by,
+            "address": address,
+            "status": "requested",
+            "attempts": before.get("attempts", 0) + 1,
+            "replaced_by": None,
+        }
+
+    @event("ReshipShort")
+    def reship_short(self, shipment_id: str) -> None:
+        self.reships[shipment_id] = {**self.reships[shipment_id], "status": "short"}
+
+    @event("Reshipped")
+    def reshipped(self, shipment_id: str, replaced_by: str) -> None:
+        # A plan the case holds no request for (never expected: ticketing asks first) is
+        # settled all the same: the parcel went out again.
+        before = self.reships.get(shipment_id) or {
+            "ticket_id": None,
+            "requested_by": None,
+            "address": None,
+            "attempts": 0,
+        }
+        self.reships[shipment_id] = {**before, "status": "planned", "replaced_by": replaced_by}
 
     @event("CashNotCollected")
     def cash_not_collected(self, shipment_id: str, amount: str, currency: str) -> None:

@@ -15,6 +15,7 @@ from ordo_ticketing.cancellation import (
 )
 from ordo_ticketing.domain import Case
 from ordo_ticketing.opening import case_of, open_ticket
+from ordo_ticketing.reship import on_reship_shortage, on_shipment_planned
 from ordo_ticketing.returned import RETURNED, returned_ticket, sent_back_facts
 from ordo_ticketing.revisions import changes
 
@@ -215,4 +216,6 @@ EVENT_HANDLERS: dict[type[ev.Event], Callable[[Any, UnitOfWork], Sequence[ev.Eve
     ev.OrderRevisedAfterRelease: on_revised_after_release,
     ev.OrderCancelled: on_order_cancelled,
     ev.OrderCancellationRefused: on_cancellation_refused,
+    ev.ShipmentPlanned: on_shipment_planned,
+    ev.ReshipShortage: on_reship_shortage,
 }

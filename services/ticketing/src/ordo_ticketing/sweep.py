@@ -34,15 +34,18 @@ ORDER BY updated_at LIMIT 500
 """
 
 
-# Orders resting returned to sender with fewer returned_to_sender tickets than parcels back:
-# a cash on delivery parcel's ticket waits for payment's word (see returned.py).
+# Orders resting returned to sender with a parcel back that has no returned_to_sender ticket
+# yet: a cash on delivery parcel's ticket waits for payment's word (see returned.py). By
+# parcel, not by count: a parcel sent again leaves the order's shipments (its replacement
+# takes its place) while its ticket stays, and the replacement may come back too.
 RETURNED_CANDIDATES = """
 SELECT o.order_id, o.updated_at FROM orders o
 WHERE o.status = 'returned_to_sender' AND o.updated_at < $1
-AND (SELECT count(*) FROM jsonb_array_elements(o.shipments::jsonb) s
-     WHERE s->>1 = 'returned_to_sender')
-  > (SELECT count(*) FROM tickets t
-     WHERE t.order_id = o.order_id AND t.reason = 'returned_to_sender')
+AND EXISTS (SELECT 1 FROM jsonb_array_elements(o.shipments::jsonb) s
+     WHERE s->>1 = 'returned_to_sender'
+     AND NOT EXISTS (SELECT 1 FROM tickets t
+         WHERE t.order_id = o.order_id AND t.reason = 'returned_to_sender'
+         AND t.details->>'subject' = s->>0))
 ORDER BY o.updated_at LIMIT 500
 """
 
@@ -90,7 +93,8 @@ class OpenStuckTicket:
 
 class OpenReturnedTickets:
     """A ticket for each parcel of the order that came back to sender and has none yet, with
-    or without payment's word on what it left unpaid: waited for long enough."""
+    or without payment's word on what it left unpaid: waited for long enough. A parcel sent
+    again is settled: its ticket was resolved by the new parcel's plan, and none opens again."""
 
     def __init__(self, order_id: str):
         self.order_id = order_id
@@ -102,6 +106,7 @@ class OpenReturnedTickets:
         return [
             event
             for shipment_id in case.sent_back
+            if case.reships.get(shipment_id, {}).get("status") != "planned"
             for event in open_returned(uow, case, shipment_id, waited=True)
         ]
 
