@@ -28,8 +28,9 @@ def customer(external_id: str) -> dict[str, str]:
     return {"name": "Ola Nowak", "email": f"{external_id}@example.com", "phone": "+48 601 234 567"}
 
 
-def leave_and_come_back(ordo: Ordo, shipment_id: str, tracking_number: str) -> None:
-    for status, day in (("handed_to_carrier", "01"), ("returned_to_sender", "04")):
+def travel(ordo: Ordo, shipment_id: str, tracking_number: str, *steps: tuple[str, str]) -> None:
+    """The carrier's updates for a parcel: (status, day of January 2030) in order."""
+    for status, day in steps:
         carrier_update(
             ordo,
             shipment_id,
@@ -42,17 +43,18 @@ def leave_and_come_back(ordo: Ordo, shipment_id: str, tracking_number: str) -> N
         )
 
 
+def leave_and_come_back(ordo: Ordo, shipment_id: str, tracking_number: str) -> None:
+    travel(
+        ordo,
+        shipment_id,
+        tracking_number,
+        ("handed_to_carrier", "01"),
+        ("returned_to_sender", "04"),
+    )
+
+
 def deliver(ordo: Ordo, shipment_id: str, tracking_number: str) -> None:
-    for status, day in (("handed_to_carrier", "10"), ("delivered", "11")):
-        carrier_update(
-            ordo,
-            shipment_id,
-            shipment_id=shipment_id,
-            status=status,
-            carrier="inpost",
-            tracking_number=tracking_number,
-            time=f"2030-01-{day}T08:00:00Z",
-        )
+    travel(ordo, shipment_id, tracking_number, ("handed_to_carrier", "10"), ("delivered", "11"))
 
 
 def reship(ordo: Ordo, ticket_id: str, body: dict[str, Any] | None = None) -> None:
