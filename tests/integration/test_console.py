@@ -1,6 +1,7 @@
 """The operator console in a real headless Chromium against the real stack: an order without a
 phone gets a ticket, the operator resolves it in the form, and the order goes on; another is
-cancelled from its ticket, and the console shows fulfillment's answer."""
+cancelled from its ticket, and the console shows fulfillment's answer; a parcel that came back
+is sent again from its ticket."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from ordo_runtime.testing import sample_order
 from tests.integration.conftest import Ordo, eventually, wait_for_status
+from tests.integration.test_reship_flows import leave_and_come_back
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -144,3 +146,34 @@ def test_an_operator_cancels_in_the_console_and_fulfillment_answers(
         )
     state = wait_for_status(ordo, order_id, "cancelled")
     assert state["cancellation"] == "cancelled"
+
+
+def test_an_operator_sends_a_returned_parcel_again_from_the_console(
+    ordo: Ordo, tmp_path: Path
+) -> None:
+    with ordo.http("inventory") as api:
+        api.put("/stock/CONSOLE-3", json={"on_hand": 5}).raise_for_status()
+    order = sample_order(
+        external_id="console-3", lines=[{"sku": "CONSOLE-3", "quantity": 1, "unit_price": "9.00"}]
+    )
+    with ordo.http("ingestion") as api:
+        assert api.post("/orders", content=order.model_dump_json()).status_code == 202
+    wait_for_status(ordo, order.order_id, "ready_for_fulfillment")
+    leave_and_come_back(ordo, f"{order.order_id}-S1", "IT-CONSOLE-3")
+    eventually(lambda: open_ticket_for(ordo, order.order_id), 60, "the returned parcel's ticket")
+    with console(ordo, tmp_path) as (page, problems):
+        open_in_console(page, problems, order.order_id, tmp_path)
+        assert page.inner_text("#order-status") == "returned_to_sender"
+        page.click('#reship button[type="submit"]')  # no new address: where it went
+        page.wait_for_function(
+            "document.querySelector('#message').textContent.startsWith('Sending again requested')"
+        )
+        # Held again and planned as a new parcel: the order is back with the warehouse.
+        ready = shows_status(page, "ready_for_fulfillment")
+        eventually(ready, 60, "the console to show the parcel planned again")
+        eventually(
+            lambda: "resolved" in refreshed(page, "#ticket-status"),
+            30,
+            "the console to show the ticket resolved",
+        )
+        assert "sending S1 again" in page.inner_text("#timeline")
