@@ -98,7 +98,7 @@ def test_units_sold_meanwhile_hold_nothing_and_a_request_after_a_restock_holds_t
         ev.ReshipShortage(
             order_id=OID,
             shipment_id=FIRST,
-            missing=[ev.MissingStock(sku="A", requested=3, available=2)],
+            missing=[ev.MissingStock(sku="A", requested=3, available=2, warehouse="main")],
         )
     ]
     assert figures(scenario, "A") == (10, 8, 2)
@@ -111,6 +111,28 @@ def test_units_sold_meanwhile_hold_nothing_and_a_request_after_a_restock_holds_t
     ]
     assert figures(scenario, "A") == (11, 11, 0)
     assert figures(scenario, "B") == (5, 1, 4)
+
+
+def test_a_shortage_names_the_warehouse_short_not_a_sum_over_the_ones_that_are_not() -> None:
+    scenario = stocked(S=3)
+    scenario.execute(set_stock_level("S", 2, "north"))
+    order = order_of("reship-split", ("S", 5))  # 3 from main, 2 from north
+    oid, sid = order.order_id, f"{order.order_id}-S1"
+    split = [line("S", 3), line("S", 2, "north")]
+
+    def at(name: ev.ShipmentStatus) -> ev.ShipmentStatusChanged:
+        return ev.ShipmentStatusChanged(order_id=oid, shipment_id=sid, status=name, lines=split)
+
+    scenario.given(validated(order), at("in_transit"), at("returned_to_sender"))
+    scenario.execute(set_stock_level("S", 1, "north"))  # one of north's two sold meanwhile
+    request = ev.ReshipRequested(order_id=oid, ticket_id="T-5", shipment_id=sid, requested_by="ola")
+    assert scenario.when(request) == [
+        ev.ReshipShortage(
+            order_id=oid,
+            shipment_id=sid,
+            missing=[ev.MissingStock(sku="S", requested=2, available=1, warehouse="north")],
+        )
+    ]
 
 
 def test_a_request_heard_before_the_return_is_acted_on_when_the_return_arrives() -> None:

@@ -26,7 +26,7 @@ OID = ORDER.order_id
 S1, S2, S3 = f"{OID}-S1", f"{OID}-S2", f"{OID}-S3"
 LINE = ev.ReservedLine(sku="SKU-1", quantity=2, warehouse="main")
 NEW_ADDRESS = Address(line1="Nowa 5", city="Kraków", postcode="30-001", country="PL")
-MISSING = [ev.MissingStock(sku="SKU-1", requested=2, available=1)]
+MISSING = [ev.MissingStock(sku="SKU-1", requested=2, available=1, warehouse="north")]
 
 
 def opened(events: list[ev.Event]) -> ev.TicketOpened:
@@ -150,7 +150,7 @@ def test_a_shortage_opens_a_ticket_and_the_parcel_may_be_asked_for_again(
     short = opened(scenario.when(shortage()))
     assert (short.reason, short.stage, short.severity) == ("reship_short", "inventory", "high")
     assert (short.details["subject"], short.details["returned_ticket"]) == (S1, tid)
-    assert "SKU-1: 2 needed, 1 available" in short.instructions
+    assert "SKU-1 (warehouse north): 2 needed, 1 available" in short.instructions
     assert "Nothing is held for it" in short.instructions
     assert f"returned_to_sender ticket ({tid}), which is still open" in short.instructions
     assert "Jan Kowalski" in short.instructions

@@ -88,6 +88,9 @@ class MissingStock(BaseModel):
     sku: str
     requested: int
     available: int
+    # Where it is missing, when it must come from one warehouse (a parcel sent again comes
+    # from the one it came back to); None when any warehouse would do (a new reservation).
+    warehouse: str | None = None
 
 
 class StockReserved(Event):

@@ -56,11 +56,14 @@ def rehold(uow: UnitOfWork, reservation: Reservation, shipment_id: str) -> list[
     missing: list[ev.MissingStock] = []
     for sku, parts in needs.items():
         stock = stocks[sku]
-        free = {w: stock.available(w) if stock else 0 for w in parts}
-        short = [w for w, quantity in parts.items() if free[w] < quantity]
-        if short:
-            requested, available = sum(parts[w] for w in short), sum(free[w] for w in short)
-            missing.append(ev.MissingStock(sku=sku, requested=requested, available=available))
+        for warehouse, quantity in parts.items():
+            free = stock.available(warehouse) if stock else 0
+            if free < quantity:
+                missing.append(
+                    ev.MissingStock(
+                        sku=sku, requested=quantity, available=free, warehouse=warehouse
+                    )
+                )
     if missing:
         return [
             ev.ReshipShortage(
