@@ -27,14 +27,21 @@ CORRECTED = Address(line1="ul. Krótka 5", city="Kraków", postcode="30-001", co
 WHY = "customer changed their mind"
 
 
-def asked(shipment_id: str = OLD, address: Address | None = None) -> ev.ReshipRequested:
+def asked(
+    shipment_id: str = OLD, address: Address | None = None, attempt: int = 1
+) -> ev.ReshipRequested:
     return ev.ReshipRequested(
-        order_id=OID, ticket_id="T-1", shipment_id=shipment_id, requested_by="ola", address=address
+        order_id=OID,
+        ticket_id="T-1",
+        shipment_id=shipment_id,
+        requested_by="ola",
+        address=address,
+        attempt=attempt,
     )
 
 
-def reheld(shipment_id: str = OLD) -> ev.StockReheld:
-    return ev.StockReheld(order_id=OID, shipment_id=shipment_id, lines=LINES)
+def reheld(shipment_id: str = OLD, attempt: int = 1) -> ev.StockReheld:
+    return ev.StockReheld(order_id=OID, shipment_id=shipment_id, lines=LINES, attempt=attempt)
 
 
 def came_back(order: CanonicalOrder = ORDER, shipment_id: str = OLD) -> Scenario:
@@ -203,11 +210,20 @@ def test_a_replacement_that_came_back_too_is_sent_again_where_it_went() -> None:
     ]
 
 
-def test_a_later_request_before_the_stock_is_held_decides_the_address() -> None:
+def test_the_stock_held_for_a_request_sends_the_parcel_to_that_requests_address() -> None:
+    scenario = came_back()
+    scenario.when(asked())  # inventory answered it with a shortage
+    assert scenario.when(asked(address=CORRECTED, attempt=2)) == []  # asked again, restocked
+    assert scenario.when(reheld(attempt=2)) == [planned(address=CORRECTED)]
+
+
+def test_stock_held_for_a_request_not_yet_here_waits_for_it_not_for_an_earlier_one() -> None:
+    # Inventory's answer to the second request (ordo.inventory) may arrive before the request
+    # itself (ordo.tickets): the first request, answered by a shortage, must not send it.
     scenario = came_back()
     scenario.when(asked())
-    assert scenario.when(asked(address=CORRECTED)) == []  # asked again after a shortage
-    assert scenario.when(reheld()) == [planned(address=CORRECTED)]
+    assert scenario.when(reheld(attempt=2)) == []
+    assert scenario.when(asked(address=CORRECTED, attempt=2)) == [planned(address=CORRECTED)]
 
 
 # --- refused: nothing written, nothing emitted -------------------------------------------

@@ -251,3 +251,30 @@ def test_units_held_again_never_expire() -> None:
 
 def test_a_request_prefetches_its_reservation() -> None:
     assert touched(asked()) == [Reservation.create_id(OID)]
+
+
+def test_each_answer_names_the_request_it_answers() -> None:
+    scenario = came_back()
+    scenario.when(validated(order_of("someone-else", ("A", 8))))  # 2 of A left free
+    first, second = asked(), asked(ticket="T-1").model_copy(update={"attempt": 2})
+    (short,) = scenario.when(first)
+    assert isinstance(short, ev.ReshipShortage)
+    assert short.attempt == 1
+    scenario.execute(set_stock_level("A", 11))
+    (held,) = scenario.when(second)
+    assert isinstance(held, ev.StockReheld)
+    assert held.attempt == 2
+
+
+def test_a_request_heard_before_the_return_is_answered_by_its_number() -> None:
+    scenario = stocked(A=10, B=5)
+    scenario.given(
+        validated(ORDER),
+        ev.OrderReadyForFulfillment(order_id=OID, lines=LINES),
+        status("in_transit"),
+    )
+    assert scenario.when(asked().model_copy(update={"attempt": 3})) == []
+    assert scenario.when(status("returned_to_sender")) == [
+        ev.StockRestocked(order_id=OID, shipment_id=FIRST, lines=LINES),
+        ev.StockReheld(order_id=OID, shipment_id=FIRST, lines=LINES, attempt=3),
+    ]

@@ -53,8 +53,8 @@ def planned(sid: str, replaces: str | None) -> ev.ShipmentPlanned:
     )
 
 
-def shortage(sid: str = S1) -> ev.ReshipShortage:
-    return ev.ReshipShortage(order_id=OID, shipment_id=sid, missing=MISSING)
+def shortage(sid: str = S1, attempt: int = 1) -> ev.ReshipShortage:
+    return ev.ReshipShortage(order_id=OID, shipment_id=sid, missing=MISSING, attempt=attempt)
 
 
 @pytest.fixture
@@ -158,8 +158,12 @@ def test_a_shortage_opens_a_ticket_and_the_parcel_may_be_asked_for_again(
 
     (again,) = scenario.execute(ReshipParcel(tid, "piotr"))  # restocked meanwhile
     assert isinstance(again, ev.ReshipRequested)
-    assert scenario.when(shortage()) == []  # short again: the live ticket says so already
-    scenario.execute(ReshipParcel(tid, "piotr"))
+    assert again.attempt == 2  # numbered: inventory's answer names it
+    assert scenario.when(shortage()) == []  # the first answer again: old news
+    assert scenario.when(shortage(attempt=2)) == []  # short again: the live ticket says so
+    (third,) = scenario.execute(ReshipParcel(tid, "piotr"))
+    assert isinstance(third, ev.ReshipRequested)
+    assert third.attempt == 3
     resolved = scenario.when(planned(S2, S1))
     assert [(r.ticket_id, r.resolved_by) for r in resolved if isinstance(r, ev.TicketResolved)] == [
         (tid, "piotr"),
@@ -176,7 +180,7 @@ def test_a_shortage_after_the_last_ones_ticket_was_resolved_opens_a_new_one(
     first = opened(scenario.when(shortage()))
     scenario.execute(ResolveTicket(first.ticket_id, Resolution(resolution="restocked"), "ola"))
     scenario.execute(ReshipParcel(tid, "ola"))
-    assert opened(scenario.when(shortage())).ticket_id != first.ticket_id
+    assert opened(scenario.when(shortage(attempt=2))).ticket_id != first.ticket_id
 
 
 def test_a_parcel_sent_again_gets_no_second_ticket_and_its_replacement_coming_back_does(

@@ -124,6 +124,10 @@ class StockReheld(Event):
 
     shipment_id: str
     lines: list[ReservedLine]
+    # Which of the operator's requests for this parcel it answers (ReshipRequested.attempt):
+    # after a shortage the next request may name another address, and fulfillment must pair
+    # the units held with the request they were held for, whichever topic arrives first.
+    attempt: int = Field(default=1, ge=1)
 
 
 class ReshipShortage(Event):
@@ -132,6 +136,10 @@ class ReshipShortage(Event):
 
     shipment_id: str
     missing: list[MissingStock]
+    # Which of the operator's requests for this parcel it answers (ReshipRequested.attempt):
+    # after a shortage the next request may name another address, and fulfillment must pair
+    # the units held with the request they were held for, whichever topic arrives first.
+    attempt: int = Field(default=1, ge=1)
 
 
 class StockReleased(Event):
@@ -439,6 +447,9 @@ class ReshipRequested(Event):
     shipment_id: str  # the parcel that came back
     requested_by: str
     address: Address | None = None
+    # The operator's n-th request for this parcel (a new one may follow a ReshipShortage):
+    # inventory answers each by its number.
+    attempt: int = Field(default=1, ge=1)
 
 
 class OrderCorrected(Event):

@@ -104,16 +104,19 @@ class ReleaseGate(Aggregate):
             shipment["history"] = [*shipment["history"], {"status": WITHDRAWN, "time": at}]
 
     @event("ReshipRequestNoted")
-    def note_reship_request(self, shipment_id: str, address: dict[str, Any] | None) -> None:
-        self.reships[shipment_id] = {
-            **self.reships.get(shipment_id, {}),
-            "requested": True,
-            "address": address,
-        }
+    def note_reship_request(
+        self, shipment_id: str, address: dict[str, Any] | None, attempt: int = 1
+    ) -> None:
+        """Request number `attempt` to send `shipment_id` again, to `address` (None: where
+        it went), waiting for the stock inventory holds for that same request."""
+        before = self.reships.get(shipment_id, {})
+        requests = {**before.get("requests", {}), str(attempt): address}
+        self.reships[shipment_id] = {**before, "requests": requests}
 
     @event("StockReheldNoted")
-    def note_stock_reheld(self, shipment_id: str) -> None:
-        self.reships[shipment_id] = {**self.reships.get(shipment_id, {}), "reheld": True}
+    def note_stock_reheld(self, shipment_id: str, attempt: int = 1) -> None:
+        """The stock for request number `attempt` is held, before that request reached us."""
+        self.reships[shipment_id] = {**self.reships.get(shipment_id, {}), "reheld": attempt}
 
     @event("SentAgain")
     def send_again(self, shipment: dict[str, Any], at: datetime) -> None:

@@ -25,33 +25,38 @@ def returned_gate(uow: UnitOfWork, order_id: str, returned: str) -> ReleaseGate 
 
 
 def on_reship_requested(event: ev.ReshipRequested, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """An operator's request (numbered: after a shortage the next may name another address):
+    the parcel goes once the stock held for this same request is, to this request's address."""
     gate = returned_gate(uow, event.order_id, event.shipment_id)
     if gate is None:
         return []
     noted = gate.reships.get(event.shipment_id, {})
-    if noted.get("reheld"):
+    if noted.get("reheld") == event.attempt:
         return [send_again(gate, event.shipment_id, event.address)]
-    address = None if event.address is None else event.address.model_dump(mode="json")
-    if noted.get("requested") and noted.get("address") == address:
+    if str(event.attempt) in noted.get("requests", {}):
         return []  # the same request again
-    # The latest request before the stock is held decides where the parcel goes: an operator
-    # asking again after a shortage may have corrected the address since.
-    gate.note_reship_request(event.shipment_id, address)
+    address = None if event.address is None else event.address.model_dump(mode="json")
+    gate.note_reship_request(event.shipment_id, address, event.attempt)
     return []
 
 
 def on_stock_reheld(event: ev.StockReheld, uow: UnitOfWork) -> Sequence[ev.Event]:
+    """Inventory held the units for request number `attempt`: the parcel goes if that request
+    is here. Held for a later request than the one noted (the operator asked again after a
+    shortage, and inventory answered before the new request reached us: two topics), it waits
+    for that request and its address, never an earlier one's."""
     gate = returned_gate(uow, event.order_id, event.shipment_id)
     if gate is None:
         return []
     noted = gate.reships.get(event.shipment_id, {})
-    if noted.get("reheld"):
-        return []
-    if noted.get("requested"):
-        address = noted.get("address")
+    requests = noted.get("requests", {})
+    if str(event.attempt) in requests:
+        address = requests[str(event.attempt)]
         where = None if address is None else Address.model_validate(address)
         return [send_again(gate, event.shipment_id, where)]
-    gate.note_stock_reheld(event.shipment_id)
+    if noted.get("reheld") == event.attempt:
+        return []  # the same answer again
+    gate.note_stock_reheld(event.shipment_id, event.attempt)
     return []
 
 

@@ -27,29 +27,35 @@ def on_reship_requested(event: ev.ReshipRequested, uow: UnitOfWork) -> Sequence[
     if reservation is None or reservation.cancelled or event.shipment_id in reservation.reheld:
         return []  # not an order of ours, cancelled, or held again already
     if event.shipment_id in reservation.sent_back:
-        return rehold(uow, reservation, event.shipment_id)
-    if event.shipment_id not in reservation.reship_asked:
-        reservation.ask_reship(event.shipment_id)
+        return rehold(uow, reservation, event.shipment_id, event.attempt)
+    if reservation.reship_attempts.get(event.shipment_id) != event.attempt:
+        reservation.ask_reship(event.shipment_id, event.attempt)
     return []
 
 
 def rehold_if_asked(uow: UnitOfWork, reservation: Reservation, shipment_id: str) -> list[ev.Event]:
     """A parcel just came back: if it was asked to go again before we knew, hold it now."""
     if shipment_id in reservation.reship_asked and shipment_id not in reservation.reheld:
-        return rehold(uow, reservation, shipment_id)
+        return rehold(
+            uow, reservation, shipment_id, reservation.reship_attempts.get(shipment_id, 1)
+        )
     return []
 
 
-def rehold(uow: UnitOfWork, reservation: Reservation, shipment_id: str) -> list[ev.Event]:
+def rehold(
+    uow: UnitOfWork, reservation: Reservation, shipment_id: str, attempt: int = 1
+) -> list[ev.Event]:
     """Hold what parcel `shipment_id` brought back, each line in the warehouse it came back
-    to, or nothing. The hold sits beside the order's others, so the replacing parcel's
+    to, or nothing; the answer names the request (`attempt`) it answers. The hold sits beside the order's others, so the replacing parcel's
     departure takes it off like any shipment's and a cancellation releases it."""
     if reservation.cancelled or not reservation.reserved:
         return []  # released for good: nothing will go out again
     returned = reservation.came_back_with(shipment_id)
     if returned is None:
         return [
-            ev.ReshipShortage(order_id=reservation.order_id, shipment_id=shipment_id, missing=[])
+            ev.ReshipShortage(
+                order_id=reservation.order_id, shipment_id=shipment_id, missing=[], attempt=attempt
+            )
         ]
     needs = by_warehouse(returned)
     stocks = {sku: uow.get(Stock, Stock.create_id(sku)) for sku in needs}
@@ -67,7 +73,10 @@ def rehold(uow: UnitOfWork, reservation: Reservation, shipment_id: str) -> list[
     if missing:
         return [
             ev.ReshipShortage(
-                order_id=reservation.order_id, shipment_id=shipment_id, missing=missing
+                order_id=reservation.order_id,
+                shipment_id=shipment_id,
+                missing=missing,
+                attempt=attempt,
             )
         ]
     for sku, parts in needs.items():
@@ -80,4 +89,8 @@ def rehold(uow: UnitOfWork, reservation: Reservation, shipment_id: str) -> list[
         reservation.settle("ReshipRequested")
     reservation.rehold(shipment_id, [[s, w, q] for s, w, q in returned])
     lines = [ev.ReservedLine(sku=s, warehouse=w, quantity=q) for s, w, q in returned]
-    return [ev.StockReheld(order_id=reservation.order_id, shipment_id=shipment_id, lines=lines)]
+    return [
+        ev.StockReheld(
+            order_id=reservation.order_id, shipment_id=shipment_id, lines=lines, attempt=attempt
+        )
+    ]

@@ -69,6 +69,8 @@ class ReshipParcel(TicketCommand):
                 shipment_id=shipment_id,
                 requested_by=self.by,
                 address=self.address,
+                # Numbered, so inventory's answer is paired with this request and its address.
+                attempt=case.reships[shipment_id]["attempts"],
             )
         ]
 
@@ -121,6 +123,8 @@ def on_reship_shortage(event: ev.ReshipShortage, uow: UnitOfWork) -> list[ev.Eve
     asked = case.reships.get(sid)
     if asked is not None and asked["status"] == "planned":
         return []  # sent again after all: the shortage is old news
+    if asked is not None and event.attempt < asked["attempts"]:
+        return []  # the answer to an earlier request: a newer one is on its way
     if asked is not None and asked["status"] == "requested":
         case.reship_short(sid)
     issues = [
