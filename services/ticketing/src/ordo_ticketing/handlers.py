@@ -14,7 +14,7 @@ from ordo_ticketing.cancellation import (
     shipped_after_cancellation,
 )
 from ordo_ticketing.domain import Case
-from ordo_ticketing.opening import case_of, open_ticket
+from ordo_ticketing.opening import case_of, open_ticket, short_issues
 from ordo_ticketing.reship import on_reship_shortage, on_shipment_planned
 from ordo_ticketing.returned import RETURNED, returned_ticket, sent_back_facts
 from ordo_ticketing.revisions import changes
@@ -89,14 +89,7 @@ def on_validation_failed(event: ev.OrderValidationFailed, uow: UnitOfWork) -> Se
 
 
 def on_stock_shortage(event: ev.StockShortage, uow: UnitOfWork) -> Sequence[ev.Event]:
-    issues = [
-        ev.Issue(
-            code="stock.short",
-            field=f"lines[sku={m.sku}]",
-            message=f"Not enough {m.sku}: {m.requested} wanted, {m.available} available.",
-        )
-        for m in event.missing
-    ]
+    issues = short_issues(event.missing)
     missing = [m.model_dump(mode="json") for m in event.missing]
     return open_ticket(uow, event.order_id, "out_of_stock", None, issues, missing=missing)
 

@@ -13,6 +13,18 @@ from ordo_ticketing.instructions import render
 from ordo_ticketing.settings import settings
 
 
+def short_issues(missing: list[ev.MissingStock], verb: str = "wanted") -> list[ev.Issue]:
+    """One issue per SKU inventory could not hold: what was `verb` and what is available."""
+    return [
+        ev.Issue(
+            code="stock.short",
+            field=f"lines[sku={m.sku}]",
+            message=f"Not enough {m.sku}: {m.requested} {verb}, {m.available} available.",
+        )
+        for m in missing
+    ]
+
+
 def case_of(uow: UnitOfWork, order_id: str) -> Case:
     return uow.get_or_add(Case, Case.create_id(order_id), lambda: Case(order_id))
 

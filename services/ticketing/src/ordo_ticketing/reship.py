@@ -18,7 +18,7 @@ from ordo_events.order import Address
 from ordo_runtime import UnitOfWork
 from ordo_ticketing.commands import TicketCommand
 from ordo_ticketing.domain import Case, TicketRefusedError
-from ordo_ticketing.opening import case_of, open_ticket
+from ordo_ticketing.opening import case_of, open_ticket, short_issues
 from ordo_ticketing.returned import RETURNED
 
 SHORT = "reship_short"
@@ -127,14 +127,7 @@ def on_reship_shortage(event: ev.ReshipShortage, uow: UnitOfWork) -> list[ev.Eve
         return []  # the answer to an earlier request: a newer one is on its way
     if asked is not None and asked["status"] == "requested":
         case.reship_short(sid)
-    issues = [
-        ev.Issue(
-            code="stock.short",
-            field=f"lines[sku={m.sku}]",
-            message=f"Not enough {m.sku}: {m.requested} needed, {m.available} available.",
-        )
-        for m in event.missing
-    ]
+    issues = short_issues(event.missing, "needed")
     attempt = 0 if asked is None else asked["attempts"]
     return open_ticket(
         uow,
