@@ -1,7 +1,8 @@
 """Fulfillment's handlers: each notes one fact, then the gate decides; a released order is
 split into shipments at once; carriers' updates move the shipments on. The gate also decides
 what a channel's revision of the order means (before or after release), whether the
-order can still be cancelled, and when a parcel that came back is sent again (reship.py). A cancelled gate changes no more: no fact releases it."""
+order can still be cancelled, and when a parcel that came back is sent again (reship.py).
+A cancelled gate changes no more: no fact releases it."""
 
 from __future__ import annotations
 

@@ -46,8 +46,9 @@ def rehold(
     uow: UnitOfWork, reservation: Reservation, shipment_id: str, attempt: int = 1
 ) -> list[ev.Event]:
     """Hold what parcel `shipment_id` brought back, each line in the warehouse it came back
-    to, or nothing; the answer names the request (`attempt`) it answers. The hold sits beside the order's others, so the replacing parcel's
-    departure takes it off like any shipment's and a cancellation releases it."""
+    to, or nothing; the answer names the request (`attempt`) it answers. The hold sits beside
+    the order's others, so the replacing parcel's departure takes it off like any shipment's
+    and a cancellation releases it."""
     if reservation.cancelled or not reservation.reserved:
         return []  # released for good: nothing will go out again
     returned = reservation.came_back_with(shipment_id)
