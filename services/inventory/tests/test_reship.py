@@ -145,7 +145,7 @@ def test_a_request_heard_before_the_return_is_acted_on_when_the_return_arrives()
     assert scenario.when(asked()) == []  # the return is still on its way to us
     assert scenario.when(asked()) == []  # and asked again meanwhile: remembered once
     assert figures(scenario, "A") == (7, 0, 7)
-    assert reservation(scenario, OID).reship_asked == [FIRST]
+    assert reservation(scenario, OID).reship_attempts == {FIRST: 1}
     assert scenario.when(status("returned_to_sender")) == [
         ev.StockRestocked(order_id=OID, shipment_id=FIRST, lines=LINES),
         ev.StockReheld(order_id=OID, shipment_id=FIRST, lines=LINES),

@@ -198,8 +198,9 @@ class Reservation(Aggregate):
         # What each of them brought back ([sku, warehouse, quantity]), to send it again;
         # parcels noted before the lines were kept have none.
         self.came_back: dict[str, list[list[str | int]]] = {}
-        self.reship_asked: list[str] = []  # asked to go again before we saw them come back
-        self.reship_attempts: dict[str, int] = {}  # the latest request's number, by parcel
+        # Parcels asked to go again before we saw them come back: the latest request's
+        # number, by parcel.
+        self.reship_attempts: dict[str, int] = {}
         self.reheld: list[str] = []  # returned parcels whose units are held again, once each
         self.channel: str | None = None  # the order's sales channel: its hold's time to live
 
@@ -289,8 +290,6 @@ class Reservation(Aggregate):
     def ask_reship(self, shipment_id: str, attempt: int = 1) -> None:
         """Asked to send a parcel again before its return reached us (the two travel on
         different topics): acted on when it does, answering request number `attempt`."""
-        if shipment_id not in self.reship_asked:
-            self.reship_asked.append(shipment_id)
         self.reship_attempts = {**self.reship_attempts, shipment_id: attempt}
 
     @event("Reheld")

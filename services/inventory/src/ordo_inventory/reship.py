@@ -35,10 +35,9 @@ def on_reship_requested(event: ev.ReshipRequested, uow: UnitOfWork) -> Sequence[
 
 def rehold_if_asked(uow: UnitOfWork, reservation: Reservation, shipment_id: str) -> list[ev.Event]:
     """A parcel just came back: if it was asked to go again before we knew, hold it now."""
-    if shipment_id in reservation.reship_asked and shipment_id not in reservation.reheld:
-        return rehold(
-            uow, reservation, shipment_id, reservation.reship_attempts.get(shipment_id, 1)
-        )
+    attempt = reservation.reship_attempts.get(shipment_id)
+    if attempt is not None and shipment_id not in reservation.reheld:
+        return rehold(uow, reservation, shipment_id, attempt)
     return []
 
 
