@@ -118,10 +118,7 @@ async def sweep(db: asyncpg.Pool | asyncpg.Connection, execute: Execute, now: da
     waited = now - timedelta(seconds=settings().returned_wait_s)
     for row in await db.fetch(RETURNED_CANDIDATES, waited):
         cause = f"returned/{row['order_id']}/{row['updated_at'].isoformat()}"
-        try:
-            opened += len(await execute(OpenReturnedTickets(row["order_id"]), cause_id=cause))
-        except IntegrityError:
-            pass  # another replica opened them a moment ago
+        opened += await _open(execute, OpenReturnedTickets(row["order_id"]), cause)
     slas = [s for s in map(settings().stage_sla, settings().stage_sla_s) if s is not None]
     if not slas:
         return opened
@@ -131,11 +128,19 @@ async def sweep(db: asyncpg.Pool | asyncpg.Connection, execute: Execute, now: da
         if sla is None or row["updated_at"] > now - sla:
             continue
         command = OpenStuckTicket(row["order_id"], stage, row["updated_at"], now)
-        try:
-            opened += len(await execute(command, cause_id=f"stuck/{command.ticket_id}"))
-        except IntegrityError:
-            pass  # another replica opened it a moment ago
+        opened += await _open(execute, command, f"stuck/{command.ticket_id}")
     return opened
+
+
+async def _open(
+    execute: Execute, command: Callable[[UnitOfWork], Sequence[ev.Event]], cause: str
+) -> int:
+    """How many tickets `command` opened: none when another replica, sweeping the same
+    state with the same cause, opened them a moment ago (its event ids are ours)."""
+    try:
+        return len(await execute(command, cause_id=cause))
+    except IntegrityError:
+        return 0
 
 
 async def run_sweeps(runtime: Runtime, stop: asyncio.Event) -> None:
