@@ -150,6 +150,26 @@ def test_sent_mail_lands_in_the_mailbox(stack: Stack) -> None:
         stack.mailbox.wait_for_count(before + 5, timeout=0.2)
 
 
+def test_each_mail_keeps_its_own_envelope_however_often_an_address_comes(stack: Stack) -> None:
+    """The sink remembers the addresses it parsed: a repeated or refused one must still be
+    read as the client wrote it, in every session."""
+    before = len(stack.mailbox)
+    body = b"Subject: x\r\n\r\nx\r\n"
+    for session in range(2):
+        with smtplib.SMTP(stack.smtp_host, stack.smtp_port) as smtp:
+            for to in ("ala@x.pl", "ola@x.pl", "ala@x.pl"):
+                smtp.sendmail(f"shop{session}@x.pl", [to], body)
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                smtp.sendmail("shop@x.pl", ["ala@@x.pl"], body)
+            assert smtp.mail("ala@@x.pl")[0] == 553  # refused as a sender as well
+    mails = stack.mailbox.wait_for(before + 6, timeout=5)[before:]
+    assert [(m.sender, m.recipients) for m in mails] == [
+        (f"shop{session}@x.pl", (to,))
+        for session in range(2)
+        for to in ("ala@x.pl", "ola@x.pl", "ala@x.pl")
+    ]
+
+
 def test_close_stops_what_it_started_and_leaves_given_servers(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
