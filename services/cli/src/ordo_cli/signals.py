@@ -41,8 +41,16 @@ def sigterm_as_interrupt() -> AbstractContextManager[None]:
     """SIGTERM (docker stop, systemd, kill) and SIGHUP (the terminal closed) end the run
     exactly as Ctrl-C does. Left to their defaults they ended the process on the spot, and
     the broker, PostgreSQL, the SMTP sink and the services, each in a session of its own, ran
-    on with nobody to stop them."""
-    return _handling({signal.SIGTERM: _interrupt, signal.SIGHUP: _hang_up})
+    on with nobody to stop them. SIGINT is taken too: a shell starts a command run in the
+    background (`ordo up &` in a script) with SIGINT ignored, and Python then leaves it so,
+    so `kill -INT` did nothing."""
+    return _handling(
+        {
+            signal.SIGINT: signal.default_int_handler,
+            signal.SIGTERM: _interrupt,
+            signal.SIGHUP: _hang_up,
+        }
+    )
 
 
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
