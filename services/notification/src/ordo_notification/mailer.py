@@ -55,7 +55,12 @@ class MailSettings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_s: float = 30.0
-    mailer_batch: int = 100
+    # Requests read, sent and recorded as one batch. 500 rather than 100: over three bursts
+    # of 5000 orders each way, alternating, the CPU per order counted until the last email
+    # was out went from 5.2-6.4 ms to 4.7-5.8, and the emails left when the burst ended
+    # were out in 3.3-4.7 s instead of 4.0-6.4.
+    # A crash between sending and recording sends up to this many again (same Message-ID).
+    mailer_batch: int = 500
     # SMTP sessions open at once; one customer's emails always share one, in order.
     mailer_connections: int = 4
     mailer_idle_s: float = 0.2
