@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 
 from ordo_devstack.kafka import EmbeddedKafka, ensure_topics
 from ordo_events.topics import Topic
-from ordo_runtime.consumer import BatchConsumer, ConflictError, Record
+from ordo_runtime.consumer import EARLY_STOP_S, BatchConsumer, ConflictError, Record
 from ordo_runtime.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -152,3 +153,23 @@ async def test_a_stop_does_not_wait_for_a_broker_that_has_gone() -> None:
     await asyncio.sleep(0.5)
     stop.set()
     await asyncio.wait_for(running, 5)
+
+
+async def test_a_stop_before_the_group_assigned_anything_does_not_wait_for_it(
+    bootstrap: str,
+) -> None:
+    """Stopped while its group is still forming (a Ctrl-C just after `ordo up` said ready),
+    a consumer holds nothing to hand over: it must not wait for the join to finish (that
+    took every service its whole shutdown grace, 5 s)."""
+    topic = Topic("ordo.test.early-stop", writer="this test", event_types=(), partitions=1)
+    await ensure_topics(bootstrap, [topic])
+    settings = Settings(kafka_bootstrap_servers=bootstrap)
+    consumer = BatchConsumer("ordo-test-early", [topic.name], ConflictingSink((-1, -1)), settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+    await asyncio.sleep(0.5)  # subscribed; Tansu takes some seconds more to assign
+    assert not consumer.assigned.is_set()
+    started = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert time.monotonic() - started < EARLY_STOP_S + 1.5

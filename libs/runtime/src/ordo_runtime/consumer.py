@@ -28,6 +28,9 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 # After a conflict that outlasted the sink's own retries: the other writer usually finishes
 # within this; a random share of it keeps two contending replicas from retrying in step.
 CONFLICT_PAUSE_S = 1.0
+# How long a consumer that holds no partitions (its group still forming) waits for aiokafka's
+# stop, which first lets a join in progress finish: up to the broker's rebalance delay.
+EARLY_STOP_S = 1.0
 
 
 class ConflictError(Exception):
@@ -139,11 +142,18 @@ class BatchConsumer:
             stopping.cancel()
             for timer in self._resumes:
                 timer.cancel()
+            holding = self.assigned.is_set()
             self.assigned.clear()
             if self._uncommitted:
                 with contextlib.suppress(KafkaError, CommitFailedError, IllegalStateError):
                     await consumer.commit(self._uncommitted)
-            await consumer.stop()
+            if holding:
+                await consumer.stop()  # leaves the group, so the others take over at once
+            else:
+                # Nothing to hand over: a join still in flight is abandoned, not awaited.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(EARLY_STOP_S):
+                        await consumer.stop()
 
     async def _apply(
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[Record]]
