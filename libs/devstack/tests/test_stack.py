@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import mailbox
 import smtplib
+import time
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -20,7 +23,7 @@ from aiokafka.structs import TopicPartition
 
 from ordo_devstack import Stack, ensure_topics, start_stack
 from ordo_devstack._net import run_sync
-from ordo_devstack.kafka import EMBEDDED_PARTITIONS
+from ordo_devstack.kafka import EMBEDDED_PARTITIONS, EmbeddedKafka
 from ordo_devstack.postgres import THROWAWAY, _fetchval
 from ordo_events.topics import ALL_TOPICS, Topic
 
@@ -168,6 +171,30 @@ def test_each_mail_keeps_its_own_envelope_however_often_an_address_comes(stack: 
         for session in range(2)
         for to in ("ala@x.pl", "ola@x.pl", "ala@x.pl")
     ]
+
+
+async def test_the_broker_stops_at_once_though_a_group_join_was_left_in_flight(
+    tmp_path: Path,
+) -> None:
+    broker = EmbeddedKafka(tmp_path)
+    try:
+        topic = Topic("ordo.test.join", writer="this test", event_types=(), partitions=1)
+        await ensure_topics(broker.bootstrap, [topic])
+        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id="ordo-test-join")
+        await consumer.start()
+        consumer.subscribe([topic.name])
+        polling = asyncio.create_task(consumer.getmany(timeout_ms=100))
+        await asyncio.sleep(0.5)  # joining: Tansu assigns only seconds later
+        polling.cancel()
+        await consumer._client.close()  # gone without leaving, as a process that exits
+    finally:
+        started = time.monotonic()
+        broker.close()
+    stopped_in = time.monotonic() - started
+    with contextlib.suppress(TimeoutError):  # the rest of the client, now the broker is gone
+        await asyncio.wait_for(consumer.stop(), 5)
+    assert broker.process.returncode is not None
+    assert stopped_in < 2.5  # it took 3-5 s, waiting out the join
 
 
 def test_close_stops_what_it_started_and_leaves_given_servers(

@@ -27,6 +27,11 @@ HOST = "127.0.0.1"
 # groups on the registry's 6 partitions a topic kept it at ~60% of a core). Real clusters
 # get the registry's counts (deploy/k8s).
 EMBEDDED_PARTITIONS = 2
+# How long the broker gets to exit on SIGTERM before SIGKILL. It keeps everything in memory,
+# so a graceful exit saves nothing; and with a group join left in flight by a consumer that
+# went (a service stopped while its group formed) Tansu takes seconds more, waiting out the
+# join: `ordo up` stopped just after it was ready took ~6 s, most of it here.
+STOP_GRACE_S = 1.0
 
 
 class EmbeddedKafka:
@@ -57,7 +62,7 @@ class EmbeddedKafka:
             self.close()
             raise RuntimeError(f"Tansu did not start; its log:\n{tail(self.log)}") from exc
 
-    def close(self, grace: float = 5.0) -> None:
+    def close(self, grace: float = STOP_GRACE_S) -> None:
         stop_process(self.process, grace)
 
 
