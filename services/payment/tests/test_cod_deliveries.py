@@ -10,19 +10,21 @@ from decimal import Decimal
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
 from ordo_payment.app import service
-from ordo_payment.domain import Settlement
 from ordo_runtime.testing import Scenario
-from services.payment.tests.support import captured, order_with, shipment
+from services.payment.tests.support import (
+    accepted,
+    captured,
+    not_collected,
+    order_with,
+    settlement_of,
+    shipment,
+)
 
 D = Decimal
 
 
 def cod_order(*lines: tuple[str, int, str]) -> CanonicalOrder:
     return order_with("cod-split", {"method": "cash_on_delivery"}, *lines)
-
-
-def accepted(o: CanonicalOrder) -> Scenario:
-    return Scenario(service).given(ev.OrderReceived(order_id=o.order_id, order=o))
 
 
 parcel = shipment
@@ -76,12 +78,6 @@ def test_a_shipment_first_heard_of_as_failed_delivery_collects_nothing() -> None
     assert captured(s.when(parcel(o, 1, "delivered", ("A", 2)))) == [D("25.00")]
 
 
-def not_collected(o: CanonicalOrder, number: int, amount: str) -> ev.CashOnDeliveryNotCollected:
-    return ev.CashOnDeliveryNotCollected(
-        order_id=o.order_id, shipment_id=f"{o.order_id}-S{number}", amount=D(amount), currency="PLN"
-    )
-
-
 def test_a_parcel_returned_to_sender_is_not_collected_and_says_so_once() -> None:
     o = cod_order(("A", 2, "12.50"), ("B", 1, "7.35"))  # 32.35
     s = accepted(o)
@@ -89,8 +85,7 @@ def test_a_parcel_returned_to_sender_is_not_collected_and_says_so_once() -> None
     back = parcel(o, 1, "returned_to_sender", ("A", 2), ("B", 1))
     assert s.when(back) == [not_collected(o, 1, "32.35")]  # no cash, and the shortfall said
     assert s.when(back) == []  # the carrier said it again
-    case = s.app.get(Settlement, Settlement.create_id(o.order_id))
-    assert case is not None
+    case = settlement_of(s, o)
     assert (case.captured, case.uncollected) == (D(0), {f"{o.order_id}-S1": D("32.35")})
 
 
@@ -132,10 +127,7 @@ def test_a_prepaid_parcel_returned_to_sender_is_neither_refunded_nor_recorded() 
         )
         s = Scenario(service).given(ev.OrderReceived(order_id=o.order_id, order=o), paid)
         s.when(parcel(o, 1, "handed_to_carrier", ("A", 2)))
-        case = s.app.get(Settlement, Settlement.create_id(o.order_id))
-        assert case is not None
-        version = case.version
+        version = settlement_of(s, o).version
         assert s.when(parcel(o, 1, "returned_to_sender", ("A", 2))) == []
-        case = s.app.get(Settlement, Settlement.create_id(o.order_id))
-        assert case is not None
+        case = settlement_of(s, o)
         assert (case.version, case.captured, case.refunded) == (version, D("10"), D(0))

@@ -11,28 +11,20 @@ from decimal import Decimal
 from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
 from ordo_payment.app import service
-from ordo_payment.domain import Settlement
 from ordo_runtime.testing import Scenario
-from services.payment.tests.support import captured, order_with, shipment
+from services.payment.tests.support import (
+    accepted,
+    authorisation,
+    authorised,
+    captured,
+    not_collected,
+    order_with,
+    settlement_of,
+    shipment,
+    voided_and_refunded,
+)
 
 D = Decimal
-
-
-def case_of(s: Scenario, o: CanonicalOrder) -> Settlement:
-    case = s.app.get(Settlement, Settlement.create_id(o.order_id))
-    assert case is not None
-    return case
-
-
-def authorisation(o: CanonicalOrder) -> ev.PaymentNotificationReceived:
-    return ev.PaymentNotificationReceived(
-        order_id=o.order_id,
-        notification_id="n1",
-        status="authorized",
-        amount=o.total,
-        currency=o.currency,
-        provider_ref="psp-1",
-    )
 
 
 # --- held: captured as goods leave ----------------------------------------------------------
@@ -41,13 +33,18 @@ def held_order() -> CanonicalOrder:
     return order_with("held-again", {"method": "prepaid", "settlement": "held"}, ("A", 4, "5.00"))
 
 
-def held(o: CanonicalOrder) -> Scenario:
-    return Scenario(service).given(ev.OrderReceived(order_id=o.order_id, order=o), authorisation(o))
+def sent_again_once(o: CanonicalOrder) -> list[ev.Event]:
+    """S1 left (its share taken) and came back; S3 left in its place."""
+    return [
+        shipment(o, 1, "handed_to_carrier", ("A", 2)),
+        shipment(o, 1, "returned_to_sender", ("A", 2)),
+        shipment(o, 3, "handed_to_carrier", ("A", 2), replaces=1),
+    ]
 
 
 def test_a_held_parcel_sent_again_captures_nothing_more() -> None:
     o = held_order()
-    s = held(o)
+    s = authorised(o)
     assert captured(s.when(shipment(o, 1, "handed_to_carrier", ("A", 2)))) == [D("10.00")]
     assert s.when(shipment(o, 1, "returned_to_sender", ("A", 2))) == []
     # The same two units leave again: counted as two more, they would complete the order and
@@ -55,7 +52,7 @@ def test_a_held_parcel_sent_again_captures_nothing_more() -> None:
     for status in ("handed_to_carrier", "in_transit", "delivered", "delivered"):
         assert s.when(shipment(o, 3, status, ("A", 2), replaces=1)) == []
     assert captured(s.when(shipment(o, 2, "handed_to_carrier", ("A", 2)))) == [D("10.00")]
-    assert case_of(s, o).captured == o.total
+    assert settlement_of(s, o).captured == o.total
     # The customer sends S3's goods back: the return's amount is refunded, as for any parcel.
     back = ev.ReturnReceived(
         order_id=o.order_id, return_id="r1", lines=[], amount=D("10.00"), currency="PLN"
@@ -69,15 +66,10 @@ def test_a_held_parcel_sent_again_captures_nothing_more() -> None:
 
 def test_a_held_parcel_sent_again_twice_still_captures_nothing_more() -> None:
     o = held_order()
-    s = held(o)
-    s.given(
-        shipment(o, 1, "handed_to_carrier", ("A", 2)),
-        shipment(o, 1, "returned_to_sender", ("A", 2)),
-        shipment(o, 3, "handed_to_carrier", ("A", 2), replaces=1),
-    )
+    s = authorised(o).given(*sent_again_once(o))
     assert s.when(shipment(o, 3, "returned_to_sender", ("A", 2), replaces=1)) == []
     assert s.when(shipment(o, 4, "handed_to_carrier", ("A", 2), replaces=3)) == []
-    assert case_of(s, o).captured == D("10.00")
+    assert settlement_of(s, o).captured == D("10.00")
 
 
 def test_a_held_share_never_taken_is_taken_once_by_the_parcel_sent_again() -> None:
@@ -95,7 +87,7 @@ def test_a_held_share_never_taken_is_taken_once_by_the_parcel_sent_again() -> No
     assert s.when(shipment(o, 3, "in_transit", ("A", 2), replaces=1)) == []
     assert s.when(shipment(o, 1, "returned_to_sender", ("A", 2))) == []  # the first, late
     assert captured(s.when(shipment(o, 2, "handed_to_carrier", ("A", 2)))) == [D("10.00")]
-    assert case_of(s, o).captured == o.total
+    assert settlement_of(s, o).captured == o.total
 
 
 def test_a_held_order_cancelled_after_its_parcel_sent_again_came_back_gives_back_one_share() -> (
@@ -104,40 +96,16 @@ def test_a_held_order_cancelled_after_its_parcel_sent_again_came_back_gives_back
     """Both parcels came back, so the order may be cancelled: what was taken (once) is
     refunded, and the part of the authorisation never taken released."""
     o = held_order()
-    s = held(o)
-    s.given(
-        shipment(o, 1, "handed_to_carrier", ("A", 2)),
-        shipment(o, 1, "returned_to_sender", ("A", 2)),
-        shipment(o, 3, "handed_to_carrier", ("A", 2), replaces=1),
-        shipment(o, 3, "returned_to_sender", ("A", 2), replaces=1),
+    s = authorised(o).given(
+        *sent_again_once(o), shipment(o, 3, "returned_to_sender", ("A", 2), replaces=1)
     )
     cancel = ev.OrderCancelled(order_id=o.order_id, reason="customer away", cancelled_by="ola")
-    assert s.when(cancel) == [
-        ev.PaymentVoided(
-            order_id=o.order_id, reason="order cancelled: customer away", provider_ref="psp-1"
-        ),
-        ev.PaymentRefunded(
-            order_id=o.order_id,
-            amount=D("10.00"),
-            currency="PLN",
-            reason="order cancelled: customer away",
-        ),
-    ]
+    assert s.when(cancel) == voided_and_refunded(o, "customer away", "10.00")
 
 
 # --- cash on delivery: collected as parcels are delivered -----------------------------------
 def cod_order(*lines: tuple[str, int, str]) -> CanonicalOrder:
     return order_with("cod-again", {"method": "cash_on_delivery"}, *lines)
-
-
-def accepted(o: CanonicalOrder) -> Scenario:
-    return Scenario(service).given(ev.OrderReceived(order_id=o.order_id, order=o))
-
-
-def not_collected(o: CanonicalOrder, number: int, amount: str) -> ev.CashOnDeliveryNotCollected:
-    return ev.CashOnDeliveryNotCollected(
-        order_id=o.order_id, shipment_id=f"{o.order_id}-S{number}", amount=D(amount), currency="PLN"
-    )
 
 
 def test_a_parcel_sent_again_and_delivered_is_collected_and_the_order_in_full() -> None:
@@ -147,10 +115,10 @@ def test_a_parcel_sent_again_and_delivered_is_collected_and_the_order_in_full() 
     assert captured(s.when(shipment(o, 2, "delivered", ("B", 1)))) == [D("7.35")]
     assert s.when(shipment(o, 3, "in_transit", ("A", 2), replaces=1)) == []
     assert captured(s.when(shipment(o, 3, "delivered", ("A", 2), replaces=1))) == [D("25.00")]
-    version = case_of(s, o).version
+    version = settlement_of(s, o).version
     assert s.when(shipment(o, 3, "delivered", ("A", 2), replaces=1)) == []  # said again
     assert s.when(shipment(o, 1, "returned_to_sender", ("A", 2))) == []  # the first, again
-    case = case_of(s, o)
+    case = settlement_of(s, o)
     assert (case.version, case.captured, case.uncollected) == (version, o.total, {})
     # Everything sent back by the customer: all that was collected is given back.
     back = ev.ReturnReceived(
@@ -169,7 +137,7 @@ def test_once_a_parcel_sent_again_is_delivered_later_shortfalls_do_not_count_it(
     # and shortfalls would add up to 10.01.
     assert s.when(shipment(o, 2, "returned_to_sender", ("B", 1))) == [not_collected(o, 2, "3.33")]
     assert captured(s.when(shipment(o, 3, "delivered", ("C", 1)))) == [D("3.33")]
-    case = case_of(s, o)
+    case = settlement_of(s, o)
     assert case.captured + sum(case.uncollected.values(), D(0)) == o.total
     assert case.uncollected == {f"{o.order_id}-S2": D("3.33")}
 
@@ -193,11 +161,11 @@ def test_a_parcel_sent_again_that_comes_back_is_short_what_the_first_was_once() 
     # The same goods: 25.00 short, not nothing (as if A were gone twice) nor 25.00 more.
     assert s.when(again) == [not_collected(o, 3, "25.00")]
     assert s.when(again) == []
-    assert case_of(s, o).uncollected == {f"{o.order_id}-S3": D("25.00")}
+    assert settlement_of(s, o).uncollected == {f"{o.order_id}-S3": D("25.00")}
     # Sent a third time, and delivered this time: collected in full.
     assert captured(s.when(shipment(o, 4, "delivered", ("A", 2), replaces=3))) == [D("25.00")]
     assert captured(s.when(shipment(o, 2, "delivered", ("B", 1)))) == [D("7.35")]
-    case = case_of(s, o)
+    case = settlement_of(s, o)
     assert (case.captured, case.uncollected) == (o.total, {})
 
 
@@ -214,8 +182,8 @@ def test_a_prepaid_parcel_sent_again_neither_captures_nor_refunds() -> None:
             shipment(o, 1, "handed_to_carrier", ("A", 2)),
             shipment(o, 1, "returned_to_sender", ("A", 2)),
         )
-        version = case_of(s, o).version
+        version = settlement_of(s, o).version
         for status in ("handed_to_carrier", "delivered", "returned_to_sender"):
             assert s.when(shipment(o, 2, status, ("A", 2), replaces=1)) == []
-        case = case_of(s, o)
+        case = settlement_of(s, o)
         assert (case.version, case.captured, case.refunded) == (version, o.total, D(0))
