@@ -10,6 +10,7 @@ from ordo_events import events as ev
 from ordo_events.order import CanonicalOrder
 from ordo_events.topics import CARRIER_EVENTS
 from ordo_fulfillment.app import service
+from ordo_fulfillment.collection import Collected
 from ordo_runtime.testing import Scenario, sample_order
 
 
@@ -49,3 +50,14 @@ def two_lines() -> CanonicalOrder:
 
 
 PRICE = Decimal("10.00")
+
+
+def collected_by(name: str) -> Collected:
+    """The counter's record of the customer `name` collecting a pickup, with their ID card."""
+    return Collected.model_validate(
+        {
+            "collected_by": name,
+            "document": {"type": "id_card", "last_digits": "123"},
+            "relation": "customer",
+        }
+    )

@@ -11,10 +11,10 @@ import pytest
 
 from ordo_events import events as ev
 from ordo_fulfillment.app import service
-from ordo_fulfillment.collection import Collected, RecordCollection
+from ordo_fulfillment.collection import RecordCollection
 from ordo_fulfillment.returns import RefusedError
 from ordo_runtime.testing import Scenario, sample_order
-from services.fulfillment.tests.support import carrier, released, two_lines
+from services.fulfillment.tests.support import carrier, collected_by, released, two_lines
 from services.fulfillment.tests.test_tracking import client
 
 ORDER = two_lines()
@@ -182,13 +182,7 @@ def test_a_withdrawn_pickup_cannot_be_collected() -> None:
     carrier(scenario, shipment_id=sid, status="packed")
     request = ev.OrderCancellationRequested(order_id=order.order_id, reason=WHY, requested_by="ola")
     scenario.when(request)
-    body = Collected.model_validate(
-        {
-            "collected_by": "Jan Kowalski",
-            "document": {"type": "id_card", "last_digits": "123"},
-            "relation": "customer",
-        }
-    )
+    body = collected_by("Jan Kowalski")
     with pytest.raises(RefusedError, match="withdrawn: its order was cancelled"):
         scenario.execute(RecordCollection(sid, body, "staff"))
 

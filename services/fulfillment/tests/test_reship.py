@@ -12,11 +12,11 @@ import pytest
 
 from ordo_events import events as ev
 from ordo_events.order import Address, CanonicalOrder
-from ordo_fulfillment.collection import Collected, RecordCollection
+from ordo_fulfillment.collection import RecordCollection
 from ordo_fulfillment.domain import ReleaseGate
 from ordo_fulfillment.returns import RefusedError, RequestReturn, ReturnLine, ReturnRequest
 from ordo_runtime.testing import COMPANY_INVOICE, Scenario, sample_order
-from services.fulfillment.tests.support import carrier, released, two_lines
+from services.fulfillment.tests.support import carrier, collected_by, released, two_lines
 from services.fulfillment.tests.test_tracking import client
 
 ORDER = two_lines()
@@ -155,13 +155,7 @@ def test_a_pickup_sent_again_to_an_address_is_a_courier_parcel_no_one_collects()
     assert (event.address, event.pickup_point, event.collector) == (CORRECTED, None, None)
     new = f"{order.order_id}-S2"
     carrier(scenario, shipment_id=new, status="in_transit", time="2030-01-04T10:00:00Z")
-    body = Collected.model_validate(
-        {
-            "collected_by": "Piotr Nowak",
-            "document": {"type": "id_card", "last_digits": "123"},
-            "relation": "customer",
-        }
-    )
+    body = collected_by("Piotr Nowak")
     with pytest.raises(RefusedError, match="not a pickup"):
         scenario.execute(RecordCollection(new, body, "staff"))
 
@@ -171,13 +165,7 @@ def test_a_pickup_sent_again_is_collected_naming_what_it_replaces() -> None:
     order = pickup_order()
     new = f"{order.order_id}-S2"
     carrier(scenario, shipment_id=new, status="in_transit", time="2030-01-04T10:00:00Z")
-    body = Collected.model_validate(
-        {
-            "collected_by": "Piotr Nowak",
-            "document": {"type": "id_card", "last_digits": "123"},
-            "relation": "customer",
-        }
-    )
+    body = collected_by("Piotr Nowak")
     (collected,) = scenario.execute(RecordCollection(new, body, "staff"))
     assert isinstance(collected, ev.ShipmentStatusChanged)
     assert (collected.status, collected.replaces) == ("delivered", f"{order.order_id}-S1")
