@@ -17,7 +17,7 @@ from tests.integration.conftest import Ordo, eventually, wait_for_status
 from tests.integration.test_inventory_flows import stock_of
 from tests.integration.test_order_paths import open_ticket, set_stock, submit
 from tests.integration.test_payment_flows import count, publish, published, wait_for, webhook
-from tests.integration.test_shipping_flows import carrier_update, tracked_status
+from tests.integration.test_shipping_flows import carrier_update, tracked_status, travel
 
 pytestmark = pytest.mark.integration
 
@@ -181,17 +181,14 @@ def test_an_order_whose_parcel_came_back_is_cancelled_from_its_ticket_and_refund
     ordo: Ordo,
 ) -> None:
     order, shipment_id = released(ordo, "cxl-back", "CXL-3")
-    for status, time in (("handed_to_carrier", "2030-01-01"), ("returned_to_sender", "2030-01-04")):
-        carrier_update(
-            ordo,
-            shipment_id,
-            shipment_id=shipment_id,
-            status=status,
-            carrier="inpost",
-            tracking_number="IT-CXL-3",
-            note="address unknown" if status == "returned_to_sender" else None,
-            time=f"{time}T08:00:00Z",
-        )
+    travel(
+        ordo,
+        shipment_id,
+        "IT-CXL-3",
+        ("handed_to_carrier", "01"),
+        ("returned_to_sender", "04"),
+        why_back="address unknown",
+    )
     ticket = open_ticket(ordo, order.order_id, "returned_to_sender")
     assert "cancel the order from this ticket" in ticket["instructions"]
     eventually(lambda: stock_of(ordo, "CXL-3")["on_hand"] == 5, 30, "the parcel back in stock")

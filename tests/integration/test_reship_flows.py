@@ -19,28 +19,13 @@ from tests.integration.conftest import Ordo, eventually, wait_for_status
 from tests.integration.test_cancellation_flows import ticket_status
 from tests.integration.test_order_paths import open_ticket, set_stock, submit
 from tests.integration.test_payment_flows import published, wait_for, webhook
-from tests.integration.test_shipping_flows import carrier_update, stock_where, tracked_status
+from tests.integration.test_shipping_flows import stock_where, tracked_status, travel
 
 pytestmark = pytest.mark.integration
 
 
 def customer(external_id: str) -> dict[str, str]:
     return {"name": "Ola Nowak", "email": f"{external_id}@example.com", "phone": "+48 601 234 567"}
-
-
-def travel(ordo: Ordo, shipment_id: str, tracking_number: str, *steps: tuple[str, str]) -> None:
-    """The carrier's updates for a parcel: (status, day of January 2030) in order."""
-    for status, day in steps:
-        carrier_update(
-            ordo,
-            shipment_id,
-            shipment_id=shipment_id,
-            status=status,
-            carrier="inpost",
-            tracking_number=tracking_number,
-            note="nobody home" if status == "returned_to_sender" else None,
-            time=f"2030-01-{day}T08:00:00Z",
-        )
 
 
 def leave_and_come_back(ordo: Ordo, shipment_id: str, tracking_number: str) -> None:

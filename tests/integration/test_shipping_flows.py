@@ -37,6 +37,28 @@ def carrier_update(ordo: Ordo, key: str, **update: Any) -> None:
     )
 
 
+def travel(
+    ordo: Ordo,
+    shipment_id: str,
+    tracking_number: str,
+    *steps: tuple[str, str],
+    why_back: str = "nobody home",
+) -> None:
+    """An inpost parcel's updates: (status, day of January 2030) in order; one returned to
+    sender says `why_back`."""
+    for status, day in steps:
+        carrier_update(
+            ordo,
+            shipment_id,
+            shipment_id=shipment_id,
+            status=status,
+            carrier="inpost",
+            tracking_number=tracking_number,
+            note=why_back if status == "returned_to_sender" else None,
+            time=f"2030-01-{day}T08:00:00Z",
+        )
+
+
 def tracked_status(ordo: Ordo, number: str, status: str) -> dict[str, Any] | None:
     response = track(ordo, number, "00-001")
     body: dict[str, Any] = response.json() if response.status_code == 200 else {}
