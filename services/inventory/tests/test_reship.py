@@ -39,17 +39,19 @@ def asked(shipment: str = FIRST, ticket: str = "T-1") -> ev.ReshipRequested:
     )
 
 
-def came_back() -> Scenario:
-    """Released for fulfilment, shipped, and brought back by the carrier: 10 A and 5 B on
-    the shelf again, nothing held."""
-    scenario = stocked(A=10, B=5)
-    scenario.given(
+def on_its_way() -> Scenario:
+    """Released for fulfilment and shipped from 10 A and 5 B: its units off the shelf."""
+    return stocked(A=10, B=5).given(
         validated(ORDER),
         ev.OrderReadyForFulfillment(order_id=OID, lines=LINES),
         status("in_transit"),
-        status("returned_to_sender"),
     )
-    return scenario
+
+
+def came_back() -> Scenario:
+    """Released for fulfilment, shipped, and brought back by the carrier: 10 A and 5 B on
+    the shelf again, nothing held."""
+    return on_its_way().given(status("returned_to_sender"))
 
 
 def figures(scenario: Scenario, sku: str) -> tuple[int, int, int]:
@@ -136,12 +138,7 @@ def test_a_shortage_names_the_warehouse_short_not_a_sum_over_the_ones_that_are_n
 
 
 def test_a_request_heard_before_the_return_is_acted_on_when_the_return_arrives() -> None:
-    scenario = stocked(A=10, B=5)
-    scenario.given(
-        validated(ORDER),
-        ev.OrderReadyForFulfillment(order_id=OID, lines=LINES),
-        status("in_transit"),
-    )
+    scenario = on_its_way()
     assert scenario.when(asked()) == []  # the return is still on its way to us
     assert scenario.when(asked()) == []  # and asked again meanwhile: remembered once
     assert figures(scenario, "A") == (7, 0, 7)
@@ -212,12 +209,7 @@ def test_a_request_waiting_for_a_cancelled_order_holds_nothing_when_the_parcel_r
 def test_a_parcel_noted_before_its_lines_were_kept_cannot_be_held_again() -> None:
     """A SentBack stored by the version that kept only the shipment's id still replays; its
     parcel is answered with a shortage naming nothing, for an operator to decide."""
-    scenario = stocked(A=10, B=5)
-    scenario.given(
-        validated(ORDER),
-        ev.OrderReadyForFulfillment(order_id=OID, lines=LINES),
-        status("in_transit"),
-    )
+    scenario = on_its_way()
     held = reservation(scenario, OID)
     legacy = Reservation.SentBack(  # type: ignore[attr-defined]
         originator_id=held.id,
@@ -267,12 +259,7 @@ def test_each_answer_names_the_request_it_answers() -> None:
 
 
 def test_a_request_heard_before_the_return_is_answered_by_its_number() -> None:
-    scenario = stocked(A=10, B=5)
-    scenario.given(
-        validated(ORDER),
-        ev.OrderReadyForFulfillment(order_id=OID, lines=LINES),
-        status("in_transit"),
-    )
+    scenario = on_its_way()
     assert scenario.when(asked().model_copy(update={"attempt": 3})) == []
     assert scenario.when(status("returned_to_sender")) == [
         ev.StockRestocked(order_id=OID, shipment_id=FIRST, lines=LINES),
