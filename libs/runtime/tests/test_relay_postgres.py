@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from ordo_devstack.postgres import EmbeddedPostgres
 from ordo_runtime.leadership import lead
@@ -159,3 +160,80 @@ async def test_a_standby_stopped_while_waiting_returns_without_working(
         assert worked == []
     finally:
         await holder.close()
+
+
+async def leading(relay: Relay, stop: asyncio.Event, producer: Producer, count: int) -> Any:
+    running = asyncio.create_task(relay.run(stop))
+    await eventually(lambda: len(producer.sent) == count)
+    return running
+
+
+def values(producer: Producer) -> list[bytes]:
+    return [value for _, _, value in producer.sent]
+
+
+async def test_the_leader_publishes_this_processs_writes_without_reading_them_back(
+    app: ServiceApplication, server_url: str, database: str
+) -> None:
+    store_outgoing(app, b"stored before it led")
+    producer, stop = Producer(), asyncio.Event()
+    relay = Relay(app, producer, with_database(server_url, database))
+    running = await leading(relay, stop, producer, 1)
+    assert relay.read_back == 1  # read: written before the relay noted writes
+    for value in (b"a", b"b", b"c"):
+        store_outgoing(app, value)
+    relay.wake.set()
+    await eventually(lambda: len(producer.sent) == 4)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert values(producer) == [b"stored before it led", b"a", b"b", b"c"]
+    assert relay.read_back == 1
+    assert app.position(TRACKING_NAME) == relay.stored > 0
+
+
+async def test_another_replicas_write_between_ours_is_read_and_published_in_the_logs_order(
+    app: ServiceApplication, server_url: str, database: str
+) -> None:
+    settings = Settings(database_url=server_url, service_database=database)
+    replica = await asyncio.to_thread(ServiceApplication, "relay-test", settings)
+    try:
+        producer, stop = Producer(), asyncio.Event()
+        relay = Relay(app, producer, with_database(server_url, database), idle_s=5.0)
+        store_outgoing(app, b"ours, first")
+        running = await leading(relay, stop, producer, 1)
+        store_outgoing(replica, b"the other replica's")  # not noted here: only in the log
+        store_outgoing(app, b"ours, after it")
+        relay.wake.set()
+        await eventually(lambda: len(producer.sent) == 3)
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        assert values(producer) == [b"ours, first", b"the other replica's", b"ours, after it"]
+        assert relay.read_back == 3
+    finally:
+        replica.close()
+
+
+async def test_ids_a_failed_write_used_up_do_not_hold_back_the_writes_after_it(
+    app: ServiceApplication, server_url: str, database: str
+) -> None:
+    producer, stop = Producer(), asyncio.Event()
+    relay = Relay(app, producer, with_database(server_url, database), idle_s=5.0)
+    store_outgoing(app, b"before")
+    running = await leading(relay, stop, producer, 1)
+    taken = uuid.uuid4()
+    first = UnitOfWork(app)
+    first.publish(Outgoing.record("ordo.orders", b"o-1", b"kept", [], taken))
+    first.commit()
+    failed = UnitOfWork(app)  # takes an id for its first record, then fails on the second
+    failed.publish(
+        Outgoing.record("ordo.orders", b"o-1", b"rolled back", [], uuid.uuid4()),
+        Outgoing.record("ordo.orders", b"o-1", b"a duplicate", [], taken),
+    )
+    with pytest.raises(IntegrityError):
+        failed.commit()
+    store_outgoing(app, b"after the gap")
+    relay.wake.set()
+    await eventually(lambda: len(producer.sent) == 3)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert values(producer) == [b"before", b"kept", b"after the gap"]

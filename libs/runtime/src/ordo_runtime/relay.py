@@ -4,17 +4,22 @@ At least once: records are produced and acknowledged before the relay's position
 so a crash in between republishes them with the same CloudEvent ids, which consumers skip.
 One relay per database publishes at a time (a PostgreSQL advisory lock), which keeps each
 order's events in the order they were stored.
+
+What this process writes, the leading relay takes from memory (the `Tail`) instead of reading
+it back; the log is read whenever the write that comes next is not there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+import uuid
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Recording
 
 from ordo_runtime.leadership import lead, wait_for
 from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
@@ -25,6 +30,56 @@ log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 7_305_112  # any constant: one advisory lock per service database
 TRACKING_NAME = "outbox-relay"
 STORE_EVERY_S = 0.25
+
+
+class Tail:
+    """The writes this process committed lately, as the relay needs them: by the notification
+    id each began at, its last id and its outgoing records' stored bytes.
+
+    The relay at position p may take the write that begins at p + 1 and publish it without a
+    read: notification ids are given out under a table lock held to the commit (recorder.py),
+    so a write's ids are one run and nothing can commit inside it later. Whatever is not here
+    (another replica's write, ids a rolled-back write used up, a write noted a moment late, or
+    one dropped because the relay fell far behind) makes the relay read the log, which stays
+    the only truth: this saves reads, never decides what is published."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit  # outgoing records held at most
+        self._lock = threading.Lock()
+        self._writes: dict[int, tuple[int, list[bytes]]] = {}
+        self._held = 0
+
+    def note(self, recordings: Sequence[Recording[uuid.UUID]]) -> None:
+        """A committed write (ServiceApplication.on_recorded), on the writer's thread."""
+        ids = [r.notification.id for r in recordings]
+        first, last = min(ids), max(ids)
+        if last - first + 1 != len(ids):
+            return  # not one run: left to the log
+        ordered = sorted(recordings, key=lambda r: r.notification.id)
+        states = [r.notification.state for r in ordered if r.notification.topic == OUTGOING_TOPIC]
+        with self._lock:
+            if self._held + len(states) <= self.limit:
+                self._writes[first] = (last, states)
+                self._held += len(states)
+
+    def after(self, position: int) -> tuple[int, list[bytes]] | None:
+        """The write that begins right after `position`, taken out: its last id and records."""
+        with self._lock:
+            found = self._writes.pop(position + 1, None)
+            if found is not None:
+                self._held -= len(found[1])
+            return found
+
+    def drop_to(self, position: int) -> None:
+        """Forget the writes that begin at or before `position`: the log was read past them."""
+        with self._lock:
+            for first in [f for f in self._writes if f <= position]:
+                self._held -= len(self._writes.pop(first)[1])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._writes.clear()
+            self._held = 0
 
 
 class Relay:
@@ -43,29 +98,42 @@ class Relay:
         self.leader = False
         self.stored = 0
         self.stored_at = 0.0
+        self.tail = Tail()
+        self.read_back = 0  # records read from the log rather than taken from the tail
 
     async def run(self, stop: asyncio.Event) -> None:
         await lead(self.database_url, RELAY_LOCK_KEY, stop, lambda: self._relay(stop))
 
     async def _relay(self, stop: asyncio.Event) -> None:
         self.leader = True
-        position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
-        self.stored = position
-        while not stop.is_set():
-            position = await self._pump(position)
-            if not self.wake.is_set():
-                await wait_for(self.wake, self.idle_s)
-            self.wake.clear()
-        await self._pump(position, flush=True)  # what the last batches stored
+        self.app.on_recorded = self.tail.note  # noted from now on; what came before is read
+        try:
+            position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
+            self.stored = position
+            while not stop.is_set():
+                position = await self._pump(position)
+                if not self.wake.is_set():
+                    await wait_for(self.wake, self.idle_s)
+                self.wake.clear()
+            await self._pump(position, flush=True)  # what the last batches stored
+        finally:
+            self.app.on_recorded = None
+            self.tail.clear()
 
     async def _pump(self, position: int, flush: bool = False) -> int:
         while True:
-            page = await asyncio.to_thread(self._select, position)
-            notifications = page.notifications
-            if notifications:
-                await self._publish(notifications)
-                self.published += len(notifications)
-            position = page.end
+            write = self.tail.after(position)
+            if write is not None:
+                end, states = write
+            else:
+                page = await asyncio.to_thread(self._select, position)
+                end, states = page.end, [n.state for n in page.notifications]
+                self.tail.drop_to(end)
+                self.read_back += len(states)
+            if states:
+                await self._publish(states)
+                self.published += len(states)
+            position = end
             # The position is stored at most every STORE_EVERY_S: after a crash the relay
             # republishes at most that much, with the same event ids, which consumers skip.
             now = time.monotonic()
@@ -75,16 +143,16 @@ class Relay:
                     with_tracking(TRACKING_NAME, position),
                 )
                 self.stored, self.stored_at = position, now
-            if not notifications:
+            if write is None and not states:
                 return position
 
     def _select(self, position: int) -> Page:
         return self.app.follow(position, self.batch, [OUTGOING_TOPIC])
 
-    async def _publish(self, notifications: Sequence[Notification]) -> None:
+    async def _publish(self, states: Sequence[bytes]) -> None:
         futures = []
-        for notification in notifications:
+        for state in states:
             # Straight from the stored bytes: the relay needs no Outgoing object per record.
-            topic, key, value, headers = Outgoing.kafka_record(notification.state)
+            topic, key, value, headers = Outgoing.kafka_record(state)
             futures.append(await self.producer.send(topic, value, key=key, headers=headers))
         await asyncio.gather(*futures)

@@ -66,6 +66,8 @@ class ServiceApplication(Application[uuid.UUID]):
             **(extra_env or {}),
         }
         super().__init__(env=env)
+        # Told of each write once it is committed, on the writer's thread (the relay's tail).
+        self.on_recorded: Callable[[Sequence[Recording[uuid.UUID]]], None] | None = None
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastJSONTranscoder()
@@ -82,6 +84,13 @@ class ServiceApplication(Application[uuid.UUID]):
     def record(self, processing: ProcessingEvent[uuid.UUID]) -> list[Recording[uuid.UUID]]:
         """Store a unit of work's events, outbox records and tracking in one transaction."""
         return self._record(processing)
+
+    def _record(self, processing: ProcessingEvent[uuid.UUID]) -> list[Recording[uuid.UUID]]:
+        recordings = super()._record(processing)  # committed when it returns
+        listener = self.on_recorded
+        if listener is not None and recordings:
+            listener(recordings)
+        return recordings
 
     @property
     def tracks_many(self) -> bool:
