@@ -13,8 +13,8 @@ WAIT_FOR_A_SIGNAL = """
 import sys, time
 from ordo_cli.signals import sigterm_as_interrupt
 with sigterm_as_interrupt():
-    print("ready", flush=True)
-    try:
+    try:  # "ready" inside: the signal may come as soon as it is read
+        print("ready", flush=True)
         time.sleep(30)
     except KeyboardInterrupt:
         print("stopping", flush=True)
