@@ -147,6 +147,31 @@ async def test_each_requested_email_is_sent_once(smtp: tuple[Inbox, int]) -> Non
     assert "did not go through" in inbox.mails[-1].get_content()
 
 
+async def test_requests_stored_while_it_follows_are_sent_without_reading_them_back(
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp
+    scenario = scenario_with_four_requests()  # stored before it followed: read from the log
+    runtime = InMemoryRuntime(scenario)
+    mailer = Mailer(runtime, settings(port))
+    with mailer.tail.following(scenario.app):
+        assert await mailer.pump(asyncio.Event()) == 4
+        assert mailer.read_back == 4
+        scenario.when(ev.PaymentFailed(order_id=EN.order_id, reason="declined"))
+        scenario.when(ev.OrderReadyForFulfillment(order_id=EN.order_id, lines=[]))
+        assert await mailer.pump(asyncio.Event()) == 2
+    assert mailer.read_back == 4
+    assert [(m["To"], m["X-Ordo-Status"]) for m in inbox.mails[4:]] == [
+        ("ann@example.com", "delayed"),
+        ("ann@example.com", "confirmed"),
+    ]
+    # Past everything, its own record of the two included (noted, with nothing to send).
+    assert mailer.position == scenario.app.recorder.max_notification_id()
+    # A restart reads from the stored position and finds nothing left to send.
+    assert await Mailer(runtime, settings(port)).pump(asyncio.Event()) == 0
+    assert len(inbox.mails) == 6
+
+
 async def test_an_email_recorded_before_a_crash_is_not_sent_again(
     smtp: tuple[Inbox, int],
 ) -> None:

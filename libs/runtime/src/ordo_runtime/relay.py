@@ -5,15 +5,14 @@ so a crash in between republishes them with the same CloudEvent ids, which consu
 One relay per database publishes at a time (a PostgreSQL advisory lock), which keeps each
 order's events in the order they were stored.
 
-What this process writes, the leading relay takes from memory (the `Tail`) instead of reading
-it back; the log is read whenever the write that comes next is not there.
+What this process writes, the leading relay takes from memory (tail.py) instead of reading it
+back; the log is read whenever the write that comes next is not there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,61 +24,12 @@ from ordo_runtime.leadership import lead, wait_for
 from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
 from ordo_runtime.recorder import Page
 from ordo_runtime.store import ServiceApplication, with_tracking
+from ordo_runtime.tail import Tail
 
 log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 7_305_112  # any constant: one advisory lock per service database
 TRACKING_NAME = "outbox-relay"
 STORE_EVERY_S = 0.25
-
-
-class Tail:
-    """The writes this process committed lately, as the relay needs them: by the notification
-    id each began at, its last id and its outgoing records' stored bytes.
-
-    The relay at position p may take the write that begins at p + 1 and publish it without a
-    read: notification ids are given out under a table lock held to the commit (recorder.py),
-    so a write's ids are one run and nothing can commit inside it later. Whatever is not here
-    (another replica's write, ids a rolled-back write used up, a write noted a moment late, or
-    one dropped because the relay fell far behind) makes the relay read the log, which stays
-    the only truth: this saves reads, never decides what is published."""
-
-    def __init__(self, limit: int = 50_000) -> None:
-        self.limit = limit  # outgoing records held at most
-        self._lock = threading.Lock()
-        self._writes: dict[int, tuple[int, list[bytes]]] = {}
-        self._held = 0
-
-    def note(self, recordings: Sequence[Recording[uuid.UUID]]) -> None:
-        """A committed write (ServiceApplication.on_recorded), on the writer's thread."""
-        ids = [r.notification.id for r in recordings]
-        first, last = min(ids), max(ids)
-        if last - first + 1 != len(ids):
-            return  # not one run: left to the log
-        ordered = sorted(recordings, key=lambda r: r.notification.id)
-        states = [r.notification.state for r in ordered if r.notification.topic == OUTGOING_TOPIC]
-        with self._lock:
-            if self._held + len(states) <= self.limit:
-                self._writes[first] = (last, states)
-                self._held += len(states)
-
-    def after(self, position: int) -> tuple[int, list[bytes]] | None:
-        """The write that begins right after `position`, taken out: its last id and records."""
-        with self._lock:
-            found = self._writes.pop(position + 1, None)
-            if found is not None:
-                self._held -= len(found[1])
-            return found
-
-    def drop_to(self, position: int) -> None:
-        """Forget the writes that begin at or before `position`: the log was read past them."""
-        with self._lock:
-            for first in [f for f in self._writes if f <= position]:
-                self._held -= len(self._writes.pop(first)[1])
-
-    def clear(self) -> None:
-        with self._lock:
-            self._writes.clear()
-            self._held = 0
 
 
 class Relay:
@@ -98,7 +48,7 @@ class Relay:
         self.leader = False
         self.stored = 0
         self.stored_at = 0.0
-        self.tail = Tail()
+        self.tail: Tail[bytes] = Tail(_outgoing_state)
         self.read_back = 0  # records read from the log rather than taken from the tail
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -106,8 +56,7 @@ class Relay:
 
     async def _relay(self, stop: asyncio.Event) -> None:
         self.leader = True
-        self.app.on_recorded = self.tail.note  # noted from now on; what came before is read
-        try:
+        with self.tail.following(self.app):  # noted from now on; what came before is read
             position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
             self.stored = position
             while not stop.is_set():
@@ -116,9 +65,6 @@ class Relay:
                     await wait_for(self.wake, self.idle_s)
                 self.wake.clear()
             await self._pump(position, flush=True)  # what the last batches stored
-        finally:
-            self.app.on_recorded = None
-            self.tail.clear()
 
     async def _pump(self, position: int, flush: bool = False) -> int:
         while True:
@@ -156,3 +102,8 @@ class Relay:
             topic, key, value, headers = Outgoing.kafka_record(state)
             futures.append(await self.producer.send(topic, value, key=key, headers=headers))
         await asyncio.gather(*futures)
+
+
+def _outgoing_state(recording: Recording[uuid.UUID]) -> bytes | None:
+    notification = recording.notification
+    return notification.state if notification.topic == OUTGOING_TOPIC else None

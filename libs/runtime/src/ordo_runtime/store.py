@@ -66,8 +66,8 @@ class ServiceApplication(Application[uuid.UUID]):
             **(extra_env or {}),
         }
         super().__init__(env=env)
-        # Told of each write once it is committed, on the writer's thread (the relay's tail).
-        self.on_recorded: Callable[[Sequence[Recording[uuid.UUID]]], None] | None = None
+        # Told of each write once it is committed, on the writer's thread (tail.py).
+        self.listeners: list[Callable[[Sequence[Recording[uuid.UUID]]], None]] = []
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastJSONTranscoder()
@@ -87,9 +87,9 @@ class ServiceApplication(Application[uuid.UUID]):
 
     def _record(self, processing: ProcessingEvent[uuid.UUID]) -> list[Recording[uuid.UUID]]:
         recordings = super()._record(processing)  # committed when it returns
-        listener = self.on_recorded
-        if listener is not None and recordings:
-            listener(recordings)
+        if recordings:
+            for listener in self.listeners:
+                listener(recordings)
         return recordings
 
     @property

@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
+from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, Notification, Recording
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +35,7 @@ from ordo_runtime import Runtime, UnitOfWork
 from ordo_runtime.leadership import lead, wait_for
 from ordo_runtime.recorder import Page
 from ordo_runtime.store import CommandRuntime, ServiceApplication, with_tracking
+from ordo_runtime.tail import Tail
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "mailer"
@@ -85,11 +87,21 @@ class Request:
 
     @classmethod
     def of(cls, app: ServiceApplication, notification: Notification) -> Request:
-        event = app.mapper.to_domain_event(notification)
+        return cls.read(notification.id, app.mapper.to_domain_event(notification))
+
+    @classmethod
+    def read(cls, position: int, event: Any) -> Request:
+        """From a NotificationRequested event stored at `position` in the log."""
         names = [f.name for f in fields(cls) if f.name not in ("position", "notices_id")]
-        return cls(
-            notification.id, event.originator_id, **{name: getattr(event, name) for name in names}
-        )
+        return cls(position, event.originator_id, **{name: getattr(event, name) for name in names})
+
+    @classmethod
+    def noted(cls, recording: Recording[uuid.UUID]) -> Request | None:
+        """The request a write just committed, for the mailer's tail; None for other records."""
+        notification = recording.notification
+        if notification.topic != REQUESTED_TOPIC:
+            return None
+        return cls.read(notification.id, recording.domain_event)
 
 
 class Mailer:
@@ -102,26 +114,30 @@ class Mailer:
         # Sessions block on the network: their own threads, so they never hold up the
         # consumer's batches, which run on the loop's default executor.
         self.sessions = ThreadPoolExecutor(settings.mailer_connections, "smtp")
+        # The requests this process's handlers just stored, so they need not be read back.
+        self.tail: Tail[Request] = Tail(Request.noted)
+        self.read_back = 0
         name, self.sender = parseaddr(settings.smtp_from)
         self.from_header = formataddr((name, self.sender), charset="utf-8")
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = self.settings.mailer_retry_s
         try:
-            while not stop.is_set():
-                try:
-                    await self.pump(stop)
-                except Exception:
-                    # The database away, or a record that kept conflicting: the mailer (and
-                    # with it the service) carries on. What was sent and not recorded goes
-                    # again next time, with the same Message-ID.
-                    self.record_failures += 1
-                    log.exception("mailer: recording failed; trying again in %.1f s", delay)
-                    await wait_for(stop, delay)
-                    delay = min(delay * 2, self.settings.mailer_retry_max_s)
-                    continue
-                delay = self.settings.mailer_retry_s
-                await wait_for(stop, self.settings.mailer_idle_s)
+            with self.tail.following(self.app):
+                while not stop.is_set():
+                    try:
+                        await self.pump(stop)
+                    except Exception:
+                        # The database away, or a record that kept conflicting: the mailer
+                        # (and with it the service) carries on. What was sent and not
+                        # recorded goes again next time, with the same Message-ID.
+                        self.record_failures += 1
+                        log.exception("mailer: recording failed; trying again in %.1f s", delay)
+                        await wait_for(stop, delay)
+                        delay = min(delay * 2, self.settings.mailer_retry_max_s)
+                        continue
+                    delay = self.settings.mailer_retry_s
+                    await wait_for(stop, self.settings.mailer_idle_s)
         finally:
             self.sessions.shutdown(wait=False)
 
@@ -129,20 +145,32 @@ class Mailer:
         """Send every request recorded since the last position; returns how many were sent.
         A batch goes over a few SMTP sessions (see `_send_all`) and is recorded in one
         transaction, with the mailer's position, so the cost per email is a message, not a
-        connection and commits."""
+        connection and commits. The requests this process just stored come from the tail;
+        the log is read for the rest."""
         sent_before = self.sent
         if self.position is None:
             self.position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
         while not stop.is_set():
-            page = await asyncio.to_thread(self._select, self.position)
-            if not page.notifications:
-                # Nothing to send up to the log's head: no need to look there again. Kept in
-                # memory only; a restart reads the stretch once more.
-                self.position = page.end
-                break
-            requests = await asyncio.to_thread(self._unsent, page.notifications)
+            taken = self._from_tail(self.position)
+            if taken is not None:
+                end, noted = taken
+                if not noted:
+                    self.position = end  # nothing to send in it: kept in memory, as below
+                    continue
+                requests = await asyncio.to_thread(self._not_sent, noted)
+            else:
+                page = await asyncio.to_thread(self._select, self.position)
+                self.tail.drop_to(page.end)
+                if not page.notifications:
+                    # Nothing to send up to the log's head: no need to look there again.
+                    # Kept in memory only; a restart reads the stretch once more.
+                    self.position = page.end
+                    break
+                self.read_back += len(page.notifications)
+                end = page.end
+                requests = await asyncio.to_thread(self._unsent, page.notifications)
             done, delivered = await self._send_all(requests, stop)
-            last = page.end if done == len(requests) else requests[done].position - 1
+            last = end if done == len(requests) else requests[done].position - 1
             if last > self.position and (done or not requests):
                 await self._record(delivered, last)
                 self.position = last
@@ -151,11 +179,27 @@ class Mailer:
                 break  # stopping while the server is unreachable
         return self.sent - sent_before
 
+    def _from_tail(self, position: int) -> tuple[int, list[Request]] | None:
+        """The noted writes that follow `position` one after another, up to about a batch of
+        requests: their last id and their requests."""
+        taken = self.tail.after(position)
+        if taken is None:
+            return None
+        end, requests = taken
+        while len(requests) < self.settings.mailer_batch:
+            more = self.tail.after(end)
+            if more is None:
+                break
+            end, requests = more[0], requests + more[1]
+        return end, requests
+
     def _select(self, position: int) -> Page:
         return self.app.follow(position, self.settings.mailer_batch, [REQUESTED_TOPIC])
 
     def _unsent(self, notifications: Sequence[Notification]) -> list[Request]:
-        requests = [Request.of(self.app, n) for n in notifications]
+        return self._not_sent([Request.of(self.app, n) for n in notifications])
+
+    def _not_sent(self, requests: list[Request]) -> list[Request]:
         self.app.load_many({r.notices_id for r in requests})
         return [r for r in requests if not self._already_sent(r)]
 
