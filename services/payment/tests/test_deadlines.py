@@ -67,6 +67,24 @@ async def test_an_unpaid_order_is_overdue_at_its_channels_deadline_and_only_then
     assert isinstance(scenario.when(authorized(late))[0], ev.PaymentAuthorized)
 
 
+async def test_deadlines_stored_while_it_follows_are_taken_without_reading_them_back() -> None:
+    before, after = prepaid("before"), prepaid("after", channel="allegro")
+    scenario = Scenario(service).given(received(before))
+    sweep = Sweep(InMemoryRuntime(scenario), SETTINGS)
+    with sweep.tail.following(scenario.app):
+        assert await sweep.tick(PLACED) == []
+        read = sweep.read_back
+        assert read > 0  # stored before it followed: read from the log
+        scenario.when(received(after))
+        assert await sweep.tick(PLACED + timedelta(minutes=11)) == [
+            ev.PaymentOverdue(order_id=after.order_id, deadline=PLACED + timedelta(minutes=10))
+        ]
+        assert await sweep.tick(PLACED + timedelta(minutes=61)) == [
+            ev.PaymentOverdue(order_id=before.order_id, deadline=PLACED + timedelta(hours=1))
+        ]
+    assert sweep.read_back == read
+
+
 async def test_a_channel_override_shortens_the_deadline() -> None:
     order = prepaid("a-1", channel="allegro")
     sweep = Sweep(InMemoryRuntime(Scenario(service).given(received(order))), SETTINGS)

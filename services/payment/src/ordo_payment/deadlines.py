@@ -17,18 +17,21 @@ import heapq
 import logging
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from ordo_events.events import Event
 from ordo_payment.domain import DEADLINE_TOPICS, Settlement
 from ordo_payment.handlers import overdue, overdue_cause
 from ordo_payment.settings import DEADLINES, DeadlineSettings
 from ordo_runtime.store import CommandRuntime, with_tracking
+from ordo_runtime.tail import Tail
 
 log = logging.getLogger(__name__)
 
 TRACKING_NAME = "payment-deadlines"
+Deadline = tuple[datetime, int, uuid.UUID]  # (deadline, position, settlement id)
 
 
 class Sweep:
@@ -37,8 +40,11 @@ class Sweep:
         self.topics = DEADLINE_TOPICS
         self.read: int | None = None  # the log position read up to
         self.stored = 0  # the position stored: everything up to it is done
-        self.ahead: list[tuple[datetime, int, uuid.UUID]] = []  # (deadline, position, id)
+        self.ahead: list[Deadline] = []
         self.fired = 0
+        # The deadlines this process's handlers just stored, so they need not be read back.
+        self.tail: Tail[Deadline] = Tail(self._noted)
+        self.read_back = 0  # records read from the log rather than taken from the tail
 
     async def tick(self, now: datetime | None = None) -> list[Event]:
         """Read new deadlines, announce those passed, store how far all is done."""
@@ -71,15 +77,28 @@ class Sweep:
     def _read_new(self) -> None:
         assert self.read is not None
         while True:
+            taken = self.tail.after(self.read)
+            if taken is not None:
+                self.read, noted = taken
+                for entry in noted:
+                    heapq.heappush(self.ahead, entry)
+                continue
             page = self.app.follow(self.read, self.settings.payment_sweep_batch, self.topics)
+            self.tail.drop_to(page.end)
+            self.read_back += len(page.notifications)
             for notification in page.notifications:
-                opened = self.app.mapper.to_domain_event(notification)
-                deadline: datetime | None = getattr(opened, "deadline", None)
-                if deadline is not None:
-                    heapq.heappush(self.ahead, (deadline, notification.id, opened.originator_id))
+                found = _deadline(notification.id, self.app.mapper.to_domain_event(notification))
+                if found is not None:
+                    heapq.heappush(self.ahead, found)
             self.read = page.end
             if not page.notifications:
                 return
+
+    def _noted(self, recording: Recording[uuid.UUID]) -> Deadline | None:
+        notification = recording.notification
+        if notification.topic not in self.topics:
+            return None
+        return _deadline(notification.id, recording.domain_event)
 
     async def _fire(self, settlement_id: uuid.UUID) -> list[Event] | None:
         case = await asyncio.to_thread(self.app.get, Settlement, settlement_id)
@@ -102,10 +121,19 @@ class Sweep:
 async def sweep(runtime: CommandRuntime, stop: asyncio.Event) -> None:
     """The background task: a tick every PAYMENT_SWEEP_S until the service stops."""
     deadlines = Sweep(runtime)
-    while not stop.is_set():
-        try:
-            await deadlines.tick()
-        except Exception:  # the database away for a moment: the next tick tries again
-            log.exception("payment deadline sweep failed; retrying")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), deadlines.settings.payment_sweep_s)
+    with deadlines.tail.following(runtime.app):
+        while not stop.is_set():
+            try:
+                await deadlines.tick()
+            except Exception:  # the database away for a moment: the next tick tries again
+                log.exception("payment deadline sweep failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), deadlines.settings.payment_sweep_s)
+
+
+def _deadline(position: int, event: Any) -> Deadline | None:
+    """The deadline an event stored at `position` sets, if it sets one."""
+    deadline: datetime | None = getattr(event, "deadline", None)
+    if deadline is None:
+        return None
+    return deadline, position, event.originator_id
