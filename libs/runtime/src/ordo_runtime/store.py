@@ -103,10 +103,15 @@ class ServiceApplication(Application[uuid.UUID]):
         recorder = self.recorder
         if isinstance(recorder, PlainTransactionProcessRecorder):
             return recorder.select_topics_after(position, limit, topics)
+        # The head first, then the page up to it: the follower moves on to the head when the
+        # page ends short of it, as the PostgreSQL query's one snapshot lets it.
+        head = recorder.max_notification_id() or 0
+        if head <= position:
+            return Page([], position)
         found = self.process_recorder.select_notifications(
-            start=position, limit=limit, topics=topics, inclusive_of_start=False
+            start=position, limit=limit, stop=head, topics=topics, inclusive_of_start=False
         )
-        return Page(found, found[-1].id if found else position)
+        return Page(found, found[-1].id if len(found) == limit else head)
 
     def position(self, tracking_name: str) -> int | None:
         return self.process_recorder.max_tracking_id(tracking_name)
