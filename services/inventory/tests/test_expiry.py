@@ -49,6 +49,22 @@ def test_a_second_sweep_releases_nothing_more() -> None:
     assert stock(scenario, "A").available("main") == 5
 
 
+def test_holds_stored_while_it_follows_are_taken_without_reading_them_back() -> None:
+    scenario = stocked(A=5)
+    first = order_of("1", ("A", 1), payment={"method": "prepaid"})
+    second = order_of("2", ("A", 1), payment={"method": "prepaid"})
+    scenario.when(validated(first))
+    sweeper = ExpirySweep(InMemoryRuntime(scenario), InventorySettings(hold_ttl_s=TTL))
+    with sweeper.tail.following(scenario.app):
+        asyncio.run(sweeper.sweep(now=time.time()))
+        read = sweeper.read_back
+        assert read > 0  # stored before it followed: read from the log
+        scenario.when(validated(second))
+        assert asyncio.run(sweeper.sweep(now=time.time() + TTL + 1)) == 2
+    assert sweeper.read_back == read
+    assert stock(scenario, "A").available("main") == 5
+
+
 def test_paid_and_cash_on_delivery_orders_never_expire() -> None:
     scenario = stocked(A=5)
     paid = order_of("1", ("A", 1), payment={"method": "prepaid"})

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError, Recording
 from eventsourcing.utils import get_topic
 
 from ordo_events.events import Event
@@ -28,6 +28,7 @@ from ordo_inventory.handlers import release
 from ordo_inventory.settings import SETTINGS, InventorySettings
 from ordo_runtime import UnitOfWork
 from ordo_runtime.store import CommandRuntime, with_tracking
+from ordo_runtime.tail import Tail
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "inventory-expiry"
@@ -36,7 +37,9 @@ ENDED = (
     get_topic(Reservation.Settled),  # type: ignore[attr-defined]
     get_topic(Reservation.Released),  # type: ignore[attr-defined]
 )
+FOLLOWED = (HELD, *ENDED)
 PAGE = 1000
+Note = tuple[int, str, Any]  # (notification id, topic, event)
 
 
 def expire(reservation_id: uuid.UUID, number: int) -> Callable[[UnitOfWork], Sequence[Event]]:
@@ -59,15 +62,19 @@ class ExpirySweep:
         # reservation id -> (notification id, hold number, due as a UNIX time)
         self.pending: dict[uuid.UUID, tuple[int, int, float]] = {}
         self.expired = 0
+        # The holds this process's handlers just stored, so they need not be read back.
+        self.tail: Tail[Note] = Tail(_noted)
+        self.read_back = 0  # records read from the log rather than taken from the tail
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.sweep()
-            except (OSError, PersistenceError) as exc:  # the database is away: try next time
-                log.warning("expiry sweep failed, will retry: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.sweep_every_s)
+        with self.tail.following(self.app):
+            while not stop.is_set():
+                try:
+                    await self.sweep()
+                except (OSError, PersistenceError) as exc:  # the database is away: try later
+                    log.warning("expiry sweep failed, will retry: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.sweep_every_s)
 
     async def sweep(self, now: float | None = None) -> int:
         """Release every due hold; returns how many this replica released."""
@@ -90,21 +97,31 @@ class ExpirySweep:
         if self.position is None:
             self.position = self.saved = self.app.position(TRACKING_NAME) or 0
         while True:
-            page = self.app.follow(self.position, PAGE, [HELD, *ENDED])
+            taken = self.tail.after(self.position)
+            if taken is not None:
+                self.position, noted = taken
+                for note in noted:
+                    self._take(*note)
+                continue
+            page = self.app.follow(self.position, PAGE, list(FOLLOWED))
+            self.tail.drop_to(page.end)
             self.position = max(self.position, page.end)
             if not page.notifications:
                 return
-            for note in page.notifications:
-                event: Any = self.app.mapper.to_domain_event(note)
-                rid = event.originator_id
-                if note.topic == HELD and event.expires:
-                    # Each channel's own time to live; holds stored before the channel was
-                    # kept have none and take the default.
-                    ttl = self.settings.hold_ttl(getattr(event, "channel", None))
-                    due = event.timestamp.timestamp() + ttl
-                    self.pending[rid] = (note.id, event.number, due)
-                elif note.topic != HELD:
-                    self.pending.pop(rid, None)
+            self.read_back += len(page.notifications)
+            for n in page.notifications:
+                self._take(n.id, n.topic, self.app.mapper.to_domain_event(n))
+
+    def _take(self, position: int, topic: str, event: Any) -> None:
+        rid = event.originator_id
+        if topic == HELD and event.expires:
+            # Each channel's own time to live; holds stored before the channel was kept
+            # have none and take the default.
+            ttl = self.settings.hold_ttl(getattr(event, "channel", None))
+            due = event.timestamp.timestamp() + ttl
+            self.pending[rid] = (position, event.number, due)
+        elif topic != HELD:
+            self.pending.pop(rid, None)
 
     def _save(self) -> None:
         """Store the oldest pending hold's position, so a restart reads no further back."""
@@ -114,6 +131,13 @@ class ExpirySweep:
             with contextlib.suppress(IntegrityError):  # a sibling replica stored it already
                 UnitOfWork(self.app).commit(with_tracking(TRACKING_NAME, mark))
             self.saved = mark
+
+
+def _noted(recording: Recording[uuid.UUID]) -> Note | None:
+    notification = recording.notification
+    if notification.topic not in FOLLOWED:
+        return None
+    return notification.id, notification.topic, recording.domain_event
 
 
 async def sweep_task(runtime: Any, stop: asyncio.Event) -> None:
