@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
+from unittest.mock import create_autospec
 
 import asyncpg
 import psutil
@@ -23,8 +24,9 @@ from aiokafka.structs import TopicPartition
 
 from ordo_devstack import Stack, ensure_topics, start_stack
 from ordo_devstack._net import run_sync
-from ordo_devstack.kafka import EMBEDDED_PARTITIONS, EmbeddedKafka
+from ordo_devstack.kafka import EMBEDDED_PARTITIONS, STOP_GRACE_S, EmbeddedKafka
 from ordo_devstack.postgres import THROWAWAY, _fetchval
+from ordo_devstack.watchdog import Watchdog
 from ordo_events.topics import ALL_TOPICS, Topic
 
 pytestmark = pytest.mark.integration
@@ -195,6 +197,13 @@ async def test_the_broker_stops_at_once_though_a_group_join_was_left_in_flight(
         await asyncio.wait_for(consumer.stop(), 5)
     assert broker.process.returncode is not None
     assert stopped_in < 2.5  # it took 3-5 s, waiting out the join
+
+
+def test_the_watchdog_gives_the_broker_the_grace_close_gives_it(tmp_path: Path) -> None:
+    watchdog = create_autospec(Watchdog, instance=True)
+    broker = EmbeddedKafka(tmp_path, watchdog=watchdog)
+    broker.close()
+    watchdog.stop_processes.assert_called_once_with([broker.process.pid], STOP_GRACE_S)
 
 
 def test_close_stops_what_it_started_and_leaves_given_servers(

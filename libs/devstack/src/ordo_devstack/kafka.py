@@ -54,7 +54,7 @@ class EmbeddedKafka:
                 argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         if watchdog is not None:
-            watchdog.stop_processes([self.process.pid])
+            watchdog.stop_processes([self.process.pid], STOP_GRACE_S)  # as close() does
         try:
             wait_for_port(HOST, self.port, timeout, lambda: self.process.poll() is None)
             run_sync(lambda: wait_for_kafka(self.bootstrap, timeout))
