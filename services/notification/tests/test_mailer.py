@@ -18,7 +18,8 @@ from eventsourcing.persistence import IntegrityError
 from ordo_events import events as ev
 from ordo_notification.app import service
 from ordo_notification.domain import CustomerNotices, message_id_for
-from ordo_notification.mailer import RECORD_ATTEMPTS, TRACKING_NAME, Mailer, MailSettings, Request
+from ordo_notification.mailer import RECORD_ATTEMPTS, TRACKING_NAME, Mailer, MailSettings
+from ordo_notification.message import Composer, Request
 from ordo_runtime.testing import InMemoryRuntime, Scenario, sample_order
 
 PL = sample_order()
@@ -320,12 +321,12 @@ async def test_a_session_held_up_does_not_record_what_came_after_it(
 
 
 def test_headers_are_encoded_words_of_whole_characters_and_never_break_a_line() -> None:
-    mailer = Mailer(InMemoryRuntime(Scenario(service)), MailSettings())
+    compose = Composer(MailSettings().smtp_from)
     long_subject = "Zamówienie " + "żółć-" * 40  # many encoded words, folded
     request = Request(
         1, uuid.uuid4(), "o-1", "received", "a@example.com", "pl", long_subject, "Treść\n", "<m@x>"
     )
-    raw = mailer._plain(request)
+    raw = compose.plain(request)
     assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
     message = message_from_bytes(raw, policy=policy.default)
     assert message["Subject"] == long_subject
@@ -334,7 +335,7 @@ def test_headers_are_encoded_words_of_whole_characters_and_never_break_a_line() 
     sneaky = Request(
         1, uuid.uuid4(), "o-1", "received", "a@example.com", "en", "Order 1\r\nBcc: x@y", "", "<m>"
     )
-    message = message_from_bytes(mailer._plain(sneaky), policy=policy.default)
+    message = message_from_bytes(compose.plain(sneaky), policy=policy.default)
     assert message["Bcc"] is None
     assert message["Subject"] == "Order 1  Bcc: x@y"
 

@@ -10,42 +10,32 @@ again, with the same Message-ID, which lets mail clients recognise the duplicate
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import smtplib
 import ssl
-import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
-from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Notification, Recording
+from eventsourcing.persistence import IntegrityError, Notification
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ordo_events.events import Event
 from ordo_notification.domain import REQUESTED_TOPIC, CustomerNotices
 from ordo_notification.handlers import record_sent
+from ordo_notification.message import Composer, Request
 from ordo_runtime import Runtime, UnitOfWork
 from ordo_runtime.leadership import lead, wait_for
 from ordo_runtime.recorder import Page
-from ordo_runtime.store import CommandRuntime, ServiceApplication, with_tracking
+from ordo_runtime.store import CommandRuntime, with_tracking
 from ordo_runtime.tail import Tail
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "mailer"
 MAILER_LOCK_KEY = 7_305_113  # one sending replica per database; the relay uses 7_305_112
 RECORD_ATTEMPTS = 5
-PLAIN_UTF8 = (
-    'MIME-Version: 1.0\r\nContent-Type: text/plain; charset="utf-8"\r\n'
-    "Content-Transfer-Encoding: base64\r\n\r\n"
-)
-ENCODED_WORD_BYTES = 42  # 56 characters of base64: a 68-character word, "Subject: " + word < 78
 
 
 class MailSettings(BaseSettings):
@@ -71,39 +61,6 @@ class MailSettings(BaseSettings):
     mailer_retry_max_s: float = 60.0
 
 
-@dataclass(frozen=True)
-class Request:
-    """One NotificationRequested record, as the mailer reads it from the log."""
-
-    position: int
-    notices_id: uuid.UUID
-    order_id: str
-    status: str
-    recipient: str
-    language: str
-    subject: str
-    body: str
-    message_id: str
-
-    @classmethod
-    def of(cls, app: ServiceApplication, notification: Notification) -> Request:
-        return cls.read(notification.id, app.mapper.to_domain_event(notification))
-
-    @classmethod
-    def read(cls, position: int, event: Any) -> Request:
-        """From a NotificationRequested event stored at `position` in the log."""
-        names = [f.name for f in fields(cls) if f.name not in ("position", "notices_id")]
-        return cls(position, event.originator_id, **{name: getattr(event, name) for name in names})
-
-    @classmethod
-    def noted(cls, recording: Recording[uuid.UUID]) -> Request | None:
-        """The request a write just committed, for the mailer's tail; None for other records."""
-        notification = recording.notification
-        if notification.topic != REQUESTED_TOPIC:
-            return None
-        return cls.read(notification.id, recording.domain_event)
-
-
 class Mailer:
     def __init__(self, runtime: CommandRuntime, settings: MailSettings):
         self.runtime, self.app, self.settings = runtime, runtime.app, settings
@@ -117,8 +74,7 @@ class Mailer:
         # The requests this process's handlers just stored, so they need not be read back.
         self.tail: Tail[Request] = Tail(Request.noted)
         self.read_back = 0
-        name, self.sender = parseaddr(settings.smtp_from)
-        self.from_header = formataddr((name, self.sender), charset="utf-8")
+        self.compose = Composer(settings.smtp_from)
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = self.settings.mailer_retry_s
@@ -275,44 +231,15 @@ class Mailer:
         must not hold back every later customer's email."""
         try:
             if request.recipient.isascii():
-                smtp.sendmail(self.sender, [request.recipient], self._plain(request))
+                smtp.sendmail(self.compose.sender, [request.recipient], self.compose.plain(request))
             else:  # an internationalised address: send_message negotiates SMTPUTF8
-                smtp.send_message(self._message(request))
+                smtp.send_message(self.compose.message(request))
         except smtplib.SMTPRecipientsRefused as exc:
             if all(code >= 500 for code, _ in exc.recipients.values()):
                 log.warning("%s refused for %s: %s", request.message_id, request.order_id, exc)
                 return False
             raise
         return True
-
-    def _headers(self, request: Request) -> list[tuple[str, str]]:
-        return [
-            ("From", self.from_header),
-            ("To", request.recipient),
-            ("Subject", request.subject),
-            ("Message-ID", request.message_id),
-            ("Date", formatdate(localtime=False)),
-            ("Content-Language", request.language),
-            ("X-Ordo-Order", request.order_id),
-            ("X-Ordo-Status", request.status),
-        ]
-
-    def _plain(self, request: Request) -> bytes:
-        """The message's bytes for an ASCII address: one text/plain part, UTF-8, base64.
-        The email package took ~1.2 ms a message through EmailMessage and ~0.3 ms through
-        its legacy API (most of it encoding one header), which made the mailer the busiest
-        part of the notification service; this takes ~15 us. Tests read every message back
-        with the email package's parser."""
-        head = "".join(_header(name, value) for name, value in self._headers(request))
-        body = base64.encodebytes(request.body.encode())  # as the email package encodes it
-        return (head + PLAIN_UTF8).encode("ascii") + body.replace(b"\n", b"\r\n")
-
-    def _message(self, request: Request) -> EmailMessage:
-        message = EmailMessage()
-        message.set_content(request.body)  # first: it drops any Content-* header set before
-        for name, value in self._headers(request):
-            message[name] = value
-        return message
 
     async def _record(self, delivered: Sequence[Request], position: int) -> None:
         """NotificationSent for each delivered email and the mailer's position, together."""
@@ -347,24 +274,3 @@ async def mailer(runtime: Runtime, stop: asyncio.Event) -> None:
         stop,
         lambda: Mailer(runtime, MailSettings()).run(stop),
     )
-
-
-def _header(name: str, value: str) -> str:
-    """One header line: as it is when ASCII, otherwise RFC 2047 encoded words, each of whole
-    characters, on folded lines (the sender's name is encoded once, at start). A line break
-    in a value (a channel's reference in the subject, say) becomes a space, never a header."""
-    if value.isascii() and "\n" not in value and "\r" not in value:
-        return f"{name}: {value}\r\n"
-    words: list[str] = []
-    chunk: list[str] = []
-    size = 0
-    for char in value.replace("\r", " ").replace("\n", " "):
-        width = len(char.encode())
-        if size + width > ENCODED_WORD_BYTES:
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(char)
-        size += width
-    words.append("".join(chunk))
-    encoded = (f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
-    return f"{name}: " + "\r\n ".join(encoded) + "\r\n"
