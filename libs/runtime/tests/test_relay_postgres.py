@@ -168,6 +168,17 @@ async def leading(relay: Relay, stop: asyncio.Event, producer: Producer, count: 
     return running
 
 
+async def published(
+    relay: Relay, stop: asyncio.Event, running: Any, producer: Producer, count: int
+) -> list[bytes]:
+    """Wake the relay, stop it once it has sent `count` records, and return what it sent."""
+    relay.wake.set()
+    await eventually(lambda: len(producer.sent) == count)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    return values(producer)
+
+
 def values(producer: Producer) -> list[bytes]:
     return [value for _, _, value in producer.sent]
 
@@ -182,11 +193,12 @@ async def test_the_leader_publishes_this_processs_writes_without_reading_them_ba
     assert relay.read_back == 1  # read: written before the relay noted writes
     for value in (b"a", b"b", b"c"):
         store_outgoing(app, value)
-    relay.wake.set()
-    await eventually(lambda: len(producer.sent) == 4)
-    stop.set()
-    await asyncio.wait_for(running, 10)
-    assert values(producer) == [b"stored before it led", b"a", b"b", b"c"]
+    assert await published(relay, stop, running, producer, 4) == [
+        b"stored before it led",
+        b"a",
+        b"b",
+        b"c",
+    ]
     assert relay.read_back == 1
     assert app.position(TRACKING_NAME) == relay.stored > 0
 
@@ -203,11 +215,11 @@ async def test_another_replicas_write_between_ours_is_read_and_published_in_the_
         running = await leading(relay, stop, producer, 1)
         store_outgoing(replica, b"the other replica's")  # not noted here: only in the log
         store_outgoing(app, b"ours, after it")
-        relay.wake.set()
-        await eventually(lambda: len(producer.sent) == 3)
-        stop.set()
-        await asyncio.wait_for(running, 10)
-        assert values(producer) == [b"ours, first", b"the other replica's", b"ours, after it"]
+        assert await published(relay, stop, running, producer, 3) == [
+            b"ours, first",
+            b"the other replica's",
+            b"ours, after it",
+        ]
         assert relay.read_back == 3
     finally:
         replica.close()
@@ -232,8 +244,8 @@ async def test_ids_a_failed_write_used_up_do_not_hold_back_the_writes_after_it(
     with pytest.raises(IntegrityError):
         failed.commit()
     store_outgoing(app, b"after the gap")
-    relay.wake.set()
-    await eventually(lambda: len(producer.sent) == 3)
-    stop.set()
-    await asyncio.wait_for(running, 10)
-    assert values(producer) == [b"before", b"kept", b"after the gap"]
+    assert await published(relay, stop, running, producer, 3) == [
+        b"before",
+        b"kept",
+        b"after the gap",
+    ]
