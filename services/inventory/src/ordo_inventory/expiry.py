@@ -39,7 +39,9 @@ ENDED = (
 )
 FOLLOWED = (HELD, *ENDED)
 PAGE = 1000
-Note = tuple[int, str, Any]  # (notification id, topic, event)
+# What the sweep keeps of a record: its notification id, its reservation, and the hold's
+# number and due time (a UNIX time), or None when the record ends the reservation's hold.
+Note = tuple[int, uuid.UUID, tuple[int, float] | None]
 
 
 def expire(reservation_id: uuid.UUID, number: int) -> Callable[[UnitOfWork], Sequence[Event]]:
@@ -63,7 +65,7 @@ class ExpirySweep:
         self.pending: dict[uuid.UUID, tuple[int, int, float]] = {}
         self.expired = 0
         # The holds this process's handlers just stored, so they need not be read back.
-        self.tail: Tail[Note] = Tail(_noted)
+        self.tail: Tail[Note] = Tail(self._noted)
         self.read_back = 0  # records read from the log rather than taken from the tail
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -101,7 +103,7 @@ class ExpirySweep:
             if taken is not None:
                 self.position, noted = taken
                 for note in noted:
-                    self._take(*note)
+                    self._take(note)
                 continue
             page = self.app.follow(self.position, PAGE, list(FOLLOWED))
             self.tail.drop_to(page.end)
@@ -110,18 +112,32 @@ class ExpirySweep:
                 return
             self.read_back += len(page.notifications)
             for n in page.notifications:
-                self._take(n.id, n.topic, self.app.mapper.to_domain_event(n))
+                found = self._note(n.id, n.topic, self.app.mapper.to_domain_event(n))
+                if found is not None:
+                    self._take(found)
 
-    def _take(self, position: int, topic: str, event: Any) -> None:
-        rid = event.originator_id
-        if topic == HELD and event.expires:
-            # Each channel's own time to live; holds stored before the channel was kept
-            # have none and take the default.
-            ttl = self.settings.hold_ttl(getattr(event, "channel", None))
-            due = event.timestamp.timestamp() + ttl
-            self.pending[rid] = (position, event.number, due)
-        elif topic != HELD:
+    def _note(self, position: int, topic: str, event: Any) -> Note | None:
+        if topic != HELD:
+            return position, event.originator_id, None
+        if not event.expires:
+            return None
+        # Each channel's own time to live; holds stored before the channel was kept have
+        # none and take the default.
+        ttl = self.settings.hold_ttl(getattr(event, "channel", None))
+        return position, event.originator_id, (event.number, event.timestamp.timestamp() + ttl)
+
+    def _noted(self, recording: Recording[uuid.UUID]) -> Note | None:
+        notification = recording.notification
+        if notification.topic not in FOLLOWED:
+            return None
+        return self._note(notification.id, notification.topic, recording.domain_event)
+
+    def _take(self, note: Note) -> None:
+        position, rid, hold = note
+        if hold is None:
             self.pending.pop(rid, None)
+        else:
+            self.pending[rid] = (position, *hold)
 
     def _save(self) -> None:
         """Store the oldest pending hold's position, so a restart reads no further back."""
@@ -131,13 +147,6 @@ class ExpirySweep:
             with contextlib.suppress(IntegrityError):  # a sibling replica stored it already
                 UnitOfWork(self.app).commit(with_tracking(TRACKING_NAME, mark))
             self.saved = mark
-
-
-def _noted(recording: Recording[uuid.UUID]) -> Note | None:
-    notification = recording.notification
-    if notification.topic not in FOLLOWED:
-        return None
-    return notification.id, notification.topic, recording.domain_event
 
 
 async def sweep_task(runtime: Any, stop: asyncio.Event) -> None:
