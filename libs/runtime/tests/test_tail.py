@@ -6,7 +6,11 @@ import uuid
 
 from eventsourcing.persistence import Notification, Recording
 
+from ordo_runtime.outbox import Outgoing
+from ordo_runtime.settings import Settings
+from ordo_runtime.store import ServiceApplication, UnitOfWork
 from ordo_runtime.tail import Tail
+from ordo_runtime.testing import IN_MEMORY
 
 
 def write(*ids: int, topic: str = "kept") -> list[Recording[uuid.UUID]]:
@@ -52,3 +56,18 @@ def test_past_its_limit_it_keeps_nothing_more_and_forgets_what_the_log_was_read_
     assert t.after(0) is None
     assert t.after(4) == (5, [b"5"])
     assert t.after(5) == (7, [b"6", b"7"])
+
+
+def test_a_follower_failing_on_a_write_leaves_it_stored_and_to_the_log() -> None:
+    app = ServiceApplication("tail-test", Settings(), extra_env=IN_MEMORY)
+
+    def broken(recordings: object) -> None:
+        raise RuntimeError("a follower's bug")
+
+    t = tail()
+    app.listeners = [broken, t.note]
+    uow = UnitOfWork(app)
+    uow.publish(Outgoing.record("ordo.orders", b"o-1", b"v", [], uuid.uuid4()))
+    uow.commit()  # does not raise: the write is stored
+    assert app.recorder.max_notification_id() == 1
+    assert t.after(0) == (1, [])  # the others were still told (its topic is not "kept")

@@ -8,6 +8,7 @@ consumer's position, and the relay follows the log to Kafka.
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Protocol, TypeVar, cast
@@ -36,6 +37,7 @@ from ordo_runtime.settings import Settings, database_params
 from ordo_runtime.transcoder import FastJSONTranscoder
 
 A = TypeVar("A", bound=Aggregate)
+log = logging.getLogger(__name__)
 
 
 class ServiceApplication(Application[uuid.UUID]):
@@ -89,7 +91,12 @@ class ServiceApplication(Application[uuid.UUID]):
         recordings = super()._record(processing)  # committed when it returns
         if recordings:
             for listener in self.listeners:
-                listener(recordings)
+                try:
+                    listener(recordings)
+                except Exception:
+                    # The write is stored: a follower that missed it reads it from the log.
+                    # Raising here would make a committed write look failed to its caller.
+                    log.exception("a listener failed on a committed write; it is left to the log")
         return recordings
 
     @property
