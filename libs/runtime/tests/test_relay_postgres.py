@@ -190,7 +190,7 @@ async def test_the_leader_publishes_this_processs_writes_without_reading_them_ba
     producer, stop = Producer(), asyncio.Event()
     relay = Relay(app, producer, with_database(server_url, database))
     running = await leading(relay, stop, producer, 1)
-    assert relay.read_back == 1  # read: written before the relay noted writes
+    assert relay.tail.read_back == 1  # read: written before the relay noted writes
     for value in (b"a", b"b", b"c"):
         store_outgoing(app, value)
     assert await published(relay, stop, running, producer, 4) == [
@@ -199,7 +199,7 @@ async def test_the_leader_publishes_this_processs_writes_without_reading_them_ba
         b"b",
         b"c",
     ]
-    assert relay.read_back == 1
+    assert relay.tail.read_back == 1
     assert app.position(TRACKING_NAME) == relay.stored > 0
 
 
@@ -220,7 +220,7 @@ async def test_another_replicas_write_between_ours_is_read_and_published_in_the_
             b"the other replica's",
             b"ours, after it",
         ]
-        assert relay.read_back == 3
+        assert relay.tail.read_back == 3
     finally:
         replica.close()
 

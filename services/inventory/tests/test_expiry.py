@@ -55,13 +55,13 @@ def test_holds_stored_while_it_follows_are_taken_without_reading_them_back() -> 
     second = order_of("2", ("A", 1), payment={"method": "prepaid"})
     scenario.when(validated(first))
     sweeper = ExpirySweep(InMemoryRuntime(scenario), InventorySettings(hold_ttl_s=TTL))
-    with sweeper.tail.following(scenario.app):
+    with sweeper.tail.following():
         asyncio.run(sweeper.sweep(now=time.time()))
-        read = sweeper.read_back
+        read = sweeper.tail.read_back
         assert read > 0  # stored before it followed: read from the log
         scenario.when(validated(second))
         assert asyncio.run(sweeper.sweep(now=time.time() + TTL + 1)) == 2
-    assert sweeper.read_back == read
+    assert sweeper.tail.read_back == read
     assert stock(scenario, "A").available("main") == 5
 
 

@@ -155,13 +155,13 @@ async def test_requests_stored_while_it_follows_are_sent_without_reading_them_ba
     scenario = scenario_with_four_requests()  # stored before it followed: read from the log
     runtime = InMemoryRuntime(scenario)
     mailer = Mailer(runtime, settings(port))
-    with mailer.tail.following(scenario.app):
+    with mailer.tail.following():
         assert await mailer.pump(asyncio.Event()) == 4
-        assert mailer.read_back == 4
+        assert mailer.tail.read_back == 4
         scenario.when(ev.PaymentFailed(order_id=EN.order_id, reason="declined"))
         scenario.when(ev.OrderReadyForFulfillment(order_id=EN.order_id, lines=[]))
         assert await mailer.pump(asyncio.Event()) == 2
-    assert mailer.read_back == 4
+    assert mailer.tail.read_back == 4
     assert [(m["To"], m["X-Ordo-Status"]) for m in inbox.mails[4:]] == [
         ("ann@example.com", "delayed"),
         ("ann@example.com", "confirmed"),

@@ -71,9 +71,9 @@ async def test_deadlines_stored_while_it_follows_are_taken_without_reading_them_
     before, after = prepaid("before"), prepaid("after", channel="allegro")
     scenario = Scenario(service).given(received(before))
     sweep = Sweep(InMemoryRuntime(scenario), SETTINGS)
-    with sweep.tail.following(scenario.app):
+    with sweep.tail.following():
         assert await sweep.tick(PLACED) == []
-        read = sweep.read_back
+        read = sweep.tail.read_back
         assert read > 0  # stored before it followed: read from the log
         scenario.when(received(after))
         assert await sweep.tick(PLACED + timedelta(minutes=11)) == [
@@ -82,7 +82,7 @@ async def test_deadlines_stored_while_it_follows_are_taken_without_reading_them_
         assert await sweep.tick(PLACED + timedelta(minutes=61)) == [
             ev.PaymentOverdue(order_id=before.order_id, deadline=PLACED + timedelta(hours=1))
         ]
-    assert sweep.read_back == read
+    assert sweep.tail.read_back == read
 
 
 async def test_a_channel_override_shortens_the_deadline() -> None:

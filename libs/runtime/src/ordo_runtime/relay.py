@@ -14,15 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
-from eventsourcing.persistence import Recording
 
 from ordo_runtime.leadership import lead, wait_for
 from ordo_runtime.outbox import OUTGOING_TOPIC, Outgoing
-from ordo_runtime.recorder import Page
 from ordo_runtime.store import ServiceApplication, with_tracking
 from ordo_runtime.tail import Tail
 
@@ -48,15 +45,15 @@ class Relay:
         self.leader = False
         self.stored = 0
         self.stored_at = 0.0
-        self.tail: Tail[bytes] = Tail(_outgoing_state)
-        self.read_back = 0  # records read from the log rather than taken from the tail
+        # The stored bytes are all it sends: no Outgoing object, no decoding, per record.
+        self.tail: Tail[bytes] = Tail(app, [OUTGOING_TOPIC], lambda n, _: n.state)
 
     async def run(self, stop: asyncio.Event) -> None:
         await lead(self.database_url, RELAY_LOCK_KEY, stop, lambda: self._relay(stop))
 
     async def _relay(self, stop: asyncio.Event) -> None:
         self.leader = True
-        with self.tail.following(self.app):  # noted from now on; what came before is read
+        with self.tail.following():  # noted from now on; what came before is read
             position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
             self.stored = position
             while not stop.is_set():
@@ -68,18 +65,11 @@ class Relay:
 
     async def _pump(self, position: int, flush: bool = False) -> int:
         while True:
-            write = self.tail.after(position)
-            if write is not None:
-                end, states = write
-            else:
-                page = await asyncio.to_thread(self._select, position)
-                end, states = page.end, [n.state for n in page.notifications]
-                self.tail.drop_to(end)
-                self.read_back += len(states)
-            if states:
-                await self._publish(states)
-                self.published += len(states)
-            position = end
+            step = await asyncio.to_thread(self.tail.step, position, self.batch)
+            if step.records:
+                await self._publish(step.records)
+                self.published += len(step.records)
+            position = step.end
             # The position is stored at most every STORE_EVERY_S: after a crash the relay
             # republishes at most that much, with the same event ids, which consumers skip.
             now = time.monotonic()
@@ -89,21 +79,12 @@ class Relay:
                     with_tracking(TRACKING_NAME, position),
                 )
                 self.stored, self.stored_at = position, now
-            if write is None and not states:
+            if step.at_head:
                 return position
-
-    def _select(self, position: int) -> Page:
-        return self.app.follow(position, self.batch, [OUTGOING_TOPIC])
 
     async def _publish(self, states: Sequence[bytes]) -> None:
         futures = []
         for state in states:
-            # Straight from the stored bytes: the relay needs no Outgoing object per record.
             topic, key, value, headers = Outgoing.kafka_record(state)
             futures.append(await self.producer.send(topic, value, key=key, headers=headers))
         await asyncio.gather(*futures)
-
-
-def _outgoing_state(recording: Recording[uuid.UUID]) -> bytes | None:
-    notification = recording.notification
-    return notification.state if notification.topic == OUTGOING_TOPIC else None

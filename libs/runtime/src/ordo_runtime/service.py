@@ -237,7 +237,7 @@ class Runtime:
             "consumed": {c.group: c.processed for c in self.consumers},
             "assigned": {c.group: c.assignment() for c in self.consumers},
             "published": self.relay.published,
-            "relay_read_back": self.relay.read_back,
+            "relay_read_back": self.relay.tail.read_back,
             "relay_leader": self.relay.leader,
             "dead_lettered": self.processor.dead_lettered,
             "duplicates_skipped": self.processor.duplicates,

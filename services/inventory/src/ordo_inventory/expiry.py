@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, PersistenceError, Recording
+from eventsourcing.persistence import IntegrityError, PersistenceError
 from eventsourcing.utils import get_topic
 
 from ordo_events.events import Event
@@ -65,11 +65,12 @@ class ExpirySweep:
         self.pending: dict[uuid.UUID, tuple[int, int, float]] = {}
         self.expired = 0
         # The holds this process's handlers just stored, so they need not be read back.
-        self.tail: Tail[Note] = Tail(self._noted)
-        self.read_back = 0  # records read from the log rather than taken from the tail
+        self.tail: Tail[Note] = Tail(
+            self.app, FOLLOWED, lambda n, event: self._note(n.id, n.topic, event())
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
-        with self.tail.following(self.app):
+        with self.tail.following():
             while not stop.is_set():
                 try:
                     await self.sweep()
@@ -99,22 +100,12 @@ class ExpirySweep:
         if self.position is None:
             self.position = self.saved = self.app.position(TRACKING_NAME) or 0
         while True:
-            taken = self.tail.after(self.position)
-            if taken is not None:
-                self.position, noted = taken
-                for note in noted:
-                    self._take(note)
-                continue
-            page = self.app.follow(self.position, PAGE, list(FOLLOWED))
-            self.tail.drop_to(page.end)
-            self.position = max(self.position, page.end)
-            if not page.notifications:
+            step = self.tail.step(self.position, PAGE)
+            for note in step.records:
+                self._take(note)
+            self.position = step.end
+            if step.at_head:
                 return
-            self.read_back += len(page.notifications)
-            for n in page.notifications:
-                found = self._note(n.id, n.topic, self.app.mapper.to_domain_event(n))
-                if found is not None:
-                    self._take(found)
 
     def _note(self, position: int, topic: str, event: Any) -> Note | None:
         if topic != HELD:
@@ -125,12 +116,6 @@ class ExpirySweep:
         # none and take the default.
         ttl = self.settings.hold_ttl(getattr(event, "channel", None))
         return position, event.originator_id, (event.number, event.timestamp.timestamp() + ttl)
-
-    def _noted(self, recording: Recording[uuid.UUID]) -> Note | None:
-        notification = recording.notification
-        if notification.topic not in FOLLOWED:
-            return None
-        return self._note(notification.id, notification.topic, recording.domain_event)
 
     def _take(self, note: Note) -> None:
         position, rid, hold = note

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,9 +28,8 @@ from ordo_notification.handlers import record_sent
 from ordo_notification.message import Composer, Request
 from ordo_runtime import Runtime, UnitOfWork
 from ordo_runtime.leadership import lead, wait_for
-from ordo_runtime.recorder import Page
 from ordo_runtime.store import CommandRuntime, with_tracking
-from ordo_runtime.tail import Tail
+from ordo_runtime.tail import Step, Tail
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "mailer"
@@ -72,14 +71,15 @@ class Mailer:
         # consumer's batches, which run on the loop's default executor.
         self.sessions = ThreadPoolExecutor(settings.mailer_connections, "smtp")
         # The requests this process's handlers just stored, so they need not be read back.
-        self.tail: Tail[Request] = Tail(Request.noted)
-        self.read_back = 0
+        self.tail: Tail[Request] = Tail(
+            self.app, [REQUESTED_TOPIC], lambda n, event: Request.read(n.id, event())
+        )
         self.compose = Composer(settings.smtp_from)
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = self.settings.mailer_retry_s
         try:
-            with self.tail.following(self.app):
+            with self.tail.following():
                 while not stop.is_set():
                     try:
                         await self.pump(stop)
@@ -107,26 +107,17 @@ class Mailer:
         if self.position is None:
             self.position = await asyncio.to_thread(self.app.position, TRACKING_NAME) or 0
         while not stop.is_set():
-            taken = self._from_tail(self.position)
-            if taken is not None:
-                end, noted = taken
-                if not noted:
-                    self.position = end  # nothing to send in it: kept in memory, as below
-                    continue
-                requests = await asyncio.to_thread(self._not_sent, noted)
-            else:
-                page = await asyncio.to_thread(self._select, self.position)
-                self.tail.drop_to(page.end)
-                if not page.notifications:
-                    # Nothing to send up to the log's head: no need to look there again.
-                    # Kept in memory only; a restart reads the stretch once more.
-                    self.position = page.end
-                    break
-                self.read_back += len(page.notifications)
-                end = page.end
-                requests = await asyncio.to_thread(self._unsent, page.notifications)
+            step, requests = await asyncio.to_thread(self._next, self.position)
+            if step.at_head:
+                # Nothing to send up to the log's head: no need to look there again. Kept in
+                # memory only; a restart reads the stretch once more.
+                self.position = step.end
+                break
+            if step.read is None and not step.records:
+                self.position = step.end  # noted writes with no request in them: likewise
+                continue
             done, delivered = await self._send_all(requests, stop)
-            last = end if done == len(requests) else requests[done].position - 1
+            last = step.end if done == len(requests) else requests[done].position - 1
             if last > self.position and (done or not requests):
                 await self._record(delivered, last)
                 self.position = last
@@ -135,29 +126,11 @@ class Mailer:
                 break  # stopping while the server is unreachable
         return self.sent - sent_before
 
-    def _from_tail(self, position: int) -> tuple[int, list[Request]] | None:
-        """The noted writes that follow `position` one after another, up to about a batch of
-        requests: their last id and their requests."""
-        taken = self.tail.after(position)
-        if taken is None:
-            return None
-        end, requests = taken
-        while len(requests) < self.settings.mailer_batch:
-            more = self.tail.after(end)
-            if more is None:
-                break
-            end, requests = more[0], requests + more[1]
-        return end, requests
-
-    def _select(self, position: int) -> Page:
-        return self.app.follow(position, self.settings.mailer_batch, [REQUESTED_TOPIC])
-
-    def _unsent(self, notifications: Sequence[Notification]) -> list[Request]:
-        return self._not_sent([Request.of(self.app, n) for n in notifications])
-
-    def _not_sent(self, requests: list[Request]) -> list[Request]:
-        self.app.load_many({r.notices_id for r in requests})
-        return [r for r in requests if not self._already_sent(r)]
+    def _next(self, position: int) -> tuple[Step[Request], list[Request]]:
+        """The next batch of requests after `position`, and those of them not sent yet."""
+        step = self.tail.step(position, self.settings.mailer_batch)
+        self.app.load_many({r.notices_id for r in step.records})
+        return step, [r for r in step.records if not self._already_sent(r)]
 
     def _already_sent(self, request: Request) -> bool:
         notices = self.app.peek(CustomerNotices, request.notices_id)

@@ -9,11 +9,6 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
-from eventsourcing.persistence import Notification, Recording
-
-from ordo_notification.domain import REQUESTED_TOPIC
-from ordo_runtime.store import ServiceApplication
-
 PLAIN_UTF8 = (
     'MIME-Version: 1.0\r\nContent-Type: text/plain; charset="utf-8"\r\n'
     "Content-Transfer-Encoding: base64\r\n\r\n"
@@ -36,22 +31,10 @@ class Request:
     message_id: str
 
     @classmethod
-    def of(cls, app: ServiceApplication, notification: Notification) -> Request:
-        return cls.read(notification.id, app.mapper.to_domain_event(notification))
-
-    @classmethod
     def read(cls, position: int, event: Any) -> Request:
         """From a NotificationRequested event stored at `position` in the log."""
         names = [f.name for f in fields(cls) if f.name not in ("position", "notices_id")]
         return cls(position, event.originator_id, **{name: getattr(event, name) for name in names})
-
-    @classmethod
-    def noted(cls, recording: Recording[uuid.UUID]) -> Request | None:
-        """The request a write just committed, for the mailer's tail; None for other records."""
-        notification = recording.notification
-        if notification.topic != REQUESTED_TOPIC:
-            return None
-        return cls.read(notification.id, recording.domain_event)
 
 
 class Composer:

@@ -19,7 +19,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.persistence import IntegrityError
 
 from ordo_events.events import Event
 from ordo_payment.domain import DEADLINE_TOPICS, Settlement
@@ -43,8 +43,9 @@ class Sweep:
         self.ahead: list[Deadline] = []
         self.fired = 0
         # The deadlines this process's handlers just stored, so they need not be read back.
-        self.tail: Tail[Deadline] = Tail(self._noted)
-        self.read_back = 0  # records read from the log rather than taken from the tail
+        self.tail: Tail[Deadline] = Tail(
+            self.app, self.topics, lambda n, event: _deadline(n.id, event())
+        )
 
     async def tick(self, now: datetime | None = None) -> list[Event]:
         """Read new deadlines, announce those passed, store how far all is done."""
@@ -77,28 +78,12 @@ class Sweep:
     def _read_new(self) -> None:
         assert self.read is not None
         while True:
-            taken = self.tail.after(self.read)
-            if taken is not None:
-                self.read, noted = taken
-                for entry in noted:
-                    heapq.heappush(self.ahead, entry)
-                continue
-            page = self.app.follow(self.read, self.settings.payment_sweep_batch, self.topics)
-            self.tail.drop_to(page.end)
-            self.read_back += len(page.notifications)
-            for notification in page.notifications:
-                found = _deadline(notification.id, self.app.mapper.to_domain_event(notification))
-                if found is not None:
-                    heapq.heappush(self.ahead, found)
-            self.read = page.end
-            if not page.notifications:
+            step = self.tail.step(self.read, self.settings.payment_sweep_batch)
+            for entry in step.records:
+                heapq.heappush(self.ahead, entry)
+            self.read = step.end
+            if step.at_head:
                 return
-
-    def _noted(self, recording: Recording[uuid.UUID]) -> Deadline | None:
-        notification = recording.notification
-        if notification.topic not in self.topics:
-            return None
-        return _deadline(notification.id, recording.domain_event)
 
     async def _fire(self, settlement_id: uuid.UUID) -> list[Event] | None:
         case = await asyncio.to_thread(self.app.get, Settlement, settlement_id)
@@ -121,7 +106,7 @@ class Sweep:
 async def sweep(runtime: CommandRuntime, stop: asyncio.Event) -> None:
     """The background task: a tick every PAYMENT_SWEEP_S until the service stops."""
     deadlines = Sweep(runtime)
-    with deadlines.tail.following(runtime.app):
+    with deadlines.tail.following():
         while not stop.is_set():
             try:
                 await deadlines.tick()
