@@ -203,6 +203,53 @@ def test_a_revision_after_an_email_correction_keeps_the_corrected_email() -> Non
     assert [r.recipient for r in requests(scenario)] == ["jan@example.com", "jan.k@example.com"]
 
 
+def email_corrected(built_on: CanonicalOrder, email: str) -> ev.OrderCorrected:
+    """As ticketing sends it: knowing what the channel's version had in the email."""
+    fix = Correction(email=email).based_on(built_on)
+    return ev.OrderCorrected(
+        order_id=ID, ticket_id="t-1", corrected_by="ola", correction=fix, order=fix.apply(built_on)
+    )
+
+
+def with_email(email: str) -> CanonicalOrder:
+    return ORDER.model_copy(update={"customer": ORDER.customer.model_copy(update={"email": email})})
+
+
+def test_a_revision_with_an_address_of_its_own_replaces_the_corrected_one() -> None:
+    # The customer put a new address in the shop after the operator corrected it by phone.
+    own = ev.OrderRevisionAccepted(order_id=ID, order=with_email("jan.n@example.com"), sequence=1)
+    scenario = Scenario(service).given(received(), email_corrected(ORDER, "jan.k@example.com"), own)
+
+    scenario.when(shortage())
+
+    assert [r.recipient for r in requests(scenario)] == ["jan@example.com", "jan.n@example.com"]
+
+
+def test_a_correction_built_before_the_channel_changed_the_address_changes_none() -> None:
+    # The revision with the customer's new address came first; the operator's correction
+    # was made on the version before it, whose address the channel no longer has.
+    own = ev.OrderRevisionAccepted(order_id=ID, order=with_email("jan.n@example.com"), sequence=1)
+    scenario = Scenario(service).given(received(), own, email_corrected(ORDER, "jan.k@example.com"))
+
+    scenario.when(shortage())
+
+    assert [r.recipient for r in requests(scenario)] == ["jan@example.com", "jan.n@example.com"]
+
+
+def test_a_revision_keeping_the_channels_address_keeps_the_corrected_one() -> None:
+    more = [ORDER.lines[0].model_copy(update={"quantity": 3})]
+    same = ev.OrderRevisionAccepted(
+        order_id=ID, order=ORDER.model_copy(update={"lines": more}), sequence=1
+    )
+    scenario = Scenario(service).given(
+        received(), email_corrected(ORDER, "jan.k@example.com"), same
+    )
+
+    scenario.when(shortage())
+
+    assert [r.recipient for r in requests(scenario)] == ["jan@example.com", "jan.k@example.com"]
+
+
 @pytest.mark.parametrize(
     ("tag", "language"),
     [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
-from ordo_events.order import CanonicalOrder, Correction, PaymentMethod
+from ordo_events.order import CanonicalOrder, ChannelValues, Correction, PaymentMethod
 from ordo_events.state import OrderState
 from ordo_runtime.testing import Scenario
 from ordo_ticketing.app import service
@@ -201,3 +201,51 @@ def test_the_order_state_shows_the_released_version_not_a_late_one() -> None:
     assert state.order.lines == ORDER.lines  # the version taken before release
     assert state.order.customer.email == "jan@example.org"
     assert "after release" in state.timeline[-1].summary
+
+
+def with_phone(order: CanonicalOrder, phone: str | None) -> CanonicalOrder:
+    return order.model_copy(update={"customer": order.customer.model_copy(update={"phone": phone})})
+
+
+def test_a_revision_with_a_phone_of_its_own_replaces_the_operators_phone() -> None:
+    # The operator added the phone the customer gave on the line; the customer then put a
+    # new one in the shop: the channel's newer word is in force, the correction is not.
+    scenario = Scenario(service).given(received(ORDER))
+    ticket = opened(scenario.when(no_phone(OID)))
+    resolve(scenario, ticket.ticket_id, Correction(phone="+48 601 234 567"))
+    revised = with_phone(REVISED, "+48 602 000 111")
+    assert scenario.when(ev.OrderRevisionAccepted(order_id=OID, order=revised, sequence=1)) == []
+    later = opened(scenario.when(declined(OID)))
+    (_, fix) = resolve(scenario, later.ticket_id, Correction(note="paid by transfer"))
+    assert isinstance(fix, ev.OrderCorrected)
+    assert fix.order == revised
+
+
+def test_a_second_correction_of_a_field_remembers_what_the_channel_had() -> None:
+    # What the channel had, not the first correction's phone: a revision that keeps the
+    # channel's (no phone) keeps the second correction.
+    scenario = Scenario(service).given(received(ORDER))
+    first = opened(scenario.when(no_phone(OID)))
+    resolve(scenario, first.ticket_id, Correction(phone="+48 601 234 567"))
+    second = opened(scenario.when(no_phone(OID, attempt=2)))
+    (_, fix) = resolve(scenario, second.ticket_id, Correction(phone="+48 603 333 444"))
+    assert isinstance(fix, ev.OrderCorrected)
+    assert fix.correction.replaced == ChannelValues(phone=None)
+    assert fix.order.customer.phone == "+48 603 333 444"
+    accepted = ev.OrderRevisionAccepted(order_id=OID, order=REVISED, sequence=1)
+    assert scenario.when(accepted) == []
+    later = opened(scenario.when(declined(OID)))
+    (_, last) = resolve(scenario, later.ticket_id, Correction(note="paid by transfer"))
+    assert isinstance(last, ev.OrderCorrected)
+    assert last.order == with_phone(REVISED, "+48 603 333 444")
+
+
+def test_a_correction_sent_with_what_the_channel_had_is_told_what_it_had() -> None:
+    # `replaced` is Ordo's to fill in: a request's own is replaced by the channel's values.
+    scenario = Scenario(service).given(received(ORDER))
+    ticket = opened(scenario.when(no_phone(OID)))
+    claimed = ChannelValues(phone="+48 999 999 999")
+    body = Correction(phone="+48 601 234 567", replaced=claimed)
+    (_, fix) = resolve(scenario, ticket.ticket_id, body)
+    assert isinstance(fix, ev.OrderCorrected)
+    assert fix.correction.replaced == ChannelValues(phone=None)

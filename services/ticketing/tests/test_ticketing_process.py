@@ -6,7 +6,7 @@ import pytest
 
 from ordo_events import events as ev
 from ordo_events.envelope import Envelope
-from ordo_events.order import CanonicalOrder, Correction, PaymentMethod
+from ordo_events.order import CanonicalOrder, ChannelValues, Correction, PaymentMethod
 from ordo_runtime.testing import Scenario
 from ordo_ticketing.app import service
 from ordo_ticketing.commands import (
@@ -129,7 +129,8 @@ def test_resolving_emits_the_resolution_and_the_corrected_order() -> None:
             order_id=OID,
             ticket_id=ticket.ticket_id,
             corrected_by="ola",
-            correction=fix,
+            # With what the channel had in the phone: a later phone of its own replaces it.
+            correction=fix.model_copy(update={"replaced": ChannelValues(phone=None)}),
             order=ORDER.model_copy(
                 update={"customer": ORDER.customer.model_copy(update={"phone": fix.phone})}
             ),

@@ -107,3 +107,22 @@ def test_a_revision_after_a_correction_keeps_the_corrected_fields() -> None:
     assert scenario.when(accepted(REVISED_NO_PHONE)) == [
         ev.OrderValidated(order_id=OID, order=PHONE.apply(REVISED_NO_PHONE), attempt=3, sequence=1)
     ]
+
+
+def test_a_revision_with_a_phone_of_its_own_after_a_correction_is_judged_with_it() -> None:
+    # Ticketing notes that the channel had no phone when the operator added one; the
+    # customer then gave the shop a new one: that phone is in force, and it is checked.
+    fix = PHONE.based_on(NO_PHONE)
+    correction = ev.OrderCorrected(
+        order_id=OID, ticket_id="t-1", corrected_by="ola", correction=fix, order=fix.apply(NO_PHONE)
+    )
+    scenario = Scenario(service).given(received(NO_PHONE), correction)
+    customer = NO_PHONE.customer.model_copy(update={"phone": "+48 602 000 111"})
+    own_phone = REVISED_NO_PHONE.model_copy(update={"customer": customer})
+    assert scenario.when(accepted(own_phone)) == [
+        ev.OrderValidated(order_id=OID, order=own_phone, attempt=3, sequence=1)
+    ]
+    bad = own_phone.model_copy(update={"customer": customer.model_copy(update={"phone": "12"})})
+    (failed,) = scenario.when(accepted(bad, 2))
+    assert isinstance(failed, ev.OrderValidationFailed)
+    assert [i.code for i in failed.issues] == ["phone.invalid"]

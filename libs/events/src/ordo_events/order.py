@@ -151,6 +151,28 @@ class CanonicalOrder(_Model):
         return sum((line.unit_price * line.quantity for line in self.lines), Decimal("0"))
 
 
+class ChannelValues(_Model):
+    """What the channel's version of an order had in the fields a correction sets, when the
+    operator made it (the fields the correction leaves alone are not kept)."""
+
+    phone: str | None = None
+    email: str | None = None
+    delivery_address: Address | None = None
+    delivery_method: DeliveryMethod | None = None
+    payment_method: PaymentMethod | None = None
+
+
+def _correctable(order: CanonicalOrder) -> dict[str, object]:
+    """The fields of `order` an operator can correct, by their names in `Correction`."""
+    return {
+        "phone": order.customer.phone,
+        "email": order.customer.email,
+        "delivery_address": order.delivery.address,
+        "delivery_method": order.delivery.method,
+        "payment_method": order.payment.method,
+    }
+
+
 class Correction(_Model):
     """Data an operator supplies to fix an order; only the fields given are changed. A
     correction is a set of fields, not a version of the order: see `corrected`."""
@@ -162,31 +184,75 @@ class Correction(_Model):
     payment_method: PaymentMethod | None = None
     retry_stock: bool = False
     note: str | None = None
+    # What the channel had in those fields when the correction was made; ticketing fills it
+    # in (`based_on`), whatever a request says. None on corrections made before Ordo kept it:
+    # those apply whatever the channel sends later.
+    replaced: ChannelValues | None = Field(
+        default=None,
+        description="Filled in by Ordo when the correction is made: what the channel's"
+        " version had in the corrected fields. A value given in a request is replaced.",
+    )
 
-    def apply(self, order: CanonicalOrder) -> CanonicalOrder:
+    def fields(self) -> dict[str, object]:
+        """The fields this correction sets, with their values."""
+        given = {name: getattr(self, name) for name in CORRECTABLE}
+        return {name: value for name, value in given.items() if value}
+
+    def based_on(self, sent: CanonicalOrder | None) -> Correction:
+        """This correction, knowing what the channel's version `sent` has in its fields
+        (None: that version is not known, so it will apply whatever the channel sends)."""
+        if sent is None:
+            return self.model_copy(update={"replaced": None})
+        had = _correctable(sent)
+        return self.model_copy(
+            update={"replaced": ChannelValues.model_validate({k: had[k] for k in self.fields()})}
+        )
+
+    def in_force(self, sent: CanonicalOrder) -> dict[str, object]:
+        """The fields this correction still sets on the channel's version `sent`: those the
+        channel has not changed since the operator corrected them. A field the channel
+        changed afterwards is the channel's again: the customer's newer word wins (and is
+        checked again like any version)."""
+        now = _correctable(sent)
+        return {k: v for k, v in self.fields().items() if self.holds(k, now[k])}
+
+    def holds(self, name: str, channel_value: object) -> bool:
+        """Whether the field `name` this correction sets is still in force where the
+        channel's version has `channel_value` in it."""
+        return self.replaced is None or getattr(self.replaced, name) == channel_value
+
+    def apply(self, order: CanonicalOrder, sent: CanonicalOrder | None = None) -> CanonicalOrder:
+        """`order` with this correction's fields in force on `sent` (the channel's version
+        the corrections are set on; `order` itself when not given)."""
+        fields = self.in_force(order if sent is None else sent)
         customer = order.customer.model_copy(
-            update={k: v for k, v in (("phone", self.phone), ("email", self.email)) if v}
+            update={k: fields[k] for k in ("phone", "email") if k in fields}
         )
         delivery = order.delivery
-        if self.delivery_method is not None:
-            delivery = delivery.model_copy(update={"method": self.delivery_method})
-        if self.delivery_address is not None:
-            delivery = delivery.model_copy(update={"address": self.delivery_address})
+        if "delivery_method" in fields:
+            delivery = delivery.model_copy(update={"method": fields["delivery_method"]})
+        if "delivery_address" in fields:
+            delivery = delivery.model_copy(update={"address": fields["delivery_address"]})
         payment = order.payment
-        if self.payment_method is not None:
+        if "payment_method" in fields:
             # Only the method changes: the channel's word on the payment (status, provider,
             # reference, settlement) is still what payment decides on.
-            payment = payment.model_copy(update={"method": self.payment_method})
+            payment = payment.model_copy(update={"method": fields["payment_method"]})
         return order.model_copy(
             update={"customer": customer, "delivery": delivery, "payment": payment}
         )
 
 
+CORRECTABLE = tuple(ChannelValues.model_fields)
+
+
 def corrected(order: CanonicalOrder, corrections: Iterable[Correction]) -> CanonicalOrder:
     """The order in force: a version of the order as the channel sent it, with the operator's
     corrections set on top in the order they were made. A channel's revision, taken before or
-    after a correction, keeps its other changes; the fields an operator corrected stay
-    corrected, as the channel never knew them."""
+    after a correction, keeps its other changes; a field an operator corrected stays
+    corrected while the channel still has in it what it had then (the channel never knew the
+    correction), and is the channel's again once the channel changes it."""
+    sent = order
     for correction in corrections:
-        order = correction.apply(order)
+        order = correction.apply(order, sent)
     return order

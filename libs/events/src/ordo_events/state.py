@@ -166,7 +166,7 @@ def _(event: ev.OrderRevised, state: OrderState) -> OrderState:
 
 
 def _sent(order: CanonicalOrder, state: OrderState) -> OrderState:
-    """A version from the channel: the operator's corrections stay on it."""
+    """A version from the channel: the operator's corrections stay on it (see `corrected`)."""
     return replace(state, sent=order, order=corrected(order, state.corrections))
 
 

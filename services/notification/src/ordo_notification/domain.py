@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from ordo_events import events as ev
-from ordo_events.order import Address
+from ordo_events.order import Address, Correction
 from ordo_runtime.ids import stable_id
 
 NAMESPACE = uuid.UUID("c3d9e2a4-7f61-4a0b-b5c8-9e1d2f3a4b80")
@@ -163,6 +163,12 @@ class CustomerNotices(Aggregate):
         self.market: str | None = contact["market"] if contact else None
         self.reference: str | None = contact["reference"] if contact else None
         self.corrected_email: str | None = None  # an operator's, kept over channel revisions
+        # The email in the channel's latest version, once one came (the contact a correction
+        # brings first is not the channel's), and the operators' email corrections: a
+        # correction's email stays while the channel still has what it had when it was made.
+        self.channel_known = contact is not None
+        self.channel_email: str | None = contact["email"] if contact else None
+        self.email_fixes: list[dict[str, Any]] = []
         # Statuses announced before the email was known, with what their message must say.
         self.pending: dict[str, dict[str, Any]] = {}
         self.requested: list[str] = []
@@ -180,12 +186,36 @@ class CustomerNotices(Aggregate):
         market: str,
         reference: str,
         corrected: str | None = None,
+        channel_email: str | None = None,
+        channel_known: bool = False,
+        fix: dict[str, Any] | None = None,
     ) -> None:
         self.contact_known = True
         self.email, self.name, self.language = email, name, language
         self.market, self.reference = market, reference
         if corrected is not None:
             self.corrected_email = corrected
+        if channel_known:
+            self.channel_known, self.channel_email = True, channel_email
+        if fix is not None:
+            self.email_fixes.append(fix)
+
+    def email_in_force(
+        self, channel_email: str | None, more: dict[str, Any] | None = None
+    ) -> str | None:
+        """The email to write to where the channel's version has `channel_email`: the
+        latest operator's correction (of those kept, then `more`) still in force on it,
+        else the channel's."""
+        fixes = self.email_fixes if more is None else [*self.email_fixes, more]
+        if self.corrected_email is not None and not self.email_fixes:
+            # Corrected before the fixes were kept: that correction stays, as it did then.
+            fixes = [{"email": self.corrected_email}, *fixes]
+        email = channel_email
+        for fix in fixes:
+            correction = Correction.model_validate(fix)
+            if correction.email and correction.holds("email", channel_email):
+                email = correction.email
+        return email
 
     @property
     def contact(self) -> dict[str, Any]:

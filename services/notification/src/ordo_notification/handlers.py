@@ -38,7 +38,8 @@ def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.E
         return []  # a redelivery
     else:
         if not notices.contact_known:  # a correction that overtook this event knows better
-            notices.learn_contact(**contact_of(event.order))
+            contact = contact_of(event.order)
+            notices.learn_contact(**contact, channel_email=contact["email"], channel_known=True)
         notices.mark_received()
     tell(notices, RECEIVED, {})
     release_pending(notices)
@@ -46,16 +47,25 @@ def on_order_received(event: ev.OrderReceived, uow: UnitOfWork) -> Sequence[ev.E
 
 
 def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev.Event]:
-    """An operator's correction: later emails go to the address it gives, whatever version
-    of the order the channel sends next (the channel never knew it). Only that field: the
-    order the correction carries may be older than a revision taken meanwhile."""
+    """An operator's correction: later emails go to the address it gives, also in the
+    versions of the order the channel sends next while they keep the address the channel
+    had (it never knew the correction); a version with an address of its own is the
+    customer's newer word. Only that field: the order the correction carries may be older
+    than a revision taken meanwhile."""
     notices = notices_for(uow, event.order_id)
     email = event.correction.email
+    fix = None if email is None else event.correction.model_dump(mode="json")
     if not notices.contact_known:  # it overtook OrderReceived: its order is all there is
-        return learn(notices, contact_of(event.order), corrected=email)
-    if email is None or email == notices.corrected_email:
+        return learn(notices, contact_of(event.order), corrected=email, fix=fix)
+    if email is None or fix in notices.email_fixes:
         return []  # nothing notification uses changed, or a repeat
-    return learn(notices, {**notices.contact, "email": email}, corrected=email)
+    if not notices.email_fixes and email == notices.corrected_email:
+        return []  # a repeat of a correction recorded before the fixes were kept
+    if notices.channel_known:
+        # Built on a version the channel has since changed the address in, it changes none.
+        in_force = notices.email_in_force(notices.channel_email, fix)
+        return learn(notices, {**notices.contact, "email": in_force}, corrected=email, fix=fix)
+    return learn(notices, {**notices.contact, "email": email}, corrected=email, fix=fix)
 
 
 def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -63,17 +73,32 @@ def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Se
     operator corrected it) and in its language."""
     notices = notices_for(uow, event.order_id)
     contact = contact_of(event.order)
-    if notices.corrected_email is not None:
-        contact["email"] = notices.corrected_email
-    if notices.contact_known and notices.email == contact["email"]:
+    channel_email = contact["email"]
+    contact["email"] = notices.email_in_force(channel_email)
+    unchanged = notices.channel_known and notices.channel_email == channel_email
+    if notices.contact_known and notices.email == contact["email"] and unchanged:
         return []  # the email is unchanged: later emails go where they went
-    return learn(notices, contact)
+    return learn(notices, contact, channel=True, channel_email=channel_email)
 
 
 def learn(
-    notices: CustomerNotices, contact: dict[str, Any], corrected: str | None = None
+    notices: CustomerNotices,
+    contact: dict[str, Any],
+    corrected: str | None = None,
+    fix: dict[str, Any] | None = None,
+    *,
+    channel: bool = False,
+    channel_email: str | None = None,
 ) -> Sequence[ev.Event]:
-    notices.learn_contact(**contact, corrected=corrected)
+    """`channel`: `contact` comes from a version the channel sent, with `channel_email`
+    (before any correction)."""
+    notices.learn_contact(
+        **contact,
+        corrected=corrected,
+        channel_email=channel_email,
+        channel_known=channel,
+        fix=fix,
+    )
     release_pending(notices)
     return []
 

@@ -146,7 +146,11 @@ class ResolveTicket(TicketCommand):
         if fix is not None:
             if order is None:
                 raise TicketRefusedError(no_order_to_correct(case.order_id, ticket["reason"]))
-            corrected = fix.apply(order)
+            # What the channel has in the fields now, so that its later change of one of
+            # them is taken instead of this correction (see Correction.in_force).
+            sent = case.channel_order
+            fix = fix.based_on(sent)
+            corrected = fix.apply(order, sent)
         case.resolve_ticket(
             ticket_id=self.ticket_id,
             resolved_by=self.by,

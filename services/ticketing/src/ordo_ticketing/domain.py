@@ -54,7 +54,7 @@ class TicketRefusedError(Exception):
 class Case(Aggregate):
     """One order as ticketing sees it. `order` is the order in force (as JSON): the latest
     version from the channel (received, or a revision the gate took) with the operator's
-    corrections on top."""
+    corrections on top; `sent` is that version as the channel sent it."""
 
     @staticmethod
     def create_id(order_id: str) -> uuid.UUID:
@@ -65,6 +65,8 @@ class Case(Aggregate):
         # Most cases start from OrderReceived: one event, not a start and then the order.
         self.order_id = order_id
         self.order: dict[str, Any] | None = order
+        # None: not known (no order yet, or a revision taken before cases kept it).
+        self.sent: dict[str, Any] | None = order
         self.tickets: dict[str, dict[str, Any]] = {}
         self.corrections: list[str] = []  # ids of the tickets whose correction is applied
         self.fixes: list[dict[str, Any]] = []  # those corrections, as the operators gave them
@@ -132,10 +134,14 @@ class Case(Aggregate):
     @event("OrderLearned")
     def learn_order(self, order: dict[str, Any]) -> None:
         self.order = order
+        self.sent = order
 
     @event("OrderRevised")
-    def revise_order(self, order: dict[str, Any], sequence: int = 0) -> None:
+    def revise_order(
+        self, order: dict[str, Any], sequence: int = 0, sent: dict[str, Any] | None = None
+    ) -> None:
         self.order = order
+        self.sent = sent
         self.revisions += 1
         # Revisions stored before their version was kept: their count is the best guess.
         self.sequence = sequence or self.revisions
@@ -241,6 +247,11 @@ class Case(Aggregate):
     @property
     def current_order(self) -> CanonicalOrder | None:
         return None if self.order is None else CanonicalOrder.model_validate(self.order)
+
+    @property
+    def channel_order(self) -> CanonicalOrder | None:
+        """The latest version as the channel sent it, if known."""
+        return None if self.sent is None else CanonicalOrder.model_validate(self.sent)
 
     def in_force(self, sent: CanonicalOrder) -> CanonicalOrder:
         """A version the channel sent, with the operator's corrections on top."""

@@ -36,7 +36,8 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
         return []
     order = event.order
     if event.sequence < case.sequence and case.current_order is not None:
-        order = event.correction.apply(case.current_order)  # built on a version since replaced
+        # Built on a version since replaced: its fields, set on the one held.
+        order = event.correction.apply(case.current_order, case.channel_order)
     fix = event.correction.model_dump(mode="json")
     case.apply_correction(event.ticket_id, order.model_dump(mode="json"), fix)
     return []
@@ -44,12 +45,14 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
 
 def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Sequence[ev.Event]:
     """The channel's new version replaced the order before release, the operator's
-    corrections staying on it (the channel never had them): a correction applies to it from
-    now on, and a failure of it is a new one (the case's generation moves)."""
+    corrections staying on it (the channel never had them) save in the fields the channel
+    has changed since: a correction applies to it from now on, and a failure of it is a new
+    one (the case's generation moves)."""
     case = case_of(uow, event.order_id)
     if event.sequence <= case.sequence:
         return []  # a repeat, or a version older than the one held
-    case.revise_order(case.in_force(event.order).model_dump(mode="json"), event.sequence)
+    in_force = case.in_force(event.order).model_dump(mode="json")
+    case.revise_order(in_force, event.sequence, event.order.model_dump(mode="json"))
     return []
 
 
