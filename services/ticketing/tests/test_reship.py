@@ -219,3 +219,22 @@ def test_the_shortage_ticket_says_what_to_do_in_every_language(
     assert ("reship" in text) is (returned_ticket is not None)
     assert ("t-1" in text) is (returned_ticket is not None)
     assert language == DEFAULT_LANGUAGE or text != rendered(DEFAULT_LANGUAGE)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_shortage_naming_no_units_says_ordo_does_not_know_them(language: str) -> None:
+    # A parcel noted as returned before reservations kept its lines: inventory cannot say
+    # what to hold, and asking again would end the same way.
+    def rendered(lang: str, missing: list[dict[str, Any]]) -> str:
+        details = {"shipment_id": S1, "missing": missing, "returned_ticket": "t-1"}
+        return render(
+            "reship_short", order_id=OID, order=ORDER, issues=[], language=lang, **details
+        )
+
+    text = rendered(language, [])
+    assert S1 in text
+    assert "PUT /stock/{sku}" in text
+    assert "t-1" not in text  # asking again from that ticket would not help
+    assert "Ordo" in text
+    assert text != rendered(language, [m.model_dump(mode="json") for m in MISSING])
+    assert language == DEFAULT_LANGUAGE or text != rendered(DEFAULT_LANGUAGE, [])
