@@ -264,3 +264,22 @@ def test_shared_memory_of_a_process_tree_counts_once() -> None:
     # A postmaster and two backends, each mapping the same 100 MiB of shared buffers.
     tree = [_Fake(120, 100), _Fake(110, 100), _Fake(105, 100)]
     assert _resident(tree) == 20 + 10 + 5 + 100
+
+
+def test_the_rate_until_the_last_email_counts_the_time_the_emails_took_after() -> None:
+    assert bench_module.with_emails_rate(5000, 8.0, 2.0) == "500.0 orders/s"
+    assert bench_module.with_emails_rate(5000, 8.0, None) == "not measured"
+
+
+def test_the_processes_at_a_lower_priority_are_named_with_their_nice_values() -> None:
+    argv = ["python3", "-c", "import time; time.sleep(30)"]
+    low = subprocess.Popen(["nice", "-n", "6", *argv])
+    usual = subprocess.Popen(argv)
+    try:
+        pids = {"notification": low.pid, "fulfillment": usual.pid}
+        assert bench_module.priorities(pids) == "notification 6"
+        assert bench_module.priorities({"fulfillment": usual.pid}) == "none"
+    finally:
+        for process in (low, usual):
+            process.kill()
+            process.wait()

@@ -9,12 +9,13 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ordo_cli.supervisor import NotReady, ServiceDied, ServiceSpec, Supervisor, tail
-from ordo_cli.up import pick_ports, port_free
+from ordo_cli.up import nice_of, pick_ports, port_free
 
 FAKE_SERVICE = textwrap.dedent(
     """
@@ -134,3 +135,22 @@ def test_usual_ports_are_used_in_order_and_a_taken_one_is_replaced() -> None:
     assert chosen["x"] == first
     assert chosen["z"] == first + 2
     assert chosen["y"] not in (0, first + 1)
+
+
+def test_a_service_runs_at_the_priority_its_spec_gives(supervisor: Supervisor) -> None:
+    a, b = ports(2)
+    low = supervisor.start(replace(fake("alpha", a), nice=4))
+    usual = supervisor.start(fake("beta", b))
+    assert os.getpriority(os.PRIO_PROCESS, low.process.pid) == 4
+    assert os.getpriority(os.PRIO_PROCESS, usual.process.pid) == 0
+
+
+def test_notification_waits_for_the_pipeline_unless_told_otherwise() -> None:
+    assert nice_of("notification", {}) == 5
+    assert nice_of("fulfillment", {}) == 0
+    assert nice_of("notification", {"ORDO_NOTIFICATION_NICE": "0"}) == 0
+    assert nice_of("ticketing", {"ORDO_TICKETING_NICE": "3"}) == 3
+    with pytest.raises(ValueError, match="ORDO_NOTIFICATION_NICE must be a whole number"):
+        nice_of("notification", {"ORDO_NOTIFICATION_NICE": "low"})
+    with pytest.raises(ValueError, match="from 0 to 19, not 25"):
+        nice_of("notification", {"ORDO_NOTIFICATION_NICE": "25"})

@@ -6,6 +6,7 @@ services read; `ensure_topics()` creates the topic registry's topics on a broker
 
 from ordo_devstack.kafka import EmbeddedKafka, ensure_topics, wait_for_kafka
 from ordo_devstack.postgres import EmbeddedPostgres
+from ordo_devstack.priority import lower_priority
 from ordo_devstack.smtp import EmbeddedSmtp, Mail, Mailbox
 from ordo_devstack.stack import Stack, start_stack
 
@@ -17,6 +18,7 @@ __all__ = [
     "Mailbox",
     "Stack",
     "ensure_topics",
+    "lower_priority",
     "start_stack",
     "wait_for_kafka",
 ]

@@ -36,12 +36,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 from ordo_devstack._net import free_port, stop_process, tail, wait_for_port
+from ordo_devstack.priority import MAX_NICE, lower_priority
 from ordo_devstack.watchdog import Watchdog
 
 HOST = "127.0.0.1"
 POLL_S = 0.05
 RETURN_PATH, DELIVERED_TO = "Return-Path", "Delivered-To"
 MBOX = "inbox.mbox"
+SINK_NICE = MAX_NICE
 ADDRESSES_KEPT = 100_000  # then forgotten all at once: a sink runs for a demo or a bench
 _FROM_LINE = re.compile(rb"From (\S*) .* (\d+)\n")
 _QUOTED = re.compile(rb"^(>*From )", re.MULTILINE)
@@ -203,6 +205,9 @@ class EmbeddedSmtp:
             self.process = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        # It stands in for a mail provider, which is not on the machine: under a peak it
+        # waits for the pipeline (the mailer with it) instead of taking a core's share.
+        lower_priority(self.process.pid, SINK_NICE)
         if watchdog is not None:
             watchdog.stop_processes([self.process.pid])
         try:

@@ -202,6 +202,25 @@ def cpu_rows(
     return rows
 
 
+def priorities(pids: Mapping[str, int]) -> str:
+    """The processes running at a lower CPU priority, with their nice values (see up.NICE)."""
+    lowered = []
+    for name, pid in sorted(pids.items()):
+        with contextlib.suppress(psutil.Error):
+            nice = psutil.Process(pid).nice()
+            if nice > 0:
+                lowered.append(f"{name} {nice}")
+    return ", ".join(lowered) or "none"
+
+
+def with_emails_rate(orders: int, burst_s: float, drained_s: float | None) -> str:
+    """Orders per second counted until the last of their emails was out: the rate a machine
+    keeps up with when the emails are part of the work."""
+    if drained_s is None or orders <= 0:
+        return "not measured"
+    return f"{orders / (burst_s + drained_s):.1f} orders/s"
+
+
 async def consumer_counts(urls: Mapping[str, str], token: str | None) -> dict[str, tuple[int, int]]:
     """Per service: records its consumers have taken from Kafka (the ones it skips included)
     and the batches its processor has written, from each service's /metrics."""

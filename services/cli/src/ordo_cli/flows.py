@@ -183,7 +183,13 @@ def run_bench(
         **batches,
         "burst: emails sent by its end": emails,
         "burst: the rest of its emails sent in": emails_after,
+        "burst: throughput until its last email": bench.with_emails_rate(
+            len(plan), burst.elapsed_s, drained_s
+        ),
         **with_emails,
+        "lower CPU priority (nice)": bench.priorities(
+            {**ordo.supervisor.pids(), **ordo.stack.pids}
+        ),
     }
     released = len(latencies_ms(burst.sent_at, burst.outcomes))
     if paced is not None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from ordo_devstack import lower_priority
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -19,6 +21,7 @@ class ServiceSpec:
     argv: Sequence[str]
     port: int
     env: Mapping[str, str] = field(default_factory=dict)
+    nice: int = 0  # a lower CPU priority (0 to 19), for background work (see up.NICE)
 
     @property
     def url(self) -> str:
@@ -83,6 +86,7 @@ class Supervisor:
                 env=env,
                 start_new_session=True,
             )
+        lower_priority(process.pid, spec.nice)
         self._started.add(spec.name)
         child = self.children[spec.name] = Child(spec, process, log)
         return child
