@@ -273,8 +273,8 @@ def test_the_rate_until_the_last_email_counts_the_time_the_emails_took_after() -
 
 def test_the_processes_at_a_lower_priority_are_named_with_their_nice_values() -> None:
     argv = ["python3", "-c", "import time; time.sleep(30)"]
-    low = subprocess.Popen(["nice", "-n", "6", *argv])
-    usual = subprocess.Popen(argv)
+    low, usual = subprocess.Popen(argv), subprocess.Popen(argv)
+    os.setpriority(os.PRIO_PROCESS, low.pid, 6)
     try:
         pids = {"notification": low.pid, "fulfillment": usual.pid}
         assert bench_module.priorities(pids) == "notification 6"
