@@ -329,3 +329,9 @@ def test_dockerfile_builds_the_workspace_as_a_non_root_user() -> None:
 def test_dockerignore_keeps_local_state_out() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "**/__pycache__"} <= ignored
+
+
+def test_compose_gives_customer_email_a_smaller_share_of_the_cpu() -> None:
+    services = compose_services()
+    assert services["notification"]["cpu_shares"] < 1024  # Docker's default weight
+    assert all("cpu_shares" not in s for n, s in services.items() if n != "notification")
