@@ -14,7 +14,13 @@ from ordo_events.topics import FULFILLMENT, VALIDATION
 from ordo_runtime.testing import sample_order
 from tests.integration.conftest import Ordo, eventually, wait_for_status
 from tests.integration.kafka_tools import read_events
-from tests.integration.test_order_paths import notify_payment, open_ticket, set_stock, submit
+from tests.integration.test_order_paths import (
+    notify_payment,
+    open_ticket,
+    resolve,
+    set_stock,
+    submit,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +98,41 @@ def test_a_revision_after_release_opens_a_ticket_and_changes_nothing(ordo: Ordo)
         if isinstance(v, ev.OrderValidated | ev.OrderValidationFailed)
     ]
     assert judged == [("OrderValidated", 0)]  # validation never saw the late version
+
+
+def test_a_phone_the_channel_sends_after_a_correction_replaces_the_operators(
+    ordo: Ordo,
+) -> None:
+    tag = uuid.uuid4().hex[:8].upper()
+    sku = f"REV-D-{tag}"
+    set_stock(ordo, sku, 10)
+    lines = [{"sku": sku, "quantity": 1, "unit_price": "10.00"}]
+    customer = {"name": "Ewa Lis", "email": f"ewa.{tag.lower()}@example.com"}
+    no_phone = sample_order(
+        external_id=f"fix-{tag}", customer=customer, payment={"method": "prepaid"}, lines=lines
+    )
+    order_id = submit(ordo, no_phone)
+    ticket = open_ticket(ordo, order_id, "validation_failed")
+    resolve(ordo, ticket["ticket_id"], {"phone": "+48 512 345 678"})  # told on the phone
+    eventually(lambda: reserved(ordo, sku) == 1, what="the corrected order reserved")
+
+    # The customer then puts a number of their own in the shop: the channel's newer word.
+    own = sample_order(
+        external_id=f"fix-{tag}",
+        customer={**customer, "phone": "+48 601 234 567"},
+        payment={"method": "prepaid"},
+        lines=lines,
+    )
+    assert submit(ordo, own) == order_id
+    verdicts = eventually(
+        lambda: [
+            v for v in events_of(ordo, VALIDATION.name, order_id)
+            if isinstance(v, ev.OrderValidated) and v.sequence == 1
+        ] or None,
+        what="the channel's version judged",
+    )  # fmt: skip
+    assert verdicts[0].order.customer.phone == "+48 601 234 567"
+
+    notify_payment(ordo, order_id, f"n-{tag}", "authorized", "10.00")
+    state = wait_for_status(ordo, order_id, "ready_for_fulfillment")
+    assert state["order"]["customer"]["phone"] == "+48 601 234 567"
