@@ -250,6 +250,22 @@ def test_a_revision_keeping_the_channels_address_keeps_the_corrected_one() -> No
     assert [r.recipient for r in requests(scenario)] == ["jan@example.com", "jan.k@example.com"]
 
 
+def test_an_email_correction_recorded_before_the_fixes_were_kept_applies_over_any_version() -> None:
+    # As notices rebuilt from older events: the corrected email alone, no fix to compare.
+    contact: dict[str, Any] = {
+        "email": "jan@example.com",
+        "name": "Jan",
+        "language": "pl",
+        "market": "PL",
+        "reference": "W-1",
+    }
+    notices = CustomerNotices(ID, contact)
+    notices.learn_contact(**contact, corrected="jan.k@example.com")
+    assert notices.email_in_force("jan.n@example.com") == "jan.k@example.com"
+    newer = email_corrected(ORDER, "jan.z@example.com").correction.model_dump(mode="json")
+    assert notices.email_in_force("jan@example.com", newer) == "jan.z@example.com"
+
+
 @pytest.mark.parametrize(
     ("tag", "language"),
     [

@@ -162,7 +162,9 @@ class CustomerNotices(Aggregate):
         self.language = contact["language"] if contact else "en"
         self.market: str | None = contact["market"] if contact else None
         self.reference: str | None = contact["reference"] if contact else None
-        self.corrected_email: str | None = None  # an operator's, kept over channel revisions
+        # An operator's email correction recorded before the corrections were kept whole
+        # (`email_fixes`, `learn_contact(corrected=...)` in older events): over any version.
+        self.corrected_email: str | None = None
         # The email in the channel's latest version, once one came (the contact a correction
         # brings first is not the channel's), and the operators' email corrections: a
         # correction's email stays while the channel still has what it had when it was made.

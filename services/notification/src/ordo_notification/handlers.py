@@ -56,7 +56,7 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
     email = event.correction.email
     fix = None if email is None else event.correction.model_dump(mode="json")
     if not notices.contact_known:  # it overtook OrderReceived: its order is all there is
-        return learn(notices, contact_of(event.order), corrected=email, fix=fix)
+        return learn(notices, contact_of(event.order), fix=fix)
     if email is None or fix in notices.email_fixes:
         return []  # nothing notification uses changed, or a repeat
     if not notices.email_fixes and email == notices.corrected_email:
@@ -64,8 +64,8 @@ def on_order_corrected(event: ev.OrderCorrected, uow: UnitOfWork) -> Sequence[ev
     if notices.channel_known:
         # Built on a version the channel has since changed the address in, it changes none.
         in_force = notices.email_in_force(notices.channel_email, fix)
-        return learn(notices, {**notices.contact, "email": in_force}, corrected=email, fix=fix)
-    return learn(notices, {**notices.contact, "email": email}, corrected=email, fix=fix)
+        return learn(notices, {**notices.contact, "email": in_force}, fix=fix)
+    return learn(notices, {**notices.contact, "email": email}, fix=fix)
 
 
 def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Sequence[ev.Event]:
@@ -84,7 +84,6 @@ def on_revision_accepted(event: ev.OrderRevisionAccepted, uow: UnitOfWork) -> Se
 def learn(
     notices: CustomerNotices,
     contact: dict[str, Any],
-    corrected: str | None = None,
     fix: dict[str, Any] | None = None,
     *,
     channel: bool = False,
@@ -94,7 +93,6 @@ def learn(
     (before any correction)."""
     notices.learn_contact(
         **contact,
-        corrected=corrected,
         channel_email=channel_email,
         channel_known=channel,
         fix=fix,
