@@ -124,7 +124,7 @@ def service_specs(
 
 
 def nice_of(service: str, environ: Mapping[str, str] | None = None) -> int:
-    """The CPU priority a service runs at: ORDO_<SERVICE>_NICE (0 to 19), else NICE's."""
+    """The CPU priority a service runs at: ORDO_<SERVICE>_NICE (0 to MAX_NICE), else NICE's."""
     name = f"ORDO_{service.upper()}_NICE"
     text = (os.environ if environ is None else environ).get(name)
     if text is None:
@@ -132,9 +132,11 @@ def nice_of(service: str, environ: Mapping[str, str] | None = None) -> int:
     try:
         nice = int(text)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number from 0 to 19, not {text!r}") from None
+        raise ValueError(
+            f"{name} must be a whole number from 0 to {MAX_NICE}, not {text!r}"
+        ) from None
     if not 0 <= nice <= MAX_NICE:
-        raise ValueError(f"{name} must be from 0 to 19, not {nice}")
+        raise ValueError(f"{name} must be from 0 to {MAX_NICE}, not {nice}")
     return nice
 
 
